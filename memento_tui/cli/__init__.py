@@ -1,0 +1,1 @@
+"""The ``memento`` command line. Handlers import heavy modules only when they run."""

@@ -1,0 +1,80 @@
+"""Entry point: ``memento`` (the TUI) and its subcommands.
+
+Each subcommand lives in ``memento_tui/cli/<name>.py`` with a ``register(subparsers)``
+function. Only argparse is imported up front, so ``memento --help`` stays fast: no
+litellm, textual or GitPython until a command needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from memento_tui import __version__
+
+# Order is the order of 'memento --help'.
+COMMANDS = (
+    "run",
+    "search",
+    "skills",
+    "patches",
+    "runs",
+    "reflect",
+    "verify",
+    "sandbox",
+    "stats",
+    "eval",
+    "init",
+    "doctor",
+    "model",
+)
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memento",
+        description="An agent that learns from its failures: skills in git, reviewed patches.",
+        epilog="Run 'memento' with no command for the full-screen app.",
+    )
+    parser.add_argument("--version", action="version", version=f"memento {__version__}")
+    parser.add_argument(
+        "-C",
+        "--workspace",
+        metavar="DIR",
+        help="use the workspace at DIR instead of searching up from the current folder",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module_name = f"memento_tui.cli.{name}_cmd"
+        if importlib.util.find_spec(module_name) is None:
+            continue  # a command whose module has not landed yet
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from memento_tui.domain.errors import MementoError
+
+    try:
+        if args.command is None:
+            from memento_tui.cli.tui_cmd import run_tui
+
+            return run_tui(args)
+        return int(args.handler(args) or 0)
+    except MementoError as err:
+        print(f"memento: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("memento: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

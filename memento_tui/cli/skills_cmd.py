@@ -1,0 +1,99 @@
+"""``memento skills list|show|new``: the library."""
+
+from __future__ import annotations
+
+import argparse
+
+from memento_tui.cli.common import add_json_flag, print_json, print_table, workspace_from
+from memento_tui.domain.skills import Skill, check_new_name, skill_skeleton
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("skills", help="list, show and create skills")
+    skills_sub = parser.add_subparsers(dest="skills_command", metavar="ACTION", required=True)
+
+    p = skills_sub.add_parser("list", help="every skill, and the broken ones with their errors")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_list)
+
+    p = skills_sub.add_parser("show", help="one skill: frontmatter, files and body")
+    p.add_argument("name")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_show)
+
+    p = skills_sub.add_parser("new", help="create a skill folder with a valid SKILL.md skeleton")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_new)
+
+
+def skill_summary(skill: Skill) -> dict[str, object]:
+    return {
+        "name": skill.name,
+        "description": skill.description,
+        "path": str(skill.dir),
+        "license": skill.frontmatter.license,
+        "files": skill.files(),
+        "network": skill.wants_network,
+        "protected": skill.protected,
+        "warnings": list(skill.warnings),
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    ws = workspace_from(args)
+    library = ws.library()
+    if args.json:
+        print_json(
+            {
+                "skills": [skill_summary(s) for s in library],
+                "broken": [{"name": b.name, **b.error.to_dict()} for b in library.broken],
+            }
+        )
+        return 0
+    rows = []
+    for skill in library:
+        marks = ("🔒 " if skill.protected else "") + ("⚠ " if skill.warnings else "")
+        folders = ",".join(f for f in ("scripts", "references", "assets", "tests") if skill.folder(f))
+        rows.append((marks + skill.name, _one_line(skill.description, 90), folders or "-"))
+    print_table(("skill", "description", "folders"), rows, title=f"{len(library)} skills in {ws.paths.skills}")
+    for broken in library.broken:
+        print(f"\nbroken: {broken.name}\n  {broken.error}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    ws = workspace_from(args)
+    skill = ws.library().get(args.name)
+    if args.json:
+        print_json({**skill_summary(skill), "body": skill.body, "metadata": skill.frontmatter.metadata})
+        return 0
+    print(f"{skill.name}  ({skill.dir})")
+    print(f"description: {skill.description}")
+    if skill.frontmatter.license:
+        print(f"license: {skill.frontmatter.license}")
+    if skill.frontmatter.metadata:
+        print(f"metadata: {skill.frontmatter.metadata}")
+    for warning in skill.warnings:
+        print(f"warning: {warning}")
+    print("files:")
+    for name in skill.files():
+        print(f"  {name}")
+    print()
+    print(skill.body.rstrip())
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    ws = workspace_from(args)
+    check_new_name(args.name, ws.paths.skills)
+    folder = ws.paths.skill_dir(args.name)
+    (folder / "scripts").mkdir(parents=True)
+    (folder / "SKILL.md").write_text(skill_skeleton(args.name), encoding="utf-8")
+    print(f"created {folder / 'SKILL.md'}")
+    print("next: write its description (what it does, when to use it), then 'memento verify'")
+    return 0
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -1,0 +1,17 @@
+"""``memento`` with no command: the full-screen app."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from memento_tui.services.factory import make_services
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from memento_tui.ui.app import make_app
+
+    root = Path(args.workspace) if args.workspace else None
+    services = make_services(root)
+    make_app(services).run()
+    return 0

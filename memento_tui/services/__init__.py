@@ -1,0 +1,1 @@
+"""Orchestration between the domain and its callers (CLI, TUI, tests)."""

@@ -1,0 +1,1 @@
+"""The Textual app. Everything here receives Services; nothing constructs clients."""
