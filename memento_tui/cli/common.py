@@ -10,12 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from memento_tui.domain.workspace import Workspace
+from memento_tui.services.factory import Services, make_services
 
 
 def workspace_from(args: argparse.Namespace) -> Workspace:
     if getattr(args, "workspace", None):
         return Workspace.at(Path(args.workspace))
     return Workspace.find()
+
+
+def services_from(args: argparse.Namespace) -> Services:
+    """The one way a command gets its parts. ``--no-sandbox`` is a person's flag only."""
+    return make_services(
+        workspace_from(args), allow_unsandboxed=bool(getattr(args, "no_sandbox", False))
+    )
 
 
 def print_json(data: Any) -> None:

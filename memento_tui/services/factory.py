@@ -1,39 +1,85 @@
 """One factory builds everything, for the CLI, the TUI and the tests alike.
 
 Widgets and commands receive a ``Services`` and never construct git, LLM or sandbox
-clients themselves. Each part is built on first use, so a command pays only for what
-it touches.
+clients themselves. Each part is built on first use (and its heavy imports happen
+then), so a command pays only for what it touches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from memento_tui.domain.paths import WorkspacePaths
 from memento_tui.domain.skills import SkillLibrary
 from memento_tui.domain.workspace import Workspace
+
+if TYPE_CHECKING:
+    from memento_tui.domain.patches import PatchStore
+    from memento_tui.domain.retrieval import SkillIndex
+    from memento_tui.domain.sandbox import Sandbox
+
+T = TypeVar("T")
 
 
 @dataclass
 class Services:
     workspace: Workspace
+    # Set only by a person's explicit --no-sandbox flag; never by config, model or skill.
+    allow_unsandboxed: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def _once(self, key: str, build: Any) -> Any:
+    def _once(self, key: str, build: Callable[[], T]) -> T:
         if key not in self._cache:
             self._cache[key] = build()
-        return self._cache[key]
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    @property
+    def paths(self) -> WorkspacePaths:
+        return self.workspace.paths
 
     def library(self) -> SkillLibrary:
-        """A fresh read of skills/ (cheap; the files are the truth)."""
+        """A fresh read of skills/ (the files are the truth)."""
         return self.workspace.library()
 
+    def index(self) -> SkillIndex:
+        """The search index over skills/, rebuilt when missing, stale or corrupt."""
+        from memento_tui.domain.retrieval import SkillIndex
 
-def make_services(workspace: Workspace | Path | None = None) -> Services:
+        return self._once(
+            "index", lambda: SkillIndex.open(self.workspace.paths, self.workspace.config.retrieval)
+        )
+
+    def sandbox(self) -> Sandbox:
+        from memento_tui.domain.sandbox import Sandbox
+
+        return self._once(
+            "sandbox",
+            lambda: Sandbox(self.workspace.config.sandbox, allow_unsandboxed=self.allow_unsandboxed),
+        )
+
+    def patches(self) -> PatchStore:
+        from memento_tui.domain.patches import PatchStore
+
+        return self._once("patches", lambda: PatchStore(self.workspace))
+
+    def close(self) -> None:
+        """Stop whatever the parts started (watchers, local model servers)."""
+        for part in self._cache.values():
+            closer = getattr(part, "close", None)
+            if callable(closer):
+                closer()
+        self._cache.clear()
+
+
+def make_services(
+    workspace: Workspace | Path | None = None, *, allow_unsandboxed: bool = False
+) -> Services:
     if workspace is None:
         workspace = Workspace.find()
     elif isinstance(workspace, Path):
         workspace = Workspace.at(workspace)
     workspace.ensure_state()
-    return Services(workspace=workspace)
+    return Services(workspace=workspace, allow_unsandboxed=allow_unsandboxed)
