@@ -53,7 +53,8 @@ def run_checks(workspace: Workspace | None) -> list[CheckResult]:
         try:
             out = fn(workspace)
         except MementoError as err:
-            out = CheckResult(fn.__name__.removeprefix("check_"), "fail", err.message, err.fix or "")
+            detail = f"{err.where}: {err.message}" if err.where else err.message
+            out = CheckResult(fn.__name__.removeprefix("check_"), "fail", detail, err.fix or "")
         results.extend(out if isinstance(out, list) else [out])
     return results
 
