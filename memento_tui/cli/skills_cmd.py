@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from memento_tui.cli.common import add_json_flag, print_json, print_table, workspace_from
+from memento_tui.cli.common import add_json_flag, one_line, print_json, print_table, workspace_from
 from memento_tui.domain.skills import Skill, check_new_name, skill_skeleton
 
 
@@ -54,7 +54,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for skill in library:
         marks = ("🔒 " if skill.protected else "") + ("⚠ " if skill.warnings else "")
         folders = ",".join(f for f in ("scripts", "references", "assets", "tests") if skill.folder(f))
-        rows.append((marks + skill.name, _one_line(skill.description, 90), folders or "-"))
+        rows.append((marks + skill.name, one_line(skill.description, 90), folders or "-"))
     print_table(("skill", "description", "folders"), rows, title=f"{len(library)} skills in {ws.paths.skills}")
     for broken in library.broken:
         print(f"\nbroken: {broken.name}\n  {broken.error}")
@@ -92,8 +92,3 @@ def cmd_new(args: argparse.Namespace) -> int:
     print(f"created {folder / 'SKILL.md'}")
     print("next: write its description (what it does, when to use it), then 'memento verify'")
     return 0
-
-
-def _one_line(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

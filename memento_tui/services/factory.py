@@ -17,6 +17,9 @@ from memento_tui.domain.skills import SkillLibrary
 from memento_tui.domain.workspace import Workspace
 
 if TYPE_CHECKING:
+    from memento_tui.domain.agent.loop import Agent
+    from memento_tui.domain.agent.runs import RunStore
+    from memento_tui.domain.llm import ModelClient
     from memento_tui.domain.patches import PatchStore
     from memento_tui.domain.retrieval import SkillIndex
     from memento_tui.domain.sandbox import Sandbox
@@ -64,6 +67,53 @@ class Services:
         from memento_tui.domain.patches import PatchStore
 
         return self._once("patches", lambda: PatchStore(self.workspace))
+
+    def runs(self) -> RunStore:
+        from memento_tui.domain.agent.runs import RunStore
+
+        return self._once("runs", lambda: RunStore(self.workspace.paths))
+
+    def model(self) -> ModelClient:
+        """The configured model (``[model]`` in the config, or a --model flag)."""
+        from memento_tui.domain.llm import ModelClient
+
+        return self._once("model", lambda: ModelClient(self.workspace.config.model))
+
+    def judge_model(self) -> ModelClient | None:
+        from memento_tui.domain.llm import ModelClient
+
+        name = self.workspace.config.model.judge
+        if not name:
+            return None
+        cfg = self.workspace.config.model.model_copy(update={"name": name})
+        return self._once("judge_model", lambda: ModelClient(cfg))
+
+    def agent(self) -> Agent:
+        from memento_tui.domain.agent.loop import Agent
+
+        return self._once(
+            "agent",
+            lambda: Agent(
+                model=self.model(),
+                library=self.library,
+                index=self.index(),
+                sandbox=self.sandbox(),
+                runs=self.runs(),
+                config=self.workspace.config,
+                judge_model=self.judge_model(),
+            ),
+        )
+
+    def mark_run(self, run_id: str, *, passed: bool, note: str = "") -> Any:
+        """A person's verdict on a run; retrieval learns from it like any other verdict."""
+        record = self.runs().mark(run_id, passed, note)
+        if self.workspace.config.retrieval.learn and not record.replay_of:
+            for name in record.skills_used:
+                if passed:
+                    self.index().record_success(record.task, name)
+                else:
+                    self.index().record_failure(record.task, name)
+        return record
 
     def close(self) -> None:
         """Stop whatever the parts started (watchers, local model servers)."""

@@ -1,0 +1,139 @@
+"""``memento runs list|show|mark``: history and traces."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from memento_tui.cli.common import add_json_flag, one_line, print_json, print_table, services_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("runs", help="past runs: list, show a trace, mark pass or fail")
+    runs_sub = parser.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    p = runs_sub.add_parser("list", help="recent runs, newest first")
+    p.add_argument("--failed", action="store_true", help="only failed, errored or interrupted runs")
+    p.add_argument("--limit", type=int, default=30)
+    p.add_argument(
+        "--replays", action="store_true", help="include replays made while validating patches"
+    )
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_list)
+    p = runs_sub.add_parser("show", help="one run and its trace, readable")
+    p.add_argument("id")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_show)
+    p = runs_sub.add_parser("mark", help="your verdict on a run (beats every other source)")
+    p.add_argument("id")
+    p.add_argument("verdict", choices=("pass", "fail"))
+    p.add_argument("--note", default="", help="why; reflection reads it")
+    p.set_defaults(handler=cmd_mark)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = services_from(args).runs()
+    records = store.list(limit=args.limit, failed_only=args.failed, include_replays=args.replays)
+    if args.json:
+        print_json([r.model_dump() for r in records])
+        return 0
+    rows = [
+        (
+            r.id,
+            r.status,
+            r.verdict_source or "-",
+            ",".join(r.skills_used) or "-",
+            r.prompt_tokens + r.completion_tokens,
+            f"${r.cost_usd:.4f}",
+            one_line(r.task, 60),
+        )
+        for r in records
+    ]
+    print_table(("run", "status", "verdict by", "skills", "tokens", "cost", "task"), rows)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = services_from(args).runs()
+    run_id = store.resolve(args.id)
+    record = store.load(run_id)
+    events, problems = store.trace(run_id)
+    if args.json:
+        print_json(
+            {
+                "run": record.model_dump(),
+                "trace": [e.model_dump() for e in events],
+                "problems": problems,
+            }
+        )
+        return 0
+    print(
+        f"run {record.id}  {record.status}  ({time.strftime('%Y-%m-%d %H:%M', time.localtime(record.started))})"
+    )
+    print(f"task: {record.task}")
+    if record.check:
+        print(f"check: {record.check}")
+    print(f"folder: {store.dir(run_id)}")
+    print()
+    for event in events:
+        for line in describe(event):
+            print(line)
+    for problem in problems:
+        print(f"warning: {problem}")
+    if record.status == "interrupted":
+        print("\nthe run was interrupted: the trace above is everything it recorded")
+    return 0
+
+
+def describe(event: Any) -> list[str]:
+    """A readable rendering of one trace event."""
+    kind = event.type
+    if kind == "run_started":
+        return [f"▶ started with {event.model or '(no model)'}"]
+    if kind == "skills_retrieved":
+        return [
+            "  skills: "
+            + (", ".join(f"{h['name']} {h['score']:.2f}" for h in event.hits) or "none")
+        ]
+    if kind == "model_turn":
+        lines = [
+            f"[{event.step}] model ({event.prompt_tokens}+{event.completion_tokens} tokens, {event.duration:.2f} s)"
+        ]
+        if event.text.strip():
+            lines += [f"    {line}" for line in event.text.strip().splitlines()[:20]]
+        if event.protocol_error:
+            lines.append(f"    ! {event.protocol_error}")
+        return lines
+    if kind == "tool_called":
+        return [f"  → {event.name} {event.arguments}"]
+    if kind == "tool_result":
+        head = f"  ← {'ok' if event.ok else 'FAILED'}"
+        if event.exit_code is not None:
+            head += f" exit {event.exit_code}"
+        if event.limit:
+            head += f" (stopped by the {event.limit} limit)"
+        body = event.output.strip().splitlines()
+        shown = body[:15] + ([f"… {len(body) - 15} more lines"] if len(body) > 15 else [])
+        return [head] + [f"      {line}" for line in shown]
+    if kind == "note":
+        return [f"  note: {event.message}"]
+    if kind == "verdict":
+        return [
+            f"■ verdict {'PASS' if event.passed else 'FAIL'} by {event.source}: {event.detail}"
+        ] + [f"      {line}" for line in event.check_output.strip().splitlines()[:10]]
+    if kind == "run_error":
+        return [f"✗ {event.kind}: {event.message}"]
+    if kind == "run_finished":
+        return [
+            f"■ {event.status} after {event.steps} steps, {event.prompt_tokens + event.completion_tokens} tokens, ${event.cost_usd:.4f}, {event.duration:.1f} s"
+        ]
+    return [f"  {kind}"]
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    services = services_from(args)
+    record = services.mark_run(args.id, passed=args.verdict == "pass", note=args.note)
+    print(f"marked {record.id} {record.status}")
+    if record.status == "failed":
+        print(f"next: 'memento reflect {record.id}' to learn from it")
+    return 0

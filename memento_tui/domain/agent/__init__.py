@@ -1,0 +1,1 @@
+"""The agent: Read → Execute → Judge, with every decision appended to a trace."""

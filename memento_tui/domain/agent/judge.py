@@ -1,0 +1,80 @@
+"""The verdict of a run, from the strongest source available.
+
+A person's mark (added later, through ``RunStore.mark``) beats everything; here the
+order is: the task's check command, then an LLM judge if one is configured, then the
+agent's own report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from memento_tui.domain.agent.trace import VerdictGiven, cap
+from memento_tui.domain.llm import ModelClient, ModelError
+
+_JUDGE_PROMPT = (Path(__file__).parent / "prompts" / "judge.md").read_text(encoding="utf-8")
+
+
+def run_check(check: str, sandbox: Any, work_dir: Path) -> VerdictGiven:
+    """Run the check command in the sandbox against the work dir; exit 0 passes."""
+    result = sandbox.run(["sh", "-c", check], work_dir=work_dir, skill_dir=None, network=False)
+    output = "\n".join(part for part in (result.stdout, result.stderr) if part)
+    if result.limit:
+        detail = f"check stopped by the {result.limit} limit"
+    else:
+        detail = f"check exited {result.exit_code}"
+    return VerdictGiven(
+        passed=result.exit_code == 0 and result.limit is None,
+        source="check",
+        detail=detail,
+        check_output=cap(output, 4000),
+    )
+
+
+def judge(
+    *,
+    check: str | None,
+    sandbox: Any,
+    work_dir: Path,
+    task: str,
+    answer: str,
+    agent_success: bool,
+    judge_model: ModelClient | None,
+) -> VerdictGiven:
+    if check:
+        return run_check(check, sandbox, work_dir)
+    if judge_model is not None:
+        try:
+            return _llm_judge(judge_model, task, answer, work_dir)
+        except ModelError as err:
+            return VerdictGiven(
+                passed=agent_success,
+                source="agent",
+                detail=f"the LLM judge failed ({err.kind}); the agent's own report stands",
+            )
+    return VerdictGiven(
+        passed=agent_success, source="agent", detail="the agent's own report (no check command)"
+    )
+
+
+def _llm_judge(model: ModelClient, task: str, answer: str, work_dir: Path) -> VerdictGiven:
+    files = sorted(str(p.relative_to(work_dir)) for p in work_dir.rglob("*") if p.is_file())[:50]
+    prompt = (
+        _JUDGE_PROMPT.replace("{task}", task)
+        .replace("{answer}", answer or "(none)")
+        .replace("{files}", "\n".join(files) or "(none)")
+    )
+    reply = model.complete([{"role": "user", "content": prompt}], max_tokens=300)
+    text = reply.text.strip()
+    start, end = text.find("{"), text.rfind("}")
+    try:
+        data = json.loads(text[start : end + 1])
+        return VerdictGiven(
+            passed=bool(data["passed"]),
+            source="llm-judge",
+            detail=str(data.get("reason", ""))[:500],
+        )
+    except (ValueError, KeyError, TypeError):
+        raise ModelError("the judge's reply was not the JSON asked for", kind="bad_reply") from None

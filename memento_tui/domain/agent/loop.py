@@ -1,0 +1,388 @@
+"""Read → Execute → Judge for one task. Every decision is appended to the trace first."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from memento_tui.domain.agent.judge import judge
+from memento_tui.domain.agent.runs import RunRecord, RunStore, new_run_id
+from memento_tui.domain.agent.tools import TOOLS, Toolbox, for_model
+from memento_tui.domain.agent.trace import (
+    ModelTurn,
+    Note,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    SkillsRetrieved,
+    ToolCalled,
+    ToolResult,
+    VerdictGiven,
+    _Event,
+    cap,
+)
+from memento_tui.domain.config import Config
+from memento_tui.domain.errors import MementoError
+from memento_tui.domain.llm import ModelClient, ModelError
+from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
+
+_SYSTEM = (Path(__file__).parent / "prompts" / "system.md").read_text(encoding="utf-8")
+MAX_REPEATS = 3
+
+
+@dataclass
+class RunRequest:
+    task: str
+    check: str | None = None
+    inputs: list[Path] = field(default_factory=list)
+    replay_of: str | None = None
+    patch_id: str | None = None
+    # Replays run a patched skill from a temp dir: name -> folder.
+    skill_overrides: dict[str, Path] = field(default_factory=dict)
+    learn: bool = True  # teach retrieval from the verdict (never for replays)
+
+
+@dataclass
+class RunCallbacks:
+    on_event: Callable[[_Event], None] | None = None
+    on_text: Callable[[str], None] | None = None
+    on_output: Callable[[str, str], None] | None = None
+
+
+class RunCancelled(Exception):
+    pass
+
+
+class Agent:
+    def __init__(
+        self,
+        *,
+        model: ModelClient,
+        library: Callable[[], SkillLibrary],
+        index: Any,  # memento_tui.domain.retrieval.SkillIndex
+        sandbox: Any,  # memento_tui.domain.sandbox.Sandbox
+        runs: RunStore,
+        config: Config,
+        judge_model: ModelClient | None = None,
+    ) -> None:
+        self.model = model
+        self.library = library
+        self.index = index
+        self.sandbox = sandbox
+        self.runs = runs
+        self.config = config
+        self.judge_model = judge_model
+
+    def run(
+        self,
+        request: RunRequest,
+        callbacks: RunCallbacks | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunRecord:
+        callbacks = callbacks or RunCallbacks()
+        for path in request.inputs:
+            if not path.exists():
+                raise MementoError(
+                    "input file not found", file=path, fix="check the path given to --input"
+                )
+        record = RunRecord(
+            id=new_run_id(),
+            task=request.task,
+            model=self.model.model,
+            check=request.check,
+            inputs=[str(p) for p in request.inputs],
+            replay_of=request.replay_of,
+            patch_id=request.patch_id,
+        )
+        folder, writer = self.runs.create(record)
+        work = folder / "work"
+        for path in request.inputs:
+            if path.is_dir():
+                shutil.copytree(path, work / path.name, symlinks=False)
+            else:
+                shutil.copy2(path, work / path.name)
+        session = _Session(
+            self, request, record, writer, work, callbacks, cancel or threading.Event()
+        )
+        try:
+            session.go()
+        finally:
+            writer.close()
+            self.runs.save(record)
+        return record
+
+
+class _Session:
+    """The state of one run; lives only as long as the run."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        request: RunRequest,
+        record: RunRecord,
+        writer: Any,
+        work: Path,
+        callbacks: RunCallbacks,
+        cancel: threading.Event,
+    ) -> None:
+        self.agent = agent
+        self.request = request
+        self.record = record
+        self.writer = writer
+        self.work = work
+        self.callbacks = callbacks
+        self.cancel = cancel
+        self.started = time.monotonic()
+        self.step = 0
+        self.answer = ""
+        self.agent_success = False
+
+    def emit(self, event: _Event) -> None:
+        event.step = self.step
+        self.writer.write(event)  # the trace first: a crash after this loses nothing
+        if self.callbacks.on_event is not None:
+            self.callbacks.on_event(event)
+
+    def go(self) -> None:
+        cfg = self.agent.config
+        self.emit(
+            RunStarted(
+                run_id=self.record.id,
+                task=self.request.task,
+                model=self.agent.model.model,
+                check=self.request.check,
+                inputs=self.record.inputs,
+                replay_of=self.request.replay_of,
+            )
+        )
+        skills = self._skills()
+        hits = self.agent.index.search(self.request.task, top_k=cfg.retrieval.top_k)
+        hits = [h for h in hits if h.name in skills]
+        self.record.skills_retrieved = [h.name for h in hits]
+        self.emit(
+            SkillsRetrieved(
+                hits=[
+                    {
+                        "name": h.name,
+                        "score": round(h.score, 4),
+                        "description": h.description,
+                        "why": h.why,
+                    }
+                    for h in hits
+                ]
+            )
+        )
+        toolbox = Toolbox(
+            self.work, skills, self.agent.sandbox, cfg.sandbox, on_output=self.callbacks.on_output
+        )
+        status = "failed"
+        try:
+            finished = self._loop(toolbox, hits)
+            verdict = judge(
+                check=self.request.check,
+                sandbox=self.agent.sandbox,
+                work_dir=self.work,
+                task=self.request.task,
+                answer=self.answer,
+                agent_success=self.agent_success and finished,
+                judge_model=self.agent.judge_model,
+            )
+            self.emit(verdict)
+            status = "passed" if verdict.passed else "failed"
+            self.record.verdict_source = verdict.source
+            self.record.verdict_detail = verdict.detail
+        except RunCancelled:
+            self.emit(RunFailed(kind="cancelled", message="the run was cancelled"))
+            status = "error"
+        except ModelError as err:
+            self.emit(RunFailed(kind=f"model_{err.kind}", message=str(err)))
+            status = "error"
+        except MementoError as err:
+            self.emit(RunFailed(kind="error", message=str(err)))
+            status = "error"
+        self.record.status = status  # type: ignore[assignment]
+        self.record.skills_used = list(toolbox.used)
+        self.record.answer = self.answer
+        self.record.steps = self.step
+        self.record.finished = time.time()
+        self.emit(
+            RunFinished(
+                status=status,
+                answer=self.answer,
+                steps=self.step,  # type: ignore[arg-type]
+                prompt_tokens=self.record.prompt_tokens,
+                completion_tokens=self.record.completion_tokens,
+                cost_usd=self.record.cost_usd,
+                duration=time.monotonic() - self.started,
+                skills_used=list(toolbox.used),
+            )
+        )
+        self._teach_retrieval(status, toolbox.used)
+
+    def _skills(self) -> dict[str, Skill]:
+        skills = dict(self.agent.library().skills)
+        for name, folder in self.request.skill_overrides.items():
+            skills[name] = load_skill(folder)
+        return skills
+
+    def _teach_retrieval(self, status: str, used: list[str]) -> None:
+        if (
+            not self.request.learn
+            or self.request.replay_of
+            or not self.agent.config.retrieval.learn
+        ):
+            return
+        for name in used:
+            if status == "passed":
+                self.agent.index.record_success(self.request.task, name)
+            elif status == "failed":
+                self.agent.index.record_failure(self.request.task, name)
+
+    # -- the tool-calling loop ---------------------------------------------------------
+    def _loop(self, toolbox: Toolbox, hits: list[Any]) -> bool:
+        listing = (
+            "\n".join(f"- {h.name}: {h.description}" for h in hits)
+            or "(no skill matched this task)"
+        )
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": _SYSTEM.replace("{skills}", listing)},
+            {"role": "user", "content": self._task_message()},
+        ]
+        last_call: tuple[str, str] | None = None
+        repeats = 0
+        while True:
+            if self.cancel.is_set():
+                raise RunCancelled
+            budget = self._over_budget()
+            if budget:
+                self.emit(RunFailed(kind="budget", message=budget))
+                return False
+            self.step += 1
+            reply = self.agent.model.complete(messages, TOOLS, on_text=self.callbacks.on_text)
+            self.record.prompt_tokens += reply.usage.prompt_tokens
+            self.record.completion_tokens += reply.usage.completion_tokens
+            self.record.cost_usd += reply.usage.cost_usd
+            self.emit(
+                ModelTurn(
+                    text=reply.text,
+                    tool_calls=[
+                        {"id": c.id, "name": c.name, "arguments": c.arguments}
+                        for c in reply.tool_calls
+                    ],
+                    prompt_tokens=reply.usage.prompt_tokens,
+                    completion_tokens=reply.usage.completion_tokens,
+                    cost_usd=reply.usage.cost_usd,
+                    duration=reply.duration,
+                    protocol_error=reply.protocol_error,
+                )
+            )
+            if not reply.tool_calls:
+                if reply.protocol_error:
+                    messages.append({"role": "assistant", "content": reply.text})
+                    messages.append(
+                        {
+                            "role": "user",
+                            "content": f"That reply could not be used: {reply.protocol_error}. Answer with one JSON action.",
+                        }
+                    )
+                    self.emit(Note(message=f"reply not understood: {reply.protocol_error}"))
+                    continue
+                # Plain text and no tool: the model considers itself done.
+                self.answer = reply.text.strip()
+                self.agent_success = bool(self.answer)
+                return True
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": reply.text or None,
+                    "tool_calls": [
+                        {
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                        }
+                        for c in reply.tool_calls
+                    ],
+                }
+            )
+            for call in reply.tool_calls:
+                key = (call.name, json.dumps(call.arguments, sort_keys=True))
+                self.emit(ToolCalled(call_id=call.id, name=call.name, arguments=call.arguments))
+                if key == last_call and call.name != "finish":
+                    repeats += 1
+                    text = (
+                        f"You already called {call.name} with exactly these arguments. Repeating it will not "
+                        "give a different result; change your approach or call finish."
+                    )
+                    self.emit(Note(message=f"repeated identical call to {call.name} ({repeats})"))
+                    self.emit(ToolResult(call_id=call.id, name=call.name, ok=False, output=text))
+                    messages.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": call.id,
+                            "name": call.name,
+                            "content": text,
+                        }
+                    )
+                    if repeats >= MAX_REPEATS:
+                        self.emit(
+                            RunFailed(
+                                kind="loop",
+                                message=f"the model repeated the same {call.name} call {repeats + 1} times",
+                            )
+                        )
+                        return False
+                    continue
+                last_call, repeats = key, 0
+                outcome = toolbox.execute(call.name, call.arguments)
+                self.emit(
+                    ToolResult(
+                        call_id=call.id,
+                        name=call.name,
+                        ok=outcome.ok,
+                        output=cap(outcome.output),
+                        exit_code=outcome.exit_code,
+                        limit=outcome.limit,
+                        skill=outcome.skill,
+                        duration=outcome.duration,
+                        sandboxed=outcome.sandboxed,
+                    )
+                )
+                if outcome.finished:
+                    self.answer = str(call.arguments.get("answer", ""))
+                    self.agent_success = outcome.success
+                    return True
+                messages.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": call.id,
+                        "name": call.name,
+                        "content": for_model(outcome.output),
+                    }
+                )
+
+    def _task_message(self) -> str:
+        files = sorted(str(p.relative_to(self.work)) for p in self.work.rglob("*") if p.is_file())
+        listing = "\n".join(f"- {f}" for f in files[:100]) or "(none)"
+        return f"Task: {self.request.task}\n\nFiles in /work:\n{listing}"
+
+    def _over_budget(self) -> str:
+        cfg = self.agent.config.run
+        if self.step >= cfg.max_steps:
+            return f"the run reached its step budget ({cfg.max_steps} steps; [run] max_steps)"
+        tokens = self.record.prompt_tokens + self.record.completion_tokens
+        if tokens >= cfg.max_tokens:
+            return f"the run used its token budget ({tokens} of {cfg.max_tokens}; [run] max_tokens)"
+        elapsed = time.monotonic() - self.started
+        if elapsed >= cfg.wall_seconds:
+            return f"the run reached its time budget ({cfg.wall_seconds:g} s; [run] wall_seconds)"
+        return ""
+
+
+__all__ = ["Agent", "RunCallbacks", "RunRequest", "VerdictGiven"]

@@ -1,0 +1,214 @@
+"""Runs on disk: ``.memento/runs/<id>/`` holds trace.jsonl (the truth), run.json (a summary
+rebuilt from the trace when missing or broken) and work/ (the task's files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from memento_tui.domain.agent.trace import (
+    ModelTurn,
+    RunFinished,
+    RunStarted,
+    SkillsRetrieved,
+    TraceWriter,
+    VerdictGiven,
+    read_trace,
+)
+from memento_tui.domain.errors import MementoError
+from memento_tui.domain.paths import WorkspacePaths
+
+RunStatus = Literal["running", "passed", "failed", "error", "interrupted"]
+
+
+class RunRecord(BaseModel):
+    id: str
+    task: str
+    status: RunStatus = "running"
+    model: str = ""
+    check: str | None = None
+    inputs: list[str] = Field(default_factory=list)
+    started: float = Field(default_factory=time.time)
+    finished: float | None = None
+    pid: int = Field(default_factory=os.getpid)
+    verdict_source: str | None = None
+    verdict_detail: str = ""
+    note: str = ""
+    answer: str = ""
+    steps: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    skills_retrieved: list[str] = Field(default_factory=list)
+    skills_used: list[str] = Field(default_factory=list)
+    replay_of: str | None = None  # a replay made while validating a patch
+    patch_id: str | None = None
+    failure_category: str | None = None
+    critical: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class RunStore:
+    def __init__(self, paths: WorkspacePaths) -> None:
+        self.paths = paths
+
+    def dir(self, run_id: str) -> Path:
+        return self.paths.run_dir(run_id)
+
+    def create(self, record: RunRecord) -> tuple[Path, TraceWriter]:
+        folder = self.dir(record.id)
+        (folder / "work").mkdir(parents=True, exist_ok=False)
+        self.save(record)
+        return folder, TraceWriter(folder / "trace.jsonl")
+
+    def save(self, record: RunRecord) -> None:
+        _atomic_write(self.dir(record.id) / "run.json", record.model_dump_json(indent=2))
+
+    def ids(self) -> list[str]:
+        if not self.paths.runs.is_dir():
+            return []
+        return sorted(
+            (
+                p.name
+                for p in self.paths.runs.iterdir()
+                if (p / "trace.jsonl").exists() or (p / "run.json").exists()
+            ),
+            reverse=True,
+        )
+
+    def list(
+        self, *, limit: int | None = None, failed_only: bool = False, include_replays: bool = True
+    ) -> list[RunRecord]:
+        out: list[RunRecord] = []
+        for run_id in self.ids():
+            record = self.load(run_id)
+            if failed_only and record.status not in ("failed", "error", "interrupted"):
+                continue
+            if not include_replays and record.replay_of:
+                continue
+            out.append(record)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def resolve(self, prefix: str) -> str:
+        ids = self.ids()
+        if prefix in ids:
+            return prefix
+        matches = [i for i in ids if i.startswith(prefix)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise MementoError(
+                f"no run {prefix!r}",
+                file=self.paths.runs,
+                fix="see 'memento runs list' for run ids",
+            )
+        raise MementoError(f"{prefix!r} matches {len(matches)} runs", fix="give more of the id")
+
+    def load(self, run_id: str) -> RunRecord:
+        folder = self.dir(run_id)
+        record: RunRecord | None = None
+        try:
+            record = RunRecord.model_validate_json(
+                (folder / "run.json").read_text(encoding="utf-8")
+            )
+        except (OSError, ValidationError, ValueError):
+            record = self._rebuild(run_id)
+        if record.status == "running" and not _pid_alive(record.pid):
+            record.status = "interrupted"
+        return record
+
+    def _rebuild(self, run_id: str) -> RunRecord:
+        """run.json is missing or broken: derive it from the trace."""
+        events, _ = read_trace(self.dir(run_id) / "trace.jsonl")
+        record = RunRecord(id=run_id, task="(unknown task)", pid=-1)
+        for event in events:
+            if isinstance(event, RunStarted):
+                record = RunRecord(
+                    id=run_id,
+                    task=event.task,
+                    model=event.model,
+                    check=event.check,
+                    started=event.ts,
+                    pid=event.pid,
+                    inputs=event.inputs,
+                    replay_of=event.replay_of,
+                )
+            elif isinstance(event, SkillsRetrieved):
+                record.skills_retrieved = [h["name"] for h in event.hits]
+            elif isinstance(event, ModelTurn):
+                record.prompt_tokens += event.prompt_tokens
+                record.completion_tokens += event.completion_tokens
+                record.cost_usd += event.cost_usd
+            elif isinstance(event, VerdictGiven):
+                record.status = "passed" if event.passed else "failed"
+                record.verdict_source = event.source
+                record.verdict_detail = event.detail
+            elif isinstance(event, RunFinished):
+                record.status = event.status
+                record.finished = event.ts
+                record.steps = event.steps
+                record.skills_used = event.skills_used
+                record.answer = event.answer
+        return record
+
+    def trace(self, run_id: str) -> tuple[list[Any], list[str]]:
+        return read_trace(self.dir(run_id) / "trace.jsonl")
+
+    def mark(self, run_id: str, passed: bool, note: str = "") -> RunRecord:
+        """A person's verdict: the strongest source there is. Appended to the trace."""
+        run_id = self.resolve(run_id)
+        record = self.load(run_id)
+        writer = TraceWriter(self.dir(run_id) / "trace.jsonl")
+        try:
+            writer.write(VerdictGiven(passed=passed, source="person", detail=note))
+        finally:
+            writer.close()
+        record.status = "passed" if passed else "failed"
+        record.verdict_source = "person"
+        record.verdict_detail = note
+        record.note = note
+        self.save(record)
+        return record
+
+    def update(self, run_id: str, **fields: Any) -> RunRecord:
+        record = self.load(run_id)
+        for key, value in fields.items():
+            setattr(record, key, value)
+        self.save(record)
+        return record
+
+
+def trace_to_json_lines(events: list[Any]) -> str:
+    return "\n".join(json.dumps(e.model_dump()) for e in events)
