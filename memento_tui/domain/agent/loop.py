@@ -101,14 +101,17 @@ class Agent:
             patch_id=request.patch_id,
         )
         folder, writer = self.runs.create(record)
-        work = folder / "work"
-        for path in request.inputs:
-            if path.is_dir():
-                shutil.copytree(path, work / path.name, symlinks=False)
-            else:
-                shutil.copy2(path, work / path.name)
+        # Inputs go to work/ for the agent and, untouched, to inputs/ so a replay can start
+        # from exactly what this run started from.
+        for target in (folder / "work", folder / "inputs"):
+            for path in request.inputs:
+                target.mkdir(exist_ok=True)
+                if path.is_dir():
+                    shutil.copytree(path, target / path.name, symlinks=False)
+                else:
+                    shutil.copy2(path, target / path.name)
         session = _Session(
-            self, request, record, writer, work, callbacks, cancel or threading.Event()
+            self, request, record, writer, folder / "work", callbacks, cancel or threading.Event()
         )
         try:
             session.go()

@@ -1,0 +1,1 @@
+"""Learning from failure: Reflect → Write → Replay."""

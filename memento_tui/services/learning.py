@@ -1,0 +1,237 @@
+"""Reflect → Write → Replay for one failed run, through the same Services as everything.
+
+Nothing here merges: the result is a patch branch with its evidence, waiting for review
+(or a permission request, or a recorded failed reflection with nothing committed).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from memento_tui.domain.agent.loop import RunRequest
+from memento_tui.domain.agent.runs import RunRecord
+from memento_tui.domain.errors import MementoError
+from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
+from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
+from memento_tui.domain.llm import Usage
+from memento_tui.domain.skills import NAME_RE, SkillError, load_skill
+from memento_tui.services.factory import Services
+
+Progress = Callable[[str], None]
+
+
+def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row, default=str) + "\n")
+
+
+class _Learner:
+    def __init__(self, services: Services, run_id: str, progress: Progress) -> None:
+        self.services = services
+        self.runs = services.runs()
+        self.run_id = self.runs.resolve(run_id)
+        self.record = self.runs.load(self.run_id)
+        self.progress = progress
+        self.cfg = services.workspace.config.learning
+        self.usage = Usage()
+        self.result: dict[str, Any] = {"run_id": self.run_id, "status": "started"}
+
+    # -- helpers -----------------------------------------------------------------------
+    def _save_reflection(self, payload: dict[str, Any]) -> None:
+        path = self.runs.dir(self.run_id) / "reflection.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+        tmp.replace(path)
+
+    def _rejected(self, skill: str) -> list[str]:
+        try:
+            ideas = self.services.patches().rejected_ideas(skill)
+        except MementoError:
+            return []
+        return [f"{r.reason} (rejected patch: {r.summary})" if getattr(r, "summary", "") else str(r.reason) for r in ideas]
+
+    def _finish(self, status: str, **extra: Any) -> dict[str, Any]:
+        self.result.update(status=status, tokens=self.usage.total_tokens, cost_usd=round(self.usage.cost_usd, 6), **extra)
+        self.progress(f"  learning cost: {self.usage.total_tokens} tokens, ${self.usage.cost_usd:.4f}")
+        return self.result
+
+    # -- the steps ---------------------------------------------------------------------
+    def go(self) -> dict[str, Any]:
+        if self.record.status != "failed":
+            raise MementoError(
+                f"run {self.run_id} is {self.record.status}, not failed",
+                fix="reflect on a failed run; mark one failed with 'memento runs mark ID fail --note ...'",
+            )
+        events, _ = self.runs.trace(self.run_id)
+        library = self.services.library()
+        involved_names = list(dict.fromkeys([*self.record.skills_used, *self.record.skills_retrieved[:2]]))
+        involved = [library.skills[n] for n in involved_names if n in library.skills]
+        rejected = [idea for s in involved for idea in self._rejected(s.name)]
+        self.progress("  reflecting on the failure…")
+        model = self.services.model()
+        answer = reflect(model, events=events, skills=involved, rejected=rejected, note=self.record.note,
+                         max_tokens=min(4000, self.cfg.reflect_max_tokens))
+        self.usage.add(answer.usage)
+        if answer.value is None:
+            self._save_reflection({"ok": False, "error": answer.error, "raw": answer.raw})
+            self.progress(f"  reflection failed: {answer.error} (recorded; nothing committed)")
+            return self._finish("reflection_failed", error=answer.error)
+        reflection = answer.value
+        self._save_reflection({"ok": True, "reflection": reflection.model_dump()})
+        self.runs.update(self.run_id, failure_category=reflection.category)
+        self.result["reflection"] = reflection.model_dump()
+        label = CATEGORY_LABELS[reflection.category]
+        self.progress(f"  reflection: {label}; weak skill: {reflection.weak_skill or 'none'}; step {reflection.decision_step}")
+        self.progress(f"    {reflection.missing_or_assumed}")
+        if reflection.fix_kind == "none":
+            return self._finish("no_fix")
+        if reflection.fix_kind == "request_permission":
+            return self._permission(reflection)
+        return self._write(reflection, events, library)
+
+    def _permission(self, reflection: Reflection) -> dict[str, Any]:
+        row = {"at": time.time(), "run_id": self.run_id, "skill": reflection.weak_skill,
+               "permission": reflection.permission or reflection.missing_or_assumed, "summary": reflection.summary}
+        _append_jsonl(self.services.workspace.paths.state / "requests.jsonl", row)
+        self.progress(f"  permission request: {row['permission']}")
+        self.progress("    memento never changes the sandbox policy itself; grant it in .memento/config.toml if you agree")
+        return self._finish("permission_requested", request=row)
+
+    def _target(self, reflection: Reflection, library: Any) -> tuple[str, Path | None]:
+        if reflection.fix_kind == "create_skill":
+            name = (reflection.new_skill_name or "").strip()
+            if not NAME_RE.match(name) or len(name) > 64:
+                raise MementoError(f"the reflection proposed an invalid skill name {name!r}")
+            if name in library.skills or (library.root / name).exists():
+                return name, library.root / name  # it exists after all: patch it
+            return name, None
+        name = reflection.weak_skill or ""
+        if name not in library.skills:
+            raise MementoError(f"the reflection named a weak skill that does not exist: {name!r}")
+        return name, library.skills[name].dir
+
+    def _write(self, reflection: Reflection, events: list[Any], library: Any) -> dict[str, Any]:
+        try:
+            skill, skill_dir = self._target(reflection, library)
+        except MementoError as err:
+            self.progress(f"  no patch: {err.message}")
+            return self._finish("no_patch", error=err.message)
+        self.progress(f"  writing a {'new skill' if skill_dir is None else 'patch'} for {skill}…")
+        answer = write_fix(self.services.model(), reflection=reflection, events=events, skill_name=skill,
+                           skill_dir=skill_dir, rejected=self._rejected(skill), max_tokens=min(16000, self.cfg.reflect_max_tokens))
+        self.usage.add(answer.usage)
+        if answer.value is None:
+            self.progress(f"  the fix could not be used: {answer.error} (nothing committed)")
+            return self._finish("write_failed", error=answer.error)
+        changes = changed_files(answer.value, skill_dir)
+        if not changes:
+            self.progress("  the proposed fix changes nothing (nothing committed)")
+            return self._finish("write_failed", error="no change")
+        problem = self._validate(skill, skill_dir, {c.path: c.content for c in changes})
+        if problem:
+            self.progress(f"  the fix was refused: {problem} (nothing committed)")
+            return self._finish("write_refused", error=problem)
+        from memento_tui.domain.patch_model import Cost, PatchEvidence
+
+        evidence = PatchEvidence(
+            run_id=self.run_id, task=self.record.task, failure_category=reflection.category, weak_skill=reflection.weak_skill,
+            reflection_summary=reflection.summary, decision_step=reflection.decision_step,
+            kind="new-skill" if skill_dir is None else "patch",
+            cost=Cost(tokens=self.usage.total_tokens, usd=self.usage.cost_usd),
+            details={"missing_or_assumed": reflection.missing_or_assumed},
+        )
+        files = {f"skills/{skill}/{c.path}": c.content.encode("utf-8") for c in changes}
+        try:
+            patch = self.services.patches().create(skill, files, evidence, message=answer.value.message or None)
+        except MementoError as err:
+            self.progress(f"  the fix was refused: {err.message} (nothing committed)")
+            return self._finish("write_refused", error=err.message)
+        self.result.update(patch_id=patch.id, branch=patch.branch, skill=skill)
+        self.runs.update(self.run_id, patch_id=patch.id)
+        self.progress(f"  patch {patch.id} on branch {patch.branch}")
+        self._replay(patch, skill, evidence)
+        return self._finish("patched")
+
+    def _validate(self, skill: str, skill_dir: Path | None, contents: dict[str, str]) -> str:
+        """Apply the change to a temp copy and check it as 'memento verify' would."""
+        with tempfile.TemporaryDirectory(prefix="memento-check-") as tmp:
+            folder = Path(tmp) / skill
+            if skill_dir is not None:
+                shutil.copytree(skill_dir, folder, symlinks=True)
+            else:
+                folder.mkdir()
+            for rel, text in contents.items():
+                target = (folder / rel).resolve()
+                if folder.resolve() not in target.parents:
+                    return f"{rel!r} is outside the skill folder"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            try:
+                load_skill(folder)
+            except SkillError as err:
+                return str(err).replace(str(Path(tmp)) + "/", "")
+            try:
+                from memento_tui.domain.verify import verify_skill
+            except ModuleNotFoundError:
+                return ""
+            report = verify_skill(folder, sandbox=self.services.sandbox(), run_tests=True)
+            errors = [f for f in report.findings if f.level == "error"]
+            if errors:
+                return "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
+        return ""
+
+    def _replay_one(self, record: RunRecord, overrides: dict[str, Path], patch_id: str) -> RunRecord:
+        inputs_dir = self.runs.dir(record.id) / "inputs"
+        inputs = sorted(inputs_dir.iterdir()) if inputs_dir.is_dir() else []
+        request = RunRequest(task=record.task, check=record.check, inputs=inputs, replay_of=record.id,
+                             patch_id=patch_id, skill_overrides=overrides, learn=False)
+        return self.services.agent().run(request)
+
+    def _replay(self, patch: Any, skill: str, evidence: Any) -> None:
+        from memento_tui.domain.patch_model import RegressionResult, ReplayResult
+
+        store = self.services.patches()
+        with tempfile.TemporaryDirectory(prefix="memento-replay-") as tmp:
+            folder = store.export_skill(patch.id, Path(tmp))
+            overrides = {skill: folder}
+            self.progress("  replaying the failed task against the patch…")
+            tokens_before = self.usage.total_tokens
+            replay = self._replay_one(self.record, overrides, patch.id)
+            self._count(replay)
+            evidence.replay = ReplayResult(result="passed" if replay.passed else "failed", run_id=replay.id)
+            self.progress(f"    replay {replay.status} (run {replay.id})")
+            earlier = [r for r in self.runs.list(include_replays=False)
+                       if r.status == "passed" and skill in r.skills_used and r.id != self.run_id][: self.cfg.regressions]
+            for past in earlier:
+                if self.usage.total_tokens - tokens_before >= self.cfg.replay_max_tokens:
+                    self.progress("    replay budget used up; remaining regressions not run")
+                    evidence.details["regressions_skipped"] = "replay budget ([learning] replay_max_tokens)"
+                    break
+                again = self._replay_one(past, overrides, patch.id)
+                self._count(again)
+                evidence.regressions.append(RegressionResult(run_id=again.id, task=past.task, passed=again.passed))
+                self.progress(f"    regression {'passed' if again.passed else 'FAILED'}: {past.task[:60]} (run {again.id})")
+        evidence.validated = evidence.replay.result == "passed" and all(r.passed for r in evidence.regressions)
+        evidence.cost.tokens = self.usage.total_tokens
+        evidence.cost.usd = self.usage.cost_usd
+        store.update_evidence(patch.id, evidence)
+        self.result.update(validated=evidence.validated, replay=evidence.replay.result,
+                           regressions=[r.model_dump() for r in evidence.regressions])
+        verdict = "validated" if evidence.validated else "NOT validated"
+        self.progress(f"  patch {patch.id} {verdict}: replay {evidence.replay_text()}, regressions {evidence.regressions_text()}")
+        self.progress(f"  review it: memento patches show {patch.id}")
+
+    def _count(self, record: RunRecord) -> None:
+        self.usage.add(Usage(record.prompt_tokens, record.completion_tokens, record.cost_usd))
+
+
+def learn_from_run(services: Services, run_id: str, on_progress: Progress | None = None) -> dict[str, Any]:
+    """Reflect on a failed run and, where the reflection calls for it, propose a patch."""
+    return _Learner(services, run_id, on_progress or (lambda _line: None)).go()
