@@ -56,8 +56,19 @@ class RetrievalConfig(_Section):
     name_weight: float = Field(default=2.0, ge=0)
     description_weight: float = Field(default=1.5, ge=0)
     body_weight: float = Field(default=0.6, ge=0)
-    trigger_weight: float = Field(default=1.0, ge=0)
-    learn: bool = True
+    trigger_weight: float = Field(
+        default=1.0, ge=0, description="weight of votes from similar past successes"
+    )
+    trigger_neighbours: int = Field(
+        default=50, ge=1, le=1000, description="past outcomes consulted per query"
+    )
+    trigger_votes: int = Field(
+        default=3, ge=1, le=50, description="votes one skill may collect per query"
+    )
+    failure_weight: float = Field(
+        default=0.5, ge=0, le=1, description="how far a failure on a similar task pushes down"
+    )
+    learn: bool = Field(default=True, description="let learned outcomes move the ranking")
 
 
 class RunConfig(_Section):

@@ -1,0 +1,16 @@
+"""Skill retrieval: BM25 over SKILL.md folders, learning from outcomes, kept live.
+
+tokenize   compound-aware tokens (csv-to-json, snake_case, camelCase)
+engine     the tantivy indexes and queries (tantivy is imported on first use only)
+learned    ``.memento/learned/outcomes.jsonl``: successes and failures, append-only
+ranking    how outcomes move a ranking: nearest-neighbour votes and failure penalties
+index      SkillIndex: open / rebuild / refresh / search / record_success / record_failure
+watcher    a watchdog watcher that keeps a SkillIndex current as files change
+"""
+
+from __future__ import annotations
+
+from memento_tui.domain.retrieval.index import SearchHit, SkillIndex
+from memento_tui.domain.retrieval.learned import LearnedRow, LearnedStore
+
+__all__ = ["LearnedRow", "LearnedStore", "SearchHit", "SkillIndex"]

@@ -1,0 +1,82 @@
+"""Building the index from scratch: every SKILL.md and every outcome row."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from memento_tui.domain.errors import SkillError
+from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.retrieval.engine import (
+    KIND_FAILURE,
+    KIND_SUCCESS,
+    Engine,
+    field_lengths,
+    learned_document,
+    learned_schema,
+    skill_document,
+    skills_schema,
+)
+from memento_tui.domain.retrieval.learned import LearnedRow
+from memento_tui.domain.retrieval.manifest import Manifest, save_manifest, scan_skills
+from memento_tui.domain.skills import load_skill
+
+# Average field lengths are estimated from this many skills: exact enough for scoring the
+# few documents waiting in the overlay, and it keeps a 100k build from analysing twice.
+LENGTH_SAMPLE = 256
+
+
+@dataclass
+class Built:
+    skills: Engine
+    learned: Engine
+    manifest: Manifest
+
+
+def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow]) -> Built:
+    if folder.exists():
+        shutil.rmtree(folder)
+    manifest = Manifest()
+    skills = Engine.create(folder / "skills", skills_schema())
+    writer = skills.writer(threads=2)
+    totals = {"name": 0, "description": 0, "body": 0}
+    sampled = 0
+    for name, stamp in sorted(scan_skills(skills_root).items()):
+        manifest.skills[name] = stamp
+        try:
+            skill = load_skill(skills_root / name, check_links=False)
+        except SkillError:
+            manifest.broken.append(name)
+            continue
+        writer.add_document(
+            skill_document(manifest.id_for(name), skill.name, skill.description, skill.body)
+        )
+        if sampled < LENGTH_SAMPLE:
+            sampled += 1
+            for field, counts in field_lengths(skill.name, skill.description, skill.body).items():
+                totals[field] += sum(counts.values())
+    writer.commit()
+    writer.wait_merging_threads()
+    manifest.avg_len = {field: total / max(sampled, 1) for field, total in totals.items()}
+    learned = build_learned(folder, rows, manifest)
+    manifest.learned_docs = len(rows)
+    save_manifest(folder, manifest)
+    skills.reload()
+    return Built(skills, learned, manifest)
+
+
+def build_learned(folder: Path, rows: list[LearnedRow], manifest: Manifest) -> Engine:
+    """A fresh learned index from every row (assigns ids to new skill names in ``manifest``)."""
+    learned = Engine.create(folder / "learned", learned_schema())
+    writer = learned.writer()
+    for row in rows:
+        kind = KIND_SUCCESS if row.kind == "success" else KIND_FAILURE
+        writer.add_document(learned_document(manifest.id_for(row.skill), row.skill, kind, row.task))
+    writer.commit()
+    writer.wait_merging_threads()
+    learned.reload()
+    return learned
+
+
+__all__ = ["SKILL_FILE", "Built", "build_all", "build_learned"]

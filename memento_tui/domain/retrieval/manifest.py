@@ -1,0 +1,88 @@
+"""``.memento/index/manifest.json``: what the index was built from, to tell when it is stale.
+
+A SKILL.md is known by its (mtime_ns, size); the outcomes file by its size. Comparing them
+with the files costs one ``stat`` per skill, far cheaper than reading any SKILL.md, so the
+index can be checked on every open and only the skills that changed are read again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from memento_tui.domain.paths import SKILL_FILE
+
+# Bump when the schema, the analyzer or what goes into a document changes: the index is
+# then rebuilt on the next open, since it is disposable.
+FORMAT = 3
+MANIFEST_NAME = "manifest.json"
+
+Stamp = tuple[int, int]  # (mtime_ns, size)
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = FORMAT
+    skills: dict[str, Stamp] = Field(default_factory=dict)  # every SKILL.md seen, broken too
+    broken: list[str] = Field(default_factory=list)  # seen but not loadable, so not indexed
+    # Numeric ids for skill names: hits carry them in a fast field, which is far cheaper to
+    # read than a stored document. Ids are never reused.
+    ids: dict[str, int] = Field(default_factory=dict)
+    # Average analyzed field lengths, for scoring documents not yet committed (see engine.bm25).
+    avg_len: dict[str, float] = Field(default_factory=dict)
+    learned_size: int = 0  # bytes of outcomes.jsonl already in the learned index
+    learned_docs: int = 0
+
+    def id_for(self, name: str) -> int:
+        if name not in self.ids:
+            self.ids[name] = max(self.ids.values(), default=0) + 1
+        return self.ids[name]
+
+
+def load_manifest(folder: Path) -> Manifest | None:
+    """The manifest, or None when it is missing, unreadable or from another format."""
+    try:
+        data = json.loads((folder / MANIFEST_NAME).read_bytes())
+        manifest = Manifest.model_validate(data)
+    except (OSError, ValueError, ValidationError):
+        return None
+    return manifest if manifest.format == FORMAT else None
+
+
+def save_manifest(folder: Path, manifest: Manifest) -> None:
+    """Atomic: a reader sees the old manifest or the new one, never half of one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(manifest.model_dump_json(), encoding="utf-8")
+    os.replace(tmp, folder / MANIFEST_NAME)
+
+
+def scan_skills(skills_root: Path) -> dict[str, Stamp]:
+    """(mtime_ns, size) of every ``skills/<name>/SKILL.md``; a stat per skill, no reads."""
+    stamps: dict[str, Stamp] = {}
+    try:
+        entries = os.scandir(skills_root)
+    except (FileNotFoundError, NotADirectoryError):
+        return stamps
+    with entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                st = os.stat(os.path.join(entry.path, SKILL_FILE), follow_symlinks=False)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            stamps[entry.name] = (st.st_mtime_ns, st.st_size)
+    return stamps
+
+
+def stamp_of(skill_file: Path) -> Stamp | None:
+    try:
+        st = os.stat(skill_file, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_mtime_ns, st.st_size)

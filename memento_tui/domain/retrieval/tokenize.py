@@ -1,0 +1,77 @@
+"""Tokenisation for skill search: compound names, then tantivy's analyzer.
+
+Skill names and task texts are full of compounds: ``csv-to-json``, ``snake_case``,
+``camelCase``, ``PDF&URLTool``. A person may type either the parts ("csv to json") or the
+joined form ("csvtojson", "camelcase"), so every compound contributes both. tantivy's
+``simple`` tokenizer already splits on punctuation (giving the parts of ``csv-to-json``)
+and keeps letter runs whole (giving ``camelcase``); :func:`expand_compounds` adds what it
+misses: the joined form of hyphen/underscore compounds and the parts of camelCase words.
+
+The rest (lower-casing, English stopwords, Snowball stemming) runs inside tantivy, in
+Rust, so indexing 10k documents does not pay for a Python tokenizer. Queries go through
+the very same two steps, so a query token always meets its indexed twin.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tantivy
+
+ANALYZER_NAME = "memento_en"
+MAX_TOKEN_CHARS = 40
+
+# Only compounds match, so the Python callback runs on a handful of words per document
+# while the regex engine scans the rest in C.
+_COMPOUND = re.compile(
+    r"[^\W_]+(?:[-_][^\W_]+)+"  # csv-to-json, snake_case, c3_glide
+    r"|[^\W_]*[a-z][A-Z][^\W_]*"  # camelCase, PascalCase, iPhone
+    r"|[^\W_]*[A-Z]{2,}[a-z][^\W_]*"  # URLTool, PDFReader
+)
+_SEPARATOR = re.compile(r"[-_]+")
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
+
+
+def compound_extras(text: str) -> list[str]:
+    """The tokens the plain tokenizer would miss: joined compounds and camelCase parts."""
+    extras: list[str] = []
+    for word in _COMPOUND.findall(text):
+        pieces = [p for p in _SEPARATOR.split(word) if p]
+        if len(pieces) > 1:
+            extras.append("".join(pieces))
+        for piece in pieces:
+            parts = _CAMEL_PART.findall(piece)
+            if len(parts) > 1:
+                extras.extend(parts)
+    return extras
+
+
+def expand_compounds(text: str) -> str:
+    """``text`` with the extra compound tokens appended (positions do not matter to BM25)."""
+    extras = compound_extras(text)
+    return f"{text}\n{' '.join(extras)}" if extras else text
+
+
+@lru_cache(maxsize=4)
+def analyzer(stem: bool = True, stopwords: bool = True) -> tantivy.TextAnalyzer:
+    """The tantivy analyzer registered on the index under :data:`ANALYZER_NAME`."""
+    import tantivy
+
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_CHARS))
+        .filter(tantivy.Filter.lowercase())
+    )
+    if stopwords:
+        builder = builder.filter(tantivy.Filter.stopword("english"))
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+def tokenize(text: str, *, stem: bool = True, stopwords: bool = True) -> list[str]:
+    """The index terms of ``text``, in order, with repeats (what BM25 counts)."""
+    return analyzer(stem, stopwords).analyze(expand_compounds(text))
