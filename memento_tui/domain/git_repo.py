@@ -1,7 +1,13 @@
 """The one module that runs git. Every call is hardened the same way.
 
 Hooks and fsmonitor are off, no system or global config leaks in (git sees a clean,
-private HOME), there is no pager and no prompt, and git errors become WorkspaceError.
+private HOME), there is no pager and no prompt, automatic gc never runs in the middle of
+a command, and git errors become WorkspaceError (GitError).
+
+Two ways in: ``run()`` goes through GitPython (the design's library) and returns text;
+``git()`` calls the git binary directly with bytes in and out, for the plumbing that
+patches need (stdin, private index files, exit codes that are not failures) and that
+must stay fast. Both build the same command line and environment.
 """
 
 from __future__ import annotations
@@ -10,14 +16,47 @@ import functools
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from memento_tui.domain.errors import WorkspaceError
 
-HARDENING = ("core.hooksPath=/dev/null", "core.fsmonitor=false", "core.pager=cat")
+HARDENING = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    # A gc or maintenance run started by one of our commands would stall it for seconds.
+    "gc.auto=0",
+    "maintenance.auto=false",
+)
 FALLBACK_NAME = "Memento"
 FALLBACK_EMAIL = "memento@localhost"
+# Commits the program authors itself (patch branches) carry this identity, not the person's.
+MEMENTO_IDENTITY = (FALLBACK_NAME, FALLBACK_EMAIL)
+ZERO_OID = "0" * 40
+
+
+class GitError(WorkspaceError):
+    """A git command failed; ``returncode`` and ``stderr`` say how."""
+
+    def __init__(self, message: str, *, returncode: int, stderr: str, file: Path | None) -> None:
+        super().__init__(message, file=file, fix="see the git message above")
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+@dataclass(frozen=True)
+class GitResult:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def text(self) -> str:
+        """stdout as text, without the final newline."""
+        return self.stdout.decode("utf-8", "replace").rstrip("\n")
 
 
 @functools.cache
@@ -45,7 +84,8 @@ def person_identity() -> tuple[str, str]:
 
 
 def git_env(author: tuple[str, str] | None = None) -> dict[str, str]:
-    """The environment every git call runs with."""
+    """The environment every git call runs with (nothing else is inherited: no GIT_DIR,
+    GIT_INDEX_FILE or GIT_CONFIG_* from the caller's shell)."""
     name, email = author or person_identity()
     home = _clean_home()
     env = {
@@ -68,22 +108,37 @@ def git_env(author: tuple[str, str] | None = None) -> dict[str, str]:
 
 
 class GitRepo:
-    """A git repository, driven through GitPython with hardened options."""
+    """A git repository, driven with hardened options (GitPython for ``run``)."""
 
     def __init__(self, root: Path) -> None:
-        import git  # GitPython: imported here so 'memento --help' stays fast
-
         self.root = root
-        try:
-            self._repo = git.Repo(root)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        if not _looks_like_repo(root):
             raise WorkspaceError(
                 "not a git repository",
                 file=root,
                 fix="run 'git init' there, or 'memento init' to make a new workspace",
-            ) from None
-        self._repo.git.update_environment(**git_env())
-        self._repo.git.set_persistent_git_options(c=list(HARDENING))
+            )
+        self._gitpython: Any = None
+        self._person: tuple[str, str] | None = None
+
+    @property
+    def _repo(self) -> Any:
+        # GitPython is imported and set up on first use so 'memento --help' stays fast.
+        if self._gitpython is None:
+            import git
+
+            try:
+                repo = git.Repo(self.root)
+            except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+                raise WorkspaceError(
+                    "not a git repository",
+                    file=self.root,
+                    fix="run 'git init' there, or 'memento init' to make a new workspace",
+                ) from None
+            repo.git.update_environment(**git_env())
+            repo.git.set_persistent_git_options(c=list(HARDENING))
+            self._gitpython = repo
+        return self._gitpython
 
     @classmethod
     def open_or_init(cls, root: Path) -> GitRepo:
@@ -109,11 +164,82 @@ class GitRepo:
                 fix="see the git message above",
             ) from None
 
+    def git(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        ok: Sequence[int] = (0,),
+        cwd: Path | None = None,
+        author: tuple[str, str] | None = None,
+    ) -> GitResult:
+        """Run one git command with bytes in and out.
+
+        ``env`` adds variables (e.g. a private GIT_INDEX_FILE); ``ok`` lists the exit codes
+        that are answers rather than failures (``merge-tree`` exits 1 on a conflict);
+        ``author`` sets both author and committer (default: the person).
+        """
+        full_env = git_env(author or self.person())
+        if env:
+            full_env.update(env)
+        try:
+            proc = subprocess.run(
+                ["git", *_c_options(), *args],
+                input=input if input is not None else b"",
+                capture_output=True,
+                cwd=cwd or self.root,
+                env=full_env,
+                check=False,
+            )
+        except OSError as err:
+            raise WorkspaceError(
+                f"cannot run git: {err}",
+                fix="install git 2.39 or later (e.g. 'apt-get install git')",
+            ) from None
+        if proc.returncode not in ok:
+            stderr = proc.stderr.decode("utf-8", "replace").strip()
+            raise GitError(
+                f"git {args[0]} failed: {stderr or f'exit {proc.returncode}'}",
+                returncode=proc.returncode,
+                stderr=stderr,
+                file=self.root,
+            )
+        return GitResult(proc.returncode, proc.stdout, proc.stderr)
+
+    def out(self, *args: str, **kwargs: Any) -> str:
+        """``git()`` and return stdout as text without the final newline."""
+        return self.git(*args, **kwargs).text
+
+    def person(self) -> tuple[str, str]:
+        """The person's identity for commits they make through memento (a merge they
+        approved): this repository's own user.name/email first, then their global ones."""
+        if self._person is None:
+            found: list[str] = []
+            for key in ("user.name", "user.email"):
+                proc = subprocess.run(
+                    ["git", *_c_options(), "config", "--get", key],
+                    capture_output=True,
+                    cwd=self.root,
+                    env=git_env(MEMENTO_IDENTITY),
+                    check=False,
+                )
+                found.append(proc.stdout.decode("utf-8", "replace").strip())
+            fallback = person_identity()
+            self._person = (found[0] or fallback[0], found[1] or fallback[1])
+        return self._person
+
     def commit_paths(self, paths: list[str], message: str) -> str:
         """Stage and commit exactly these paths (the person's other changes stay as they are)."""
         self.run("add", "--", *paths)
         self.run("commit", "-q", "-m", message, "--", *paths)
         return self.run("rev-parse", "HEAD")
+
+
+def _looks_like_repo(root: Path) -> bool:
+    if (root / ".git").exists():
+        return True
+    # A bare repository: the folder itself is the git directory.
+    return (root / "HEAD").is_file() and (root / "objects").is_dir()
 
 
 def _c_options() -> list[str]:

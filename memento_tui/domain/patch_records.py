@@ -1,0 +1,117 @@
+"""Patch state kept in ``.memento/``: one JSON record per patch, and the review log.
+
+.memento/patches/<id>.json    PatchRecord, rewritten atomically (temp file + os.replace)
+.memento/reviews.jsonl        ReviewRecord lines, append-only, never rewritten
+.memento/patches/.lock        held while a merge, reject or undo decides
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from memento_tui.domain.errors import MementoError
+from memento_tui.domain.patch_model import ID_RE, PatchRecord, ReviewRecord
+from memento_tui.domain.paths import WorkspacePaths
+
+
+class PatchRecords:
+    def __init__(self, paths: WorkspacePaths) -> None:
+        self.dir = paths.patches
+        self.reviews_file = paths.reviews
+
+    def path_of(self, patch_id: str) -> Path:
+        return self.dir / f"{patch_id}.json"
+
+    def ids(self) -> list[str]:
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return []
+        return sorted(n[:-5] for n in names if n.endswith(".json") and ID_RE.match(n[:-5]))
+
+    def read(self, patch_id: str) -> PatchRecord | None:
+        """The record, or None when it is missing or unreadable (the branch's commit
+        trailers then stand in for it)."""
+        try:
+            return PatchRecord.model_validate_json(self.path_of(patch_id).read_bytes())
+        except (OSError, ValueError, ValidationError):
+            return None
+
+    def write(self, record: PatchRecord) -> None:
+        atomic_write(
+            self.path_of(record.id), record.model_dump_json(indent=2).encode("utf-8") + b"\n"
+        )
+
+    def reviews(self) -> list[ReviewRecord]:
+        """Every decision, oldest first. A line that does not parse (a crash mid-write, a
+        hand edit) is skipped rather than hiding every other decision."""
+        try:
+            data = self.reviews_file.read_bytes()
+        except FileNotFoundError:
+            return []
+        out: list[ReviewRecord] = []
+        for line in data.splitlines():
+            if not line.strip():
+                continue
+            try:
+                out.append(ReviewRecord.model_validate_json(line))
+            except (ValueError, ValidationError):
+                continue
+        return out
+
+    def append_review(self, review: ReviewRecord) -> None:
+        line = review.model_dump_json().encode("utf-8") + b"\n"
+        self.reviews_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.reviews_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            # A previous writer that crashed mid-line must not swallow this line.
+            size = os.fstat(fd).st_size
+            if size:
+                with open(self.reviews_file, "rb") as existing:
+                    existing.seek(size - 1)
+                    if existing.read(1) != b"\n":
+                        line = b"\n" + line
+            os.write(fd, line)  # one write on an O_APPEND file: lines never interleave
+            os.fsync(fd)
+        except OSError as err:
+            raise MementoError(
+                f"cannot record the review decision: {err}",
+                file=self.reviews_file,
+                fix="check the disk and the folder's permissions",
+            ) from None
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def decision_lock(self) -> Iterator[None]:
+        """One merge, reject or undo at a time, across processes."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
