@@ -42,6 +42,19 @@ class SandboxConfig(_Section):
     output_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000)
     wall_seconds: float = Field(default=60.0, gt=0, le=3600)
     tmp_size_mb: int = Field(default=64, ge=1, le=4096)
+    disk_mb: int = Field(
+        default=1024, ge=1, le=1_048_576, description="how much the work dir may grow in one run"
+    )
+    max_files: int = Field(
+        default=10_000, ge=10, le=10_000_000, description="new files and folders in one run"
+    )
+    process_guard: Literal["auto", "cgroup", "uid"] = Field(
+        default="auto",
+        description="under root, how the process limit is made to hold: a pids cgroup, "
+        "or running bwrap as sandbox_uid; auto tries the cgroup first",
+    )
+    sandbox_uid: int = Field(default=65534, ge=1, le=4_294_967_294)
+    seccomp: bool = Field(default=True, description="the extra seccomp filter (needs libseccomp)")
     env: dict[str, str] = Field(
         default_factory=dict, description="extra variables set inside the sandbox"
     )

@@ -1,0 +1,225 @@
+"""Start a process, read its output incrementally, and stop it at a limit.
+
+Output is read as it comes (and streamed to ``on_output``) with a byte cap: past the cap
+the run is killed, never buffered. The wall clock and the work dir's growth are watched
+in the same loop. Killing means the whole process group (and, for bwrap, everything in
+its pid namespace, which dies with it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memento_tui.domain.sandbox.result import DISK, FILES, OUTPUT, WALL_TIME
+
+OnOutput = Callable[[str, str], None]
+
+_READ_CHUNK = 65536
+# After the main process ends, how long to keep reading what is still in the pipes.
+_DRAIN_SECONDS = 0.5
+
+
+@dataclass
+class Spawn:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    pass_fds: Sequence[int] = ()
+    user: int | None = None
+    group: int | None = None
+    preexec: Callable[[], None] | None = None
+
+
+@dataclass
+class Outcome:
+    exit_code: int | None
+    stdout: bytes
+    stderr: bytes
+    killed_for: str | None
+    duration: float
+    truncated: bool = False
+    streamed: dict[str, str] = field(default_factory=dict)
+
+
+class DiskWatch:
+    """How much the work dir grew since the start, in bytes and in files."""
+
+    def __init__(self, root: Path, max_bytes: int, max_files: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.max_files = max_files
+        self.interval = 0.2
+        started = time.monotonic()
+        self.base_bytes, self.base_files = self._scan(limit=None)
+        self._adapt(time.monotonic() - started)
+        self.next_check = time.monotonic() + self.interval
+
+    def _adapt(self, cost: float) -> None:
+        # Scanning a big tree is not free: never spend more than ~5% of the time on it.
+        self.interval = max(0.2, cost * 20)
+
+    def _scan(self, limit: int | None) -> tuple[int, int]:
+        total, files = 0, 0
+        stack = [str(self.root)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as entries:
+                    for entry in entries:
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError:
+                            continue
+                        files += 1
+                        total += st.st_blocks * 512
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        if limit is not None and files > limit:
+                            return total, files
+            except OSError:
+                continue
+        return total, files
+
+    def check(self, now: float) -> str | None:
+        if now < self.next_check:
+            return None
+        started = time.monotonic()
+        total, files = self._scan(limit=self.base_files + self.max_files)
+        self._adapt(time.monotonic() - started)
+        self.next_check = time.monotonic() + self.interval
+        if files - self.base_files > self.max_files:
+            return FILES
+        if total - self.base_bytes > self.max_bytes:
+            return DISK
+        return None
+
+
+def _exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Has it ended? Without reaping it: while the zombie stays, its pid (and the process
+    group id we kill by) cannot be handed to some unrelated process."""
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+
+
+def run_collecting(
+    spawn: Spawn,
+    *,
+    output_bytes: int,
+    wall_seconds: float,
+    on_output: OnOutput | None = None,
+    disk: DiskWatch | None = None,
+    after_exit: Callable[[], None] | None = None,
+) -> Outcome:
+    """Run ``spawn`` to the end or to a limit; always leaves no process behind."""
+    started = time.monotonic()
+    deadline = started + wall_seconds
+    extra: dict[str, object] = {}
+    if spawn.user is not None:
+        extra.update(user=spawn.user, group=spawn.group, extra_groups=[])
+    proc = subprocess.Popen(
+        spawn.argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        close_fds=True,
+        pass_fds=tuple(spawn.pass_fds),
+        env=spawn.env,
+        cwd=spawn.cwd,
+        start_new_session=True,  # its own process group, to kill as one; no terminal
+        preexec_fn=spawn.preexec,
+        **extra,  # type: ignore[call-overload]
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
+    chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+    decoders = {name: codecs.getincrementaldecoder("utf-8")(errors="replace") for name in chunks}
+    budget = output_bytes
+    killed_for: str | None = None
+    truncated = False
+    drain_until: float | None = None
+    selector = selectors.DefaultSelector()
+    try:
+        for fd in names:
+            os.set_blocking(fd, False)
+            selector.register(fd, selectors.EVENT_READ)
+        while True:
+            now = time.monotonic()
+            if _exited(proc):
+                if drain_until is None:
+                    drain_until = now + _DRAIN_SECONDS
+                if not selector.get_map() or now >= drain_until:
+                    break
+            if now >= deadline:
+                killed_for = WALL_TIME
+                break
+            if disk is not None:
+                killed_for = disk.check(now)
+                if killed_for:
+                    break
+            timeout = min(deadline - now, 0.1)
+            if not selector.get_map():
+                time.sleep(min(timeout, 0.01))  # pipes closed early; poll for the exit
+                continue
+            for key, _ in selector.select(timeout):
+                fd = key.fd
+                try:
+                    data = os.read(fd, _READ_CHUNK)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    selector.unregister(fd)
+                    continue
+                name = names[fd]
+                kept = data[:budget]
+                budget -= len(kept)
+                if kept:
+                    chunks[name].append(kept)
+                    text = decoders[name].decode(kept)
+                    if text and on_output is not None:
+                        on_output(name, text)
+                if len(kept) < len(data):
+                    killed_for, truncated = OUTPUT, True
+                    break
+            if killed_for:
+                break
+    finally:
+        # Always: nothing the command started may outlive the run.
+        _kill_group(proc)
+        if after_exit is not None:
+            after_exit()
+        selector.close()
+        proc.stdout.close()
+        proc.stderr.close()
+        proc.wait()
+    for name, decoder in decoders.items():
+        tail = decoder.decode(b"", final=True)
+        if tail and on_output is not None:
+            on_output(name, tail)
+    code = proc.returncode
+    if code is not None and code < 0:
+        code = 128 - code  # the shell's convention, the same as bwrap reports
+    return Outcome(
+        exit_code=None if killed_for else code,
+        stdout=b"".join(chunks["stdout"]),
+        stderr=b"".join(chunks["stderr"]),
+        killed_for=killed_for,
+        duration=time.monotonic() - started,
+        truncated=truncated,
+    )

@@ -1,0 +1,107 @@
+"""What a sandboxed run produced, and which limit (if any) stopped it."""
+
+from __future__ import annotations
+
+import re
+import signal
+from dataclasses import dataclass, field
+
+# Limit names, as they appear in results, traces and the TUI.
+WALL_TIME = "wall_time"
+OUTPUT = "output"
+CPU = "cpu"
+MEMORY = "memory"
+FILE_SIZE = "file_size"
+PROCESSES = "processes"
+DISK = "disk"
+FILES = "files"
+
+LIMITS = (WALL_TIME, OUTPUT, CPU, MEMORY, FILE_SIZE, PROCESSES, DISK, FILES)
+
+# bwrap and shells report "killed by signal N" as exit code 128 + N.
+_SIGNAL_LIMITS = {signal.SIGXCPU: CPU, signal.SIGXFSZ: FILE_SIZE}
+
+# What programs print when a limit bites. Only consulted for a run that failed.
+_STDERR_LIMITS = (
+    (MEMORY, re.compile(r"MemoryError|Cannot allocate memory|out of memory|bad_alloc|memory exhausted", re.I)),
+    (FILE_SIZE, re.compile(r"File too large|File size limit exceeded")),
+    (PROCESSES, re.compile(r"Cannot fork|fork: retry|Resource temporarily unavailable|BlockingIOError|can't fork")),
+    (CPU, re.compile(r"CPU time limit exceeded")),
+)
+
+# A failed run without network that shows one of these was most likely denied network.
+NETWORK_FAILURE_RE = re.compile(
+    r"Network is unreachable|Temporary failure in name resolution|Name or service not known"
+    r"|Could not resolve host|getaddrinfo failed|No address associated with hostname"
+    r"|nodename nor servname|unable to resolve host|Connection refused|NameResolutionError"
+    r"|Failed to establish a new connection|network is unreachable",
+)
+
+
+@dataclass
+class SandboxResult:
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    limit: str | None
+    duration: float
+    sandboxed: bool = True
+    network_denied_hint: bool = False
+    truncated: bool = False
+    warning: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.limit is None
+
+    def summary(self) -> str:
+        """One line for traces and progress: how it ended and how long it took."""
+        if self.limit is not None:
+            how = f"stopped by the {self.limit} limit"
+            if self.exit_code is not None:
+                how += f" (exit {self.exit_code})"
+        else:
+            how = f"exit {self.exit_code}"
+        parts = [f"{how} in {self.duration:.2f}s"]
+        if self.truncated:
+            parts.append("output cut")
+        if self.network_denied_hint:
+            parts.append("network denied")
+        if not self.sandboxed:
+            parts.append("UNSANDBOXED")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "exit_code": self.exit_code,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "limit": self.limit,
+            "duration": round(self.duration, 4),
+            "sandboxed": self.sandboxed,
+            "network_denied_hint": self.network_denied_hint,
+            "truncated": self.truncated,
+            "warning": self.warning,
+            "notes": list(self.notes),
+        }
+
+
+def limit_from_exit(exit_code: int | None, stderr: str) -> str | None:
+    """Name the rlimit a failed run most likely hit, from its exit status and last words."""
+    if exit_code is None or exit_code == 0:
+        return None
+    for number, name in _SIGNAL_LIMITS.items():
+        if exit_code in (128 + number, -number):
+            return name
+    tail = stderr[-4000:]
+    for name, pattern in _STDERR_LIMITS:
+        if pattern.search(tail):
+            return name
+    return None
+
+
+def looks_like_network_failure(exit_code: int | None, stdout: str, stderr: str) -> bool:
+    if exit_code == 0:
+        return False
+    return bool(NETWORK_FAILURE_RE.search(stderr[-8000:]) or NETWORK_FAILURE_RE.search(stdout[-2000:]))
