@@ -1,0 +1,385 @@
+"""``memento verify``: audit one skill folder before anyone relies on it.
+
+Static checks (schema, files, links, sizes, scripts that parse, hidden text, dangerous
+patterns) take milliseconds, so they can run on every save; the skill's own tests run
+in the sandbox and are the slow part. The learning step calls ``verify_skill`` on a
+patched skill before proposing it.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import stat
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from memento_tui.domain.audit_patterns import find_patterns
+from memento_tui.domain.errors import MementoError, SkillError
+from memento_tui.domain.hidden_text import Hidden, find_hidden
+from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.skills import Skill, load_skill
+
+if TYPE_CHECKING:
+    from memento_tui.domain.sandbox import Sandbox
+
+Level = Literal["error", "warning"]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # one file; past this it is refused
+WARN_FILE_BYTES = 1024 * 1024
+MAX_SKILL_BYTES = 20 * 1024 * 1024  # the whole folder
+MAX_SKILL_FILES = 500
+MAX_TEXT_SCAN = 2 * 1024 * 1024  # text files larger than this are not scanned for patterns
+
+_SCRIPT_SUFFIXES = {".py": "python", ".sh": "sh", ".bash": "bash"}
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+_TEST_OUTPUT_TAIL = 1500
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    code: str
+    file: str | None  # relative to the skill folder
+    line: int | None
+    message: str
+    fix: str
+
+    def where(self) -> str:
+        if self.file is None:
+            return ""
+        return self.file + (f":{self.line}" if self.line else "")
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TestRun:
+    file: str
+    passed: bool
+    exit_code: int | None
+    limit: str | None
+    duration: float
+    output: str  # the tail of stdout and stderr, for the report
+
+
+@dataclass
+class VerifyReport:
+    skill: str
+    dir: Path
+    findings: list[Finding] = field(default_factory=list)
+    tests: list[TestRun] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, level: Level, code: str, file: str | None, line: int | None, message: str,
+            fix: str) -> None:
+        self.findings.append(Finding(level, code, file, line, message, fix))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "skill": self.skill,
+            "dir": str(self.dir),
+            "ok": self.ok,
+            "findings": [f.to_dict() for f in self.findings],
+            "tests": [asdict(t) for t in self.tests],
+        }
+
+
+def verify_skill(skill_dir: Path, *, sandbox: Sandbox | None, run_tests: bool = True) -> VerifyReport:
+    """Every check on one skill folder. Never raises for a bad skill: it reports it."""
+    report = VerifyReport(skill=skill_dir.name, dir=skill_dir)
+    skill = _check_schema(skill_dir, report)
+    if skill_dir.is_symlink() or not skill_dir.is_dir():
+        return report
+    texts = _check_files(skill_dir, report)
+    for rel, text in texts.items():
+        _check_text(rel, text, report)
+    _check_scripts(skill_dir, texts, report)
+    if run_tests:
+        _run_tests(skill_dir, skill, sandbox, report)
+    report.findings.sort(key=lambda f: (f.level != "error", f.file or "", f.line or 0, f.code))
+    return report
+
+
+# -- schema -------------------------------------------------------------------------------
+
+
+def _check_schema(skill_dir: Path, report: VerifyReport) -> Skill | None:
+    try:
+        skill = load_skill(skill_dir, check_links=False)
+    except SkillError as err:
+        rel = _rel(err.file, skill_dir) if err.file else None
+        report.add("error", "schema", rel, err.line, err.message, err.fix or "see docs/skill-format.md")
+        return None
+    for warning in skill.warnings:
+        report.add("warning", "schema", SKILL_FILE, None, warning, "see docs/skill-format.md")
+    if skill.wants_network:
+        report.add("warning", "wants-network", SKILL_FILE, None,
+                   "the skill asks for network access; it gets none until a person grants it",
+                   f'grant it only if you trust it: [sandbox] network = ["{skill.name}"]')
+    return skill
+
+
+def _rel(path: Path | str, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+# -- files --------------------------------------------------------------------------------
+
+
+def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
+    """Links, special files, sizes, archives; returns the text of every UTF-8 file."""
+    real_root = skill_dir.resolve()
+    texts: dict[str, str] = {}
+    total, count = 0, 0
+    for folder, dirs, files in os.walk(skill_dir, followlinks=False):
+        dirs.sort()
+        for name in [*dirs, *sorted(files)]:
+            path = Path(folder) / name
+            rel = _rel(path, skill_dir)
+            st = path.lstat()
+            if name in (".git", ".gitmodules", ".gitattributes"):
+                report.add("error", "git-metadata", rel, None,
+                           f"{name} inside a skill can change how git stores or shows its files",
+                           f"delete {rel}; the workspace's own git handles the skill")
+                if name == ".git":
+                    dirs.remove(name)
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                _check_link(path, rel, real_root, report)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if name == "__pycache__":
+                    dirs.remove(name)
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                report.add("error", "special-file", rel, None,
+                           "not a regular file (a device, pipe or socket)", f"delete {rel}")
+                continue
+            count += 1
+            total += st.st_size
+            if st.st_nlink > 1:
+                report.add("error", "hardlink", rel, None,
+                           f"the file has {st.st_nlink} hard links; another name for it may be "
+                           "outside the skill", f"replace {rel} with a plain copy (cp --no-preserve=links)")
+            if st.st_size > MAX_FILE_BYTES:
+                report.add("error", "file-size", rel, None,
+                           f"{st.st_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
+                           "keep large data out of the skill; fetch or generate it in the task")
+                continue
+            if st.st_size > WARN_FILE_BYTES:
+                report.add("warning", "file-size", rel, None,
+                           f"{st.st_size // 1024} KiB is large for a skill file",
+                           "keep skills small: they are read by a model and reviewed by a person")
+            if name.lower().endswith(_ARCHIVES):
+                _check_archive(path, rel, report)
+            if st.st_size <= MAX_TEXT_SCAN:
+                text = _read_text(path)
+                if text is not None:
+                    texts[rel] = text
+    if total > MAX_SKILL_BYTES:
+        report.add("error", "skill-size", None, None,
+                   f"the skill holds {total // (1024 * 1024)} MiB; the limit is "
+                   f"{MAX_SKILL_BYTES // (1024 * 1024)} MiB", "move data out of the skill folder")
+    if count > MAX_SKILL_FILES:
+        report.add("error", "skill-files", None, None,
+                   f"the skill holds {count} files; the limit is {MAX_SKILL_FILES}",
+                   "keep a skill to the scripts and references it needs")
+    return texts
+
+
+def _check_link(path: Path, rel: str, real_root: Path, report: VerifyReport) -> None:
+    target = os.readlink(path)
+    resolved = path.resolve()
+    if resolved != real_root and real_root not in resolved.parents:
+        report.add("error", "symlink-out", rel, None,
+                   f"symlink points outside the skill, to {target}",
+                   "replace the link with a copy of the file inside the skill folder")
+    elif not resolved.exists():
+        report.add("error", "symlink-broken", rel, None, f"symlink to {target} leads nowhere",
+                   f"delete {rel} or point it at a file in the skill")
+    else:
+        report.add("warning", "symlink", rel, None, f"symlink to {target} (inside the skill)",
+                   "prefer a plain file: links are easy to retarget unnoticed in a patch")
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if b"\0" in data[:8192]:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _check_archive(path: Path, rel: str, report: VerifyReport) -> None:
+    names: list[tuple[str, str | None]] = []
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = [(n, None) for n in archive.namelist()]
+        elif tarfile.is_tarfile(path):
+            with tarfile.open(path) as archive:
+                names = [(m.name, m.linkname if (m.issym() or m.islnk()) else None)
+                         for m in archive.getmembers()]
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as err:
+        report.add("warning", "archive", rel, None, f"cannot read the archive: {err}",
+                   "check the file, or unpack it into the skill")
+        return
+    for name, link in names:
+        for candidate in (name, link):
+            if candidate and (candidate.startswith("/") or ".." in Path(candidate).parts):
+                report.add("error", "archive-traversal", rel, None,
+                           f"the archive holds {candidate!r}, which unpacks outside its folder",
+                           "rebuild the archive with relative paths only")
+                return
+
+
+# -- text: hidden characters and dangerous patterns ----------------------------------------
+
+
+_HIDDEN_FIX = "delete the character; 'memento skills show' and the diff view show it as ⟨U+XXXX⟩"
+
+
+def _check_text(rel: str, text: str, report: VerifyReport) -> None:
+    by_kind: dict[str, list[Hidden]] = {}
+    for item in find_hidden(text):
+        by_kind.setdefault(item.kind, []).append(item)
+    for kind, items in by_kind.items():
+        first = items[0]
+        more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+        level: Level = "warning" if kind in ("control", "invisible") else "error"
+        report.add(level, f"hidden-{kind}", rel, first.line,
+                   f"hidden character U+{first.codepoint:04X} {first.name} at column {first.col}{more}",
+                   _HIDDEN_FIX)
+    for hit in find_patterns(text):
+        p = hit.pattern
+        report.add(p.level, p.code, rel, hit.line, f"{p.message}: {hit.excerpt!r}", p.fix)
+
+
+# -- scripts parse --------------------------------------------------------------------------
+
+
+def _script_kind(rel: str, text: str) -> str | None:
+    kind = _SCRIPT_SUFFIXES.get(Path(rel).suffix)
+    if kind:
+        return kind
+    first = text.split("\n", 1)[0]
+    if first.startswith("#!"):
+        if "python" in first:
+            return "python"
+        if "bash" in first:
+            return "bash"
+        if first.rstrip().endswith(("/sh", " sh")):
+            return "sh"
+    return None
+
+
+def _check_scripts(skill_dir: Path, texts: dict[str, str], report: VerifyReport) -> None:
+    for rel, text in texts.items():
+        kind = _script_kind(rel, text)
+        if kind == "python":
+            try:
+                ast.parse(text, filename=rel)
+            except SyntaxError as err:
+                report.add("error", "syntax", rel, err.lineno, f"Python syntax error: {err.msg}",
+                           "fix the syntax; check it with: python3 -m py_compile FILE")
+        elif kind in ("sh", "bash"):
+            shell = shutil.which(kind)
+            if shell is None:
+                continue
+            # -n reads and parses only; nothing in the script runs.
+            out = subprocess.run([shell, "-n", str(skill_dir / rel)], capture_output=True,
+                                 text=True, timeout=10, stdin=subprocess.DEVNULL, check=False)
+            if out.returncode != 0:
+                message = (out.stderr.strip().splitlines() or ["syntax error"])[-1]
+                report.add("error", "syntax", rel, _shell_line(message),
+                           f"shell syntax error: {message.split(': ', 1)[-1]}",
+                           f"fix the syntax; check it with: {kind} -n FILE")
+
+
+def _shell_line(message: str) -> int | None:
+    for part in message.replace(":", " ").split():
+        if part.isdigit():
+            return int(part)
+    return None
+
+
+# -- the skill's own tests, in the sandbox --------------------------------------------------
+
+
+def skill_test_files(skill_dir: Path) -> list[str]:
+    folder = skill_dir / "tests"
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    return sorted(
+        p.name for p in folder.iterdir()
+        if p.name.startswith("test_") and p.suffix in (".py", ".sh") and p.is_file()
+        and not p.is_symlink()
+    )
+
+
+def _run_tests(skill_dir: Path, skill: Skill | None, sandbox: Sandbox | None,
+               report: VerifyReport) -> None:
+    files = skill_test_files(skill_dir)
+    if not files:
+        report.add("warning", "no-tests", "tests", None, "the skill has no tests",
+                   "add tests/test_*.py (or .sh) that exit 0 when the scripts work")
+        return
+    if skill is None:
+        report.add("warning", "tests-skipped", "tests", None,
+                   "tests not run: the skill does not load", "fix the schema error first")
+        return
+    if sandbox is None:
+        report.add("warning", "tests-skipped", "tests", None, "tests not run: no sandbox given",
+                   "run 'memento verify' without --no-tests")
+        return
+    from memento_tui.domain.sandbox import network_allowed
+
+    network = network_allowed(skill, sandbox.config)
+    for name in files:
+        argv = ["python3" if name.endswith(".py") else "sh", f"/skill/tests/{name}"]
+        work = Path(tempfile.mkdtemp(prefix="memento-verify-"))
+        try:
+            work.chmod(0o755)
+            result = sandbox.run(argv, work_dir=work, skill_dir=skill_dir, network=network)
+        except MementoError as err:
+            report.add("error", "sandbox-unavailable", f"tests/{name}", None,
+                       f"tests cannot run: {err.message}", err.fix or "run 'memento doctor'")
+            return
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        output = (result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr)
+        run = TestRun(f"tests/{name}", result.ok, result.exit_code, result.limit,
+                      round(result.duration, 3), output[-_TEST_OUTPUT_TAIL:])
+        report.tests.append(run)
+        if not run.passed:
+            last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
+            how = f"stopped by the {result.limit} limit" if result.limit else f"exit {result.exit_code}"
+            report.add("error", "test-failed", f"tests/{name}", None, f"{how}: {last[0][:200]}",
+                       f"run it: memento sandbox run --skill {skill.name} -- {' '.join(argv)}")
