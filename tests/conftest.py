@@ -45,3 +45,34 @@ def write_skill(skills_dir: Path, name: str, frontmatter: str | None = None, bod
         "---\n" + textwrap.dedent(frontmatter) + "---\n" + body, encoding="utf-8"
     )
     return folder
+
+
+def configure_model(workspace: Workspace, api_base: str, *, tool_calling: str = "native", retries: int = 0, **extra: object) -> None:
+    """Point the workspace's config file at a (scripted) server and reload it."""
+    import re
+
+    text = workspace.paths.config.read_text(encoding="utf-8")
+    block = (
+        "[model]\n"
+        'name = "openai/scripted"\n'
+        f'api_base = "{api_base}"\n'
+        f'tool_calling = "{tool_calling}"\n'
+        f"retries = {retries}\n"
+        "timeout_seconds = 20\n"
+        + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in extra.items())
+        + "\n"
+    )
+    text = re.sub(r"\[model\]\n(?:(?!\[).*\n)*", block, text, count=1)
+    workspace.paths.config.write_text(text, encoding="utf-8")
+    workspace.reload_config()
+
+
+@pytest.fixture
+def scripted(workspace: Workspace):  # type: ignore[no-untyped-def]
+    """A scripted OpenAI-compatible server on 127.0.0.1, and the workspace pointed at it."""
+    from memento_tui.testing.scripted_server import ScriptedServer
+
+    server = ScriptedServer().start()
+    configure_model(workspace, server.api_base)
+    yield server
+    server.stop()

@@ -45,15 +45,20 @@ def say(text: str, **kw: Any) -> Step:
     return Step(content=text, **kw)
 
 
-def call(name: str, _content: str = "", **arguments: Any) -> Step:
-    return Step(content=_content, tool_calls=[{"name": name, "arguments": arguments}])
+def call(tool: str, /, **arguments: Any) -> Step:
+    """A reply that calls one tool; ``arguments`` are the tool's own (``name=`` included)."""
+    return Step(tool_calls=[{"name": tool, "arguments": arguments}])
+
+
+def say_and_call(text: str, tool: str, /, **arguments: Any) -> Step:
+    return Step(content=text, tool_calls=[{"name": tool, "arguments": arguments}])
 
 
 def calls(*pairs: tuple[str, dict[str, Any]]) -> Step:
     return Step(tool_calls=[{"name": n, "arguments": a} for n, a in pairs])
 
 
-def json_action(tool: str, **arguments: Any) -> Step:
+def json_action(tool: str, /, **arguments: Any) -> Step:
     """A reply in the JSON action protocol, for models without native tool calls."""
     return Step(content=json.dumps({"tool": tool, "arguments": arguments}))
 
