@@ -1,0 +1,216 @@
+"""``memento patches list|show|diff|merge|reject|undo``: review without the TUI.
+
+Everything shown passes through ``make_visible``: a patch is model text, and bidi,
+zero-width and control characters in it must not hide from the reviewer or reach the
+terminal as escapes. ``--json`` output is ASCII-only JSON for the same reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from typing import Any
+
+from memento_tui.cli.common import add_json_flag, services_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "patches", help="review patch branches: list, show, diff, merge, reject, undo"
+    )
+    patches_sub = parser.add_subparsers(dest="patches_command", metavar="ACTION", required=True)
+
+    p = patches_sub.add_parser("list", help="pending patches with their evidence")
+    p.add_argument("--all", action="store_true", help="also merged, rejected and gone patches")
+    p.add_argument(
+        "--status", choices=("pending", "merged", "rejected", "gone", "all"), help="only these"
+    )
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_list)
+
+    p = patches_sub.add_parser("show", help="one patch: evidence, files, decision")
+    p.add_argument("id", help="the patch id, a unique prefix of it, or its last part")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_show)
+
+    p = patches_sub.add_parser("diff", help="the patch as a git diff against main")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true", help="the structured diff: files, hunks, lines")
+    p.set_defaults(handler=cmd_diff)
+
+    p = patches_sub.add_parser("merge", help="merge a patch into main (a merge commit; undoable)")
+    p.add_argument("id")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_merge)
+
+    p = patches_sub.add_parser("reject", help="delete a patch branch and record why")
+    p.add_argument("id")
+    p.add_argument("--reason", required=True, help="why; later reflections on the skill read it")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_reject)
+
+    p = patches_sub.add_parser("undo", help="take back the last merge (if nothing came after it)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_undo)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    status = args.status or ("all" if args.all else "pending")
+    patches = store.list(status)
+    if args.json:
+        _print_json([p.model_dump(mode="json") for p in patches])
+        return 0
+    if not patches:
+        print(f"no {'' if status == 'all' else status + ' '}patches")
+        return 0
+    # Plain lines, not a table: ids and summaries stay whole at any terminal width.
+    print(f"{len(patches)} {'' if status == 'all' else status + ' '}patches")
+    for p in patches:
+        ev = p.evidence
+        head = (
+            f"{p.id}  {p.skill}  {p.status}  {ev.failure_category or 'uncategorised'}  "
+            f"replay {ev.replay_text()}  regressions {ev.regressions_text()}  "
+            f"{'validated' if ev.validated else 'not validated'}  {len(p.files)} file(s)"
+        )
+        print(visible(head))
+        summary = _short(ev.reflection_summary or p.subject, 100)
+        if summary:
+            print(visible(f"    {summary}"))
+        if p.reason:
+            print(visible(f"    rejected: {_short(p.reason, 100)}"))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    patch = store.get(args.id)
+    if args.json:
+        _print_json(patch.model_dump(mode="json"))
+        return 0
+    ev = patch.evidence
+    lines = [
+        f"patch {patch.id}  ({patch.status})",
+        f"skill:        {patch.skill}",
+        f"branch:       {patch.branch}",
+        f"base:         {patch.base[:12]}   head: {patch.head[:12]}",
+        f"created:      {patch.created_at:%Y-%m-%d %H:%M:%S} UTC",
+        f"subject:      {patch.subject}",
+        f"kind:         {ev.kind}",
+        f"run:          {ev.run_id or '-'}",
+        f"task:         {ev.task or '-'}",
+        f"category:     {ev.failure_category or '-'}",
+        f"weak skill:   {ev.weak_skill or '-'}",
+        f"decision at:  step {ev.decision_step}"
+        if ev.decision_step is not None
+        else "decision at:  -",
+        f"replay:       {ev.replay_text()}",
+        f"regressions:  {ev.regressions_text()}",
+    ]
+    lines += [
+        f"  {'pass' if r.passed else 'FAIL'}  {r.run_id}  {_short(r.task, 60)}"
+        for r in ev.regressions
+    ]
+    lines += [
+        f"validated:    {'yes' if ev.validated else 'no'}",
+        f"cost:         {ev.cost.tokens} tokens, ${ev.cost.usd:.4f}",
+    ]
+    if patch.status in ("merged", "rejected") and patch.decided_at:
+        lines.append(f"{patch.status + ':':<14}{patch.decided_at:%Y-%m-%d %H:%M:%S} UTC")
+    if patch.reason:
+        lines.append(f"reason:       {patch.reason}")
+    if not patch.has_record:
+        lines.append("note:         no record in .memento/patches/; evidence read from the commit")
+    lines.append("files:")
+    lines += [f"  {name}" for name in patch.files]
+    if ev.reflection_summary:
+        lines += ["", "reflection:", *(f"  {line}" for line in ev.reflection_summary.splitlines())]
+    print("\n".join(visible(line) for line in lines))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    if args.json:
+        _print_json(store.diff(args.id).to_json_dict())
+        return 0
+    text = store.diff_text(args.id)
+    sys.stdout.write("".join(visible(line) + "\n" for line in text.splitlines()))
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    result = store.merge(args.id)
+    if args.json:
+        _print_json(result.model_dump(mode="json"))
+        return 0
+    if result.merge_commit is None:
+        print(f"{result.main} already had patch {result.id}; recorded it as merged")
+    else:
+        where = f" and updated your files in {result.worktree}" if result.checked_out else ""
+        print(
+            f"merged patch {result.id} ({result.skill}) into {result.main} as "
+            f"{result.merge_commit[:12]}{where}"
+        )
+        print("undo with: memento patches undo")
+    return 0
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    rejection = store.reject(args.id, args.reason)
+    if args.json:
+        _print_json(rejection.model_dump(mode="json"))
+        return 0
+    print(visible(f"rejected patch {rejection.id} ({rejection.skill}): {rejection.reason}"))
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    result = store.undo()
+    if args.json:
+        _print_json(result.model_dump(mode="json"))
+        return 0
+    print(
+        f"undid the merge of patch {result.id} ({result.skill}): {result.main} is back at "
+        f"{result.restored[:12]}; the patch is pending again on {result.branch}"
+    )
+    return 0
+
+
+def _print_json(data: Any) -> None:
+    # ensure_ascii: every non-ASCII character is a visible \\u escape; still valid JSON.
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=True, default=str)
+    sys.stdout.write("\n")
+
+
+def _short(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def visible(text: str) -> str:
+    """Show hidden characters. Uses domain/hidden_text.make_visible once it exists."""
+    try:
+        from memento_tui.domain.hidden_text import make_visible  # type: ignore[import-not-found]
+    except ImportError:
+        return _make_visible_fallback(text)
+    return str(make_visible(text))
+
+
+def _make_visible_fallback(text: str) -> str:
+    # Minimal stand-in until domain/hidden_text.py lands: control, format (bidi, zero-width,
+    # tags), private-use and line/paragraph separator characters become <U+XXXX>.
+    out = []
+    for ch in text:
+        if ch == "\t":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp"):
+            out.append(f"<U+{ord(ch):04X}>")
+        else:
+            out.append(ch)
+    return "".join(out)
