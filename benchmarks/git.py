@@ -30,12 +30,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from memento_tui.domain.git_repo import git_env  # noqa: E402
-from memento_tui.domain.patch_model import PatchEvidence  # noqa: E402
-from memento_tui.domain.patches import PatchStore  # noqa: E402
-from memento_tui.domain.workspace import Workspace  # noqa: E402
+from memento_tui.domain.git_repo import git_env
+from memento_tui.domain.patch_model import PatchEvidence
+from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.workspace import Workspace
 
-TARGETS_MS = {"create": 50, "diff": 20, "merge (main checked out)": 100, "merge (main not checked out)": 100, "reject": 20}
+TARGETS_MS = {
+    "create": 50,
+    "diff": 20,
+    "merge (main checked out)": 100,
+    "merge (main not checked out)": 100,
+    "reject": 20,
+}
 
 
 def skill_md(name: str, version: int) -> bytes:
@@ -104,7 +110,9 @@ def make_patch(store: PatchStore, i: int, tag: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--commits", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=30)
@@ -116,7 +124,11 @@ def main() -> int:
         start = time.perf_counter()
         generate(root, args.skills, args.commits)
         count = subprocess.run(
-            ["git", "rev-list", "--count", "main"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "rev-list", "--count", "main"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         print(
             f"generated {args.skills} skills, {count} commits in {time.perf_counter() - start:.1f} s "
@@ -128,16 +140,22 @@ def main() -> int:
         results: dict[str, list[float]] = {}
 
         ids: list[str] = []
-        results["create"] = [timed(lambda i=i: ids.append(make_patch(store, i, "create"))) for i in range(rounds)]
+        results["create"] = [
+            timed(lambda i=i: ids.append(make_patch(store, i, "create"))) for i in range(rounds)
+        ]
         results["diff"] = [timed(lambda p=p: store.diff(p)) for p in ids]
         results["reject"] = [timed(lambda p=p: store.reject(p, "benchmark")) for p in ids]
 
         to_merge = [make_patch(store, rounds + i, "merge") for i in range(rounds)]
         results["merge (main checked out)"] = [timed(lambda p=p: store.merge(p)) for p in to_merge]
 
-        subprocess.run(["git", "switch", "-q", "-c", "elsewhere"], cwd=root, check=True, env=git_env())
+        subprocess.run(
+            ["git", "switch", "-q", "-c", "elsewhere"], cwd=root, check=True, env=git_env()
+        )
         to_merge = [make_patch(store, 2 * rounds + i, "merge2") for i in range(rounds)]
-        results["merge (main not checked out)"] = [timed(lambda p=p: store.merge(p)) for p in to_merge]
+        results["merge (main not checked out)"] = [
+            timed(lambda p=p: store.merge(p)) for p in to_merge
+        ]
 
         print(f"\nmedians over {rounds} runs (load {os.getloadavg()[0]:.2f}):")
         for name, figures in results.items():

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from typing import Any
 
 from memento_tui.cli.common import add_json_flag, services_from
@@ -126,8 +125,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     lines.append("files:")
     lines += [f"  {name}" for name in patch.files]
     if ev.reflection_summary:
-        lines += ["", "reflection:", *(f"  {line}" for line in ev.reflection_summary.splitlines())]
-    print("\n".join(visible(line) for line in lines))
+        lines += ["", "reflection:", *(f"  {line}" for line in ev.reflection_summary.split("\n"))]
+    print(visible("\n".join(lines)))
     return 0
 
 
@@ -136,8 +135,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(store.diff(args.id).to_json_dict())
         return 0
-    text = store.diff_text(args.id)
-    sys.stdout.write("".join(visible(line) + "\n" for line in text.splitlines()))
+    # The whole text at once: splitting into lines first would let U+2028, NEL and the
+    # like pass as line breaks instead of being shown.
+    sys.stdout.write(visible(store.diff_text(args.id)))
     return 0
 
 
@@ -194,23 +194,6 @@ def _short(text: str, width: int) -> str:
 
 
 def visible(text: str) -> str:
-    """Show hidden characters. Uses domain/hidden_text.make_visible once it exists."""
-    try:
-        from memento_tui.domain.hidden_text import make_visible  # type: ignore[import-not-found]
-    except ImportError:
-        return _make_visible_fallback(text)
-    return str(make_visible(text))
+    from memento_tui.domain.hidden_text import make_visible
 
-
-def _make_visible_fallback(text: str) -> str:
-    # Minimal stand-in until domain/hidden_text.py lands: control, format (bidi, zero-width,
-    # tags), private-use and line/paragraph separator characters become <U+XXXX>.
-    out = []
-    for ch in text:
-        if ch == "\t":
-            out.append(ch)
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp"):
-            out.append(f"<U+{ord(ch):04X}>")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return make_visible(text)

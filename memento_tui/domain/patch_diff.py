@@ -165,14 +165,14 @@ def parse_diff(output: bytes, base: str, head: str) -> StructuredDiff:
     entries: list[tuple[str, str, str, str]] = []  # path, old mode, new mode, status
     if raw:
         tokens = raw.split(b"\0")
-        for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):
+        for meta, name in zip(tokens[0::2], tokens[1::2], strict=False):
             fields = meta.lstrip(b":").split()
             old_mode, new_mode, status = (
                 fields[0].decode(),
                 fields[1].decode(),
                 fields[4].decode()[:1],
             )
-            entries.append((path.decode("utf-8", "surrogateescape"), old_mode, new_mode, status))
+            entries.append((name.decode("utf-8", "surrogateescape"), old_mode, new_mode, status))
     blocks = _file_blocks(patch)
     if len(blocks) != len(entries):
         raise ValueError(f"git diff gave {len(entries)} files but {len(blocks)} patches")

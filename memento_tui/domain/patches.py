@@ -10,6 +10,7 @@ after replay). Review decisions (merge, reject, undo) live in patch_review.py.
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 import tempfile
@@ -568,11 +569,11 @@ class PatchStore:
                 os.chmod(out, 0o755)
         return target
 
-    def _cat_blobs(self, oids: list[str]) -> list[bytes]:
+    def _cat_blobs(self, oids: builtins.list[str]) -> builtins.list[bytes]:
         if not oids:
             return []
         out = self.repo.git("cat-file", "--batch", input=("\n".join(oids) + "\n").encode()).stdout
-        blobs: list[bytes] = []
+        blobs: builtins.list[bytes] = []
         pos = 0
         for _ in oids:
             end = out.index(b"\n", pos)
@@ -598,7 +599,7 @@ class PatchStore:
 
         return undo_last_merge(self)
 
-    def rejected_ideas(self, skill: str) -> list[Rejection]:
+    def rejected_ideas(self, skill: str) -> builtins.list[Rejection]:
         """What the person rejected for this skill, oldest first, for later reflections."""
         return [
             Rejection(
