@@ -1,0 +1,399 @@
+"""``memento eval``: a task suite run round after round, learning in between.
+
+Everything happens in a throw-away git clone of the workspace under
+``.memento/eval/<suite>-<id>/``, driven through its own Services: runs, reflections,
+patch branches and the automatic merges of validated patches all land in the clone. The
+person's main, checkout and index are never touched; this is the only place memento
+merges without a person, and only because nothing here reaches their repository.
+
+Round r runs every task; if another round follows, each failed task is reflected on,
+a fix is written and validated by replay (services.learning), and the validated patches
+are merged into the clone's main, so round r+1 meets the improved library. The state is
+saved after every step (domain.evaluation.state), so an interrupted eval resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memento_tui.domain.agent.loop import RunRequest
+from memento_tui.domain.errors import MementoError
+from memento_tui.domain.evaluation.report import report_data, report_markdown
+from memento_tui.domain.evaluation.state import (
+    EvalState,
+    LearnResult,
+    MergeOutcome,
+    RoundState,
+    TaskResult,
+    list_evals,
+    new_eval_id,
+    save_state,
+)
+from memento_tui.domain.evaluation.suite import LoadedSuite, SuiteTask, load_suite
+from memento_tui.domain.git_repo import GitRepo
+from memento_tui.domain.paths import WorkspacePaths
+from memento_tui.domain.workspace import Workspace
+from memento_tui.services.factory import Services, make_services
+from memento_tui.services.learning import learn_from_run
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class EvalOptions:
+    rounds: int | None = None  # None: 3 for a new eval, the saved target when resuming
+    resume: str | None = None  # an eval id (or a unique prefix, or its folder name)
+    new: bool = False  # never auto-resume
+    learn: bool = True
+    task_ids: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+DEFAULT_ROUNDS = 3
+
+
+@dataclass
+class EvalOutcome:
+    state: EvalState
+    report_md: Path
+    report_json: Path
+    resumed: bool = False
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:40] or "suite"
+
+
+def find_eval(services: Services, ref: str) -> EvalState:
+    evals = list_evals(services.paths.eval)
+    exact = [s for s in evals if ref in (s.id, s.folder_name)]
+    matches = exact or [s for s in evals if s.id.startswith(ref) or s.folder_name.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise MementoError(
+            f"no eval {ref!r}",
+            file=services.paths.eval,
+            fix="'memento eval --list' shows the evals in this workspace",
+        )
+    raise MementoError(f"{ref!r} matches {len(matches)} evals", fix="give more of the id")
+
+
+def report_paths(state: EvalState) -> tuple[Path, Path]:
+    folder = Path(state.clone) / ".memento" / "eval"
+    return folder / "report.md", folder / "report.json"
+
+
+def write_reports(state: EvalState, suite: LoadedSuite | None = None) -> tuple[Path, Path]:
+    tags = {t.id: list(t.tags) for t in suite.tasks} if suite else {}
+    md, js = report_paths(state)
+    md.parent.mkdir(parents=True, exist_ok=True)
+    for path, text in (
+        (md, report_markdown(state, tags)),
+        (js, json.dumps(report_data(state, tags), indent=2, default=str) + "\n"),
+    ):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return md, js
+
+
+class _Evaluation:
+    def __init__(
+        self, services: Services, suite: LoadedSuite, state: EvalState, progress: Progress
+    ) -> None:
+        self.person = services
+        self.suite = suite
+        self.state = state
+        self.progress = progress
+        self.tasks: dict[str, SuiteTask] = {t.id: t for t in suite.tasks}
+
+    # -- the clone ---------------------------------------------------------------------
+    def clone_services(self) -> Services:
+        """Services for the clone, with the person's current config (model, sandbox)."""
+        clone = Path(self.state.clone)
+        eval_dir = self.person.paths.eval.resolve()
+        if eval_dir not in clone.resolve().parents or not (clone / ".git").is_dir():
+            raise MementoError(
+                "the eval folder is not a clone inside .memento/eval/; refusing to run there",
+                file=clone,
+                fix="start a new eval with --new",
+            )
+        workspace = Workspace(WorkspacePaths(clone.resolve()), _config=self.person.workspace.config)
+        services = make_services(workspace, allow_unsandboxed=self.person.allow_unsandboxed)
+        # Belt and braces: the clone must be its own repository, never the person's.
+        if services.patches().common_dir == self.person.patches().common_dir:
+            raise MementoError(
+                "the eval clone shares the workspace's git directory; refusing to merge there",
+                file=clone,
+                fix="remove the folder and start a new eval with --new",
+            )
+        return services
+
+    # -- the rounds --------------------------------------------------------------------
+    def go(self) -> EvalState:
+        state = self.state
+        for number in range(1, state.rounds_target + 1):
+            if number > len(state.rounds):
+                services = self.clone_services()
+                try:
+                    skills = sorted(services.library().skills)
+                finally:
+                    services.close()
+                state.rounds.append(RoundState(number=number, skills=skills))
+                save_state(state)
+            rnd = state.rounds[number - 1]
+            if rnd.finished is None:
+                self._run_round(rnd)
+            if number < state.rounds_target and state.learn and not rnd.learning_done:
+                self._learn(rnd)
+        state.status = "finished"
+        save_state(state)
+        write_reports(state, self.suite)
+        return state
+
+    def _run_round(self, rnd: RoundState) -> None:
+        services = self.clone_services()
+        total = len(self.state.task_ids)
+        self.progress(
+            f"round {rnd.number}/{self.state.rounds_target}: {total} tasks, {len(rnd.skills)} skills"
+        )
+        try:
+            for index, task_id in enumerate(self.state.task_ids, start=1):
+                if task_id in rnd.tasks:
+                    continue
+                task = self.tasks[task_id]
+                record = services.agent().run(
+                    RunRequest(
+                        task=task.prompt, check=task.check, inputs=self.suite.input_paths(task)
+                    )
+                )
+                result = TaskResult(
+                    task_id=task_id,
+                    run_id=record.id,
+                    status=record.status,
+                    tokens=record.prompt_tokens + record.completion_tokens,
+                    cost_usd=record.cost_usd,
+                    skills_used=list(record.skills_used),
+                    detail=record.verdict_detail,
+                )
+                rnd.tasks[task_id] = result
+                save_state(self.state)
+                self.progress(
+                    f"  [{index}/{total}] {task_id}: {record.status}"
+                    f" ({result.tokens} tokens; skills: {', '.join(record.skills_used) or 'none'})"
+                )
+        finally:
+            services.close()
+        rnd.finished = time.time()
+        save_state(self.state)
+        write_reports(self.state, self.suite)
+        self.progress(f"round {rnd.number}: {rnd.passed}/{len(rnd.tasks)} passed")
+
+    def _learn(self, rnd: RoundState) -> None:
+        failed = [r for r in rnd.tasks.values() if r.status == "failed" and r.run_id]
+        if failed:
+            self.progress(f"learning from round {rnd.number}: {len(failed)} failed task(s)")
+        services = self.clone_services()
+        try:
+            for result in failed:
+                if result.task_id not in rnd.learned:
+                    rnd.learned[result.task_id] = self._learn_one(services, result)
+                    save_state(self.state)
+            self._merge_validated(services, rnd)
+        finally:
+            services.close()
+        rnd.learning_done = True
+        save_state(self.state)
+        write_reports(self.state, self.suite)
+
+    def _learn_one(self, services: Services, result: TaskResult) -> LearnResult:
+        run_id = result.run_id or ""
+        record = services.runs().load(run_id)
+        if record.patch_id:
+            # Interrupted after the patch was made: take it rather than make another.
+            try:
+                patch = services.patches().get(record.patch_id)
+                return LearnResult(
+                    task_id=result.task_id,
+                    run_id=run_id,
+                    status="patched",
+                    category=record.failure_category,
+                    patch_id=patch.id,
+                    skill=patch.skill,
+                    validated=patch.evidence.validated,
+                )
+            except MementoError:
+                pass
+        self.progress(f"  {result.task_id}: reflecting on run {run_id}")
+        try:
+            out = learn_from_run(services, run_id, lambda line: self.progress("  " + line))
+        except MementoError as err:
+            self.progress(f"  {result.task_id}: learning failed: {err.message}")
+            return LearnResult(
+                task_id=result.task_id, run_id=run_id, status="error", error=err.message
+            )
+        reflection = out.get("reflection") or {}
+        return LearnResult(
+            task_id=result.task_id,
+            run_id=run_id,
+            status=str(out.get("status", "")),
+            category=reflection.get("category"),
+            patch_id=out.get("patch_id"),
+            skill=out.get("skill"),
+            validated=bool(out.get("validated")),
+            tokens=int(out.get("tokens") or 0),
+            cost_usd=float(out.get("cost_usd") or 0.0),
+            error=str(out.get("error") or ""),
+        )
+
+    def _merge_validated(self, services: Services, rnd: RoundState) -> None:
+        done = {m.patch_id for m in rnd.merges}
+        store = services.patches()
+        for learned in rnd.learned.values():
+            if not learned.patch_id or not learned.validated or learned.patch_id in done:
+                continue
+            outcome = MergeOutcome(
+                patch_id=learned.patch_id,
+                skill=learned.skill,
+                task_id=learned.task_id,
+                merged=False,
+            )
+            try:
+                if store.get(learned.patch_id).status == "merged":
+                    outcome.merged = True  # merged before an interruption
+                else:
+                    result = store.merge(learned.patch_id)
+                    outcome.merged, outcome.commit = True, result.merge_commit
+            except MementoError as err:
+                outcome.error = err.message
+            rnd.merges.append(outcome)
+            save_state(self.state)
+            how = "merged into the eval clone" if outcome.merged else f"not merged: {outcome.error}"
+            self.progress(f"  patch {learned.patch_id} ({learned.skill}): {how}")
+
+
+def _clone_workspace(services: Services, dest: Path) -> tuple[str, str]:
+    """``git clone`` the workspace's main into ``dest``; return (main branch, its commit)."""
+    store = services.patches()
+    main = store.main_branch()
+    tip = store.main_tip()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    store.repo.git(
+        "clone",
+        "-q",
+        "--no-hardlinks",
+        "--branch",
+        main,
+        "--",
+        str(services.paths.root),
+        str(dest),
+        cwd=dest.parent,
+    )
+    clone = GitRepo(dest)
+    # No way back: nothing in the clone can push to, or fetch into, the person's repository.
+    clone.git("remote", "remove", "origin")
+    head = clone.out("rev-parse", "HEAD")
+    if head != tip:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise MementoError(
+            "the clone does not start from the workspace's main", file=dest, fix="try again"
+        )
+    return main, tip
+
+
+def _start(
+    services: Services, suite: LoadedSuite, task_ids: list[str], options: EvalOptions
+) -> EvalState:
+    eval_id = new_eval_id()
+    dest = services.paths.eval / f"{_slug(suite.name)}-{eval_id}"
+    main, tip = _clone_workspace(services, dest)
+    learn = options.learn and services.workspace.config.learning.enabled
+    state = EvalState(
+        id=eval_id,
+        suite_name=suite.name,
+        suite_path=str(suite.path),
+        suite_sha256=suite.sha256,
+        task_ids=task_ids,
+        rounds_target=options.rounds or DEFAULT_ROUNDS,
+        learn=learn,
+        model=services.workspace.config.model.name,
+        source_root=str(services.paths.root),
+        source_main=tip,
+        main_branch=main,
+        clone=str(dest.resolve()),
+    )
+    save_state(state)
+    return state
+
+
+def _resumable(services: Services, suite: LoadedSuite, task_ids: list[str]) -> EvalState | None:
+    for state in list_evals(services.paths.eval):
+        if (
+            state.status == "running"
+            and state.suite_name == suite.name
+            and state.suite_sha256 == suite.sha256
+            and state.task_ids == task_ids
+        ):
+            return state
+    return None
+
+
+def run_eval(
+    services: Services,
+    suite_path: Path | None,
+    options: EvalOptions,
+    on_progress: Progress | None = None,
+) -> EvalOutcome:
+    """Start, or resume, an eval; return its state and where the reports are."""
+    progress = on_progress or (lambda _line: None)
+    resumed = False
+    if options.resume:
+        state = find_eval(services, options.resume)
+        suite = load_suite(Path(suite_path) if suite_path else Path(state.suite_path))
+        if suite.sha256 != state.suite_sha256:
+            raise MementoError(
+                "the suite file changed since this eval began, so its rounds would not compare",
+                file=suite.path,
+                fix="restore the file, or start a new eval: memento eval SUITE --new",
+            )
+        resumed = True
+    else:
+        if suite_path is None:
+            raise MementoError(
+                "which suite?", fix="memento eval benchmarks/suites/starter.yaml --rounds 3"
+            )
+        suite = load_suite(Path(suite_path))
+        task_ids = [t.id for t in suite.select(options.task_ids or None, options.tags or None)]
+        if not task_ids:
+            raise MementoError(
+                "no task in the suite matches the --task/--tag filter",
+                file=suite.path,
+                fix="check the ids and tags in the suite",
+            )
+        found = None if options.new else _resumable(services, suite, task_ids)
+        if found is not None:
+            state, resumed = found, True
+        else:
+            state = _start(services, suite, task_ids, options)
+    if resumed:
+        if options.rounds and options.rounds != state.rounds_target:
+            state.rounds_target = max(options.rounds, 1)
+            state.status = "running"
+        done = sum(1 for r in state.rounds for _ in r.tasks.values())
+        progress(f"resuming eval {state.id} ({done} task runs already done)")
+    else:
+        progress(
+            f"eval {state.id}: suite {suite.name}, {len(state.task_ids)} tasks, "
+            f"{state.rounds_target} rounds, in {state.clone}"
+        )
+    final = _Evaluation(services, suite, state, progress).go()
+    md, js = report_paths(final)
+    return EvalOutcome(final, md, js, resumed)
