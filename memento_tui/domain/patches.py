@@ -2,30 +2,28 @@
 
 A patch is a commit on ``memento/patch/<skill>/<id>``, made from the main branch with
 git plumbing and a private index file, so the person's working tree, index and HEAD are
-never touched, even while they have edits open. The program makes the id and the branch
-name; nothing from model text goes into either. Evidence travels twice: as trailers in
-the commit message (fixed at creation) and as ``.memento/patches/<id>.json`` (updated
-after replay). Review decisions (merge, reject, undo) live in patch_review.py.
+never touched, even while they have edits open (patch_create.py). The program makes the
+id and the branch name; nothing from model text goes into either. Evidence travels
+twice: as trailers in the commit message (fixed at creation) and as
+``.memento/patches/<id>.json`` (updated after replay). Review decisions (merge, reject,
+undo) live in patch_review.py; the rules a patch must keep in patch_rules.py.
 """
 
 from __future__ import annotations
 
 import builtins
 import os
-import secrets
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from memento_tui.domain.git_repo import MEMENTO_IDENTITY, ZERO_OID, GitError, GitRepo
-from memento_tui.domain.patch_diff import StructuredDiff, parse_diff
+from memento_tui.domain.git_repo import GitError, GitRepo
+from memento_tui.domain.patch_branches import BranchInfo, list_branches, record_from_branch
+from memento_tui.domain.patch_diff import StructuredDiff, parse_diff, split_rows
 from memento_tui.domain.patch_model import (
     BRANCH_PREFIX,
-    ID_RE,
     MergeResult,
     Patch,
+    PatchConflict,
     PatchError,
     PatchEvidence,
     PatchNotFound,
@@ -36,58 +34,26 @@ from memento_tui.domain.patch_model import (
     UndoResult,
 )
 from memento_tui.domain.patch_records import PatchRecords
-from memento_tui.domain.patch_rules import (
-    MODE_EXEC,
-    MODE_FILE,
-    build_changes,
-    check_against_base,
-    clean_message,
-    one_line,
-)
-from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
-from memento_tui.domain.skills import NAME_RE
+from memento_tui.domain.patch_rules import MODE_EXEC, MODE_FILE
+from memento_tui.domain.paths import SKILLS_DIR_NAME
 from memento_tui.domain.workspace import Workspace
 
 __all__ = [
     "MergeResult",
     "Patch",
+    "PatchConflict",
     "PatchError",
     "PatchEvidence",
     "PatchNotFound",
     "PatchRefused",
     "PatchStore",
     "Rejection",
+    "StructuredDiff",
     "UndoResult",
+    "split_rows",
 ]
 
 STATUSES = ("pending", "merged", "rejected", "gone", "all")
-_REF_FORMAT = (
-    "%(refname)%00%(objectname)%00%(parent)%00%(committerdate:unix)%00"
-    "%(contents:subject)%00%(trailers:only,unfold)%00"
-)
-_REF_FIELDS = 6
-
-
-@dataclass(frozen=True)
-class BranchInfo:
-    id: str
-    skill: str
-    ref: str
-    head: str
-    parents: tuple[str, ...]
-    committed_at: datetime
-    subject: str
-    trailers: dict[str, str]
-
-
-def new_patch_id() -> str:
-    """Time-sortable and unique enough: UTC second plus 16 random bits (a clash is
-    caught by the ref update, which refuses to overwrite, and retried)."""
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
-
-
-def branch_name(skill: str, patch_id: str) -> str:
-    return f"{BRANCH_PREFIX}{skill}/{patch_id}"
 
 
 class PatchStore:
@@ -170,136 +136,15 @@ class PatchStore:
         ``files`` maps paths relative to the repository root (``skills/<skill>/...``) to
         their new content. ``modes`` may mark files under ``scripts/`` as ``0o100755``; a
         file already on main keeps its mode unless given. Every rule is checked before
-        anything is written; a broken one raises PatchRefused with the reason.
+        anything is written; a broken one raises PatchRefused with the reason. The
+        person's working tree, index and HEAD are not touched (see patch_create.py).
         """
-        changes = build_changes(skill, files, modes)
-        explicit_modes = set(modes or {})
-        repo = self.repo
-        base = self.main_tip()
-        on_main = self._ls_tree(base, f"{SKILLS_DIR_NAME}/{skill}")
-        check_against_base(changes, on_main)
-        skill_md = f"{SKILLS_DIR_NAME}/{skill}/{SKILL_FILE}"
-        if skill_md not in on_main and not any(c.path == skill_md and c.content for c in changes):
-            raise PatchRefused(
-                f"skill {skill!r} is not on main and the patch has no {skill_md}",
-                field="files",
-                fix="a new skill needs its SKILL.md",
-            )
-        with tempfile.TemporaryDirectory(prefix="memento-patch-") as tmp:
-            writes = [c for c in changes if c.content is not None]
-            oids = self._write_blobs(Path(tmp), [c.content or b"" for c in writes])
-            entries: list[str] = []
-            touched: list[str] = []
-            for change, oid in zip(writes, oids, strict=True):
-                mode = change.mode
-                existing = on_main.get(change.path)
-                if (
-                    existing
-                    and change.path not in explicit_modes
-                    and existing[0] in (MODE_FILE, MODE_EXEC)
-                ):
-                    mode = existing[0]
-                if existing == (mode, oid):
-                    continue  # already so on main: not part of the patch
-                entries.append(f"{mode} {oid}\t{change.path}\0")
-                touched.append(change.path)
-            for change in changes:
-                if change.content is None:
-                    entries.append(f"0 {ZERO_OID}\t{change.path}\0")
-                    touched.append(change.path)
-            if not entries:
-                raise PatchRefused(
-                    "the patch changes nothing: every file is already as it is on main",
-                    field="files",
-                    fix="propose a real change, or none",
-                )
-            index_env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            repo.git("read-tree", "--end-of-options", base, env=index_env)
-            repo.git(
-                "update-index", "-z", "--index-info", input="".join(entries).encode(), env=index_env
-            )
-            tree = repo.out("write-tree", env=index_env)
-        return self._commit_branch(skill, base, tree, sorted(touched), evidence, message)
+        from memento_tui.domain.patch_create import create_patch
 
-    def _commit_branch(
-        self,
-        skill: str,
-        base: str,
-        tree: str,
-        touched: list[str],
-        evidence: PatchEvidence,
-        message: str | None,
-    ) -> Patch:
-        repo = self.repo
-        for _attempt in range(5):
-            patch_id = new_patch_id()
-            branch = branch_name(skill, patch_id)
-            subject, text = commit_message(patch_id, skill, evidence, message)
-            commit = repo.out(
-                "commit-tree",
-                tree,
-                "-p",
-                base,
-                "-F",
-                "-",
-                input=text.encode(),
-                author=MEMENTO_IDENTITY,
-            )
-            record = PatchRecord(
-                id=patch_id,
-                skill=skill,
-                branch=branch,
-                base=base,
-                head=commit,
-                created_at=datetime.now(UTC),
-                files=touched,
-                subject=subject,
-                evidence=evidence,
-            )
-            if self.records.path_of(patch_id).exists():
-                continue
-            # The record first, so whoever sees the branch appear also finds its evidence.
-            self.records.write(record)
-            try:
-                repo.git(
-                    "update-ref",
-                    "-m",
-                    f"memento: patch {patch_id} for {skill}",
-                    "--stdin",
-                    "-z",
-                    input=f"create refs/heads/{branch}\0{commit}\0".encode(),
-                )
-            except GitError as err:
-                self.records.path_of(patch_id).unlink(missing_ok=True)
-                if "exists" in err.stderr:
-                    continue
-                raise PatchError(
-                    f"cannot create branch {branch}: {err.stderr}",
-                    file=self.root,
-                    fix="a branch named 'memento' or 'memento/patch' of your own blocks the "
-                    "memento/patch/ namespace; rename it",
-                ) from None
-            return self._from_record(record, "pending", head=commit)
-        raise PatchError("could not find a free patch id after 5 tries", file=self.root)
+        record = create_patch(self, skill, files, evidence, message=message, modes=modes)
+        return self._from_record(record, "pending", head=record.head)
 
-    def _write_blobs(self, tmp: Path, contents: list[bytes]) -> list[str]:
-        if not contents:
-            return []
-        names = []
-        for i, content in enumerate(contents):
-            name = tmp / f"blob{i}"
-            name.write_bytes(content)
-            names.append(str(name))
-        out = self.repo.out(
-            "hash-object",
-            "-w",
-            "--no-filters",
-            "--stdin-paths",
-            input=("\n".join(names) + "\n").encode(),
-        )
-        return out.split("\n")
-
-    def _ls_tree(self, rev: str, path: str) -> dict[str, tuple[str, str]]:
+    def ls_tree(self, rev: str, path: str) -> dict[str, tuple[str, str]]:
         """path -> (mode, oid) for every entry under ``path`` in ``rev``."""
         out = self.repo.git(
             "--literal-pathspecs",
@@ -324,35 +169,7 @@ class PatchStore:
     # -- reading --------------------------------------------------------------------------
 
     def _branches(self) -> dict[str, BranchInfo]:
-        out = self.repo.git(
-            "for-each-ref",
-            f"--format={_REF_FORMAT}",
-            "--end-of-options",
-            f"refs/heads/{BRANCH_PREFIX}",
-        ).stdout
-        tokens = out.split(b"\0")
-        found: dict[str, BranchInfo] = {}
-        for i in range(0, len(tokens) - _REF_FIELDS + 1, _REF_FIELDS):
-            ref, head, parents, when, subject, trailers = (
-                t.decode("utf-8", "replace") for t in tokens[i : i + _REF_FIELDS]
-            )
-            ref = ref.lstrip("\n")
-            parts = ref.removeprefix(f"refs/heads/{BRANCH_PREFIX}").split("/")
-            # Only branches shaped exactly as the program makes them; anything else in the
-            # namespace is somebody's own and is left alone.
-            if len(parts) != 2 or not NAME_RE.match(parts[0]) or not ID_RE.match(parts[1]):
-                continue
-            found[parts[1]] = BranchInfo(
-                id=parts[1],
-                skill=parts[0],
-                ref=ref,
-                head=head,
-                parents=tuple(parents.split()),
-                committed_at=datetime.fromtimestamp(int(when or 0), UTC),
-                subject=subject,
-                trailers=_parse_trailers(trailers),
-            )
-        return found
+        return list_branches(self.repo)
 
     def _decisions(self) -> dict[str, ReviewRecord]:
         """The latest decision per patch id."""
@@ -444,37 +261,7 @@ class PatchStore:
         return patch
 
     def _record_from_branch(self, branch: BranchInfo) -> PatchRecord:
-        """A stand-in record for a branch whose JSON is missing, from its commit trailers."""
-        t = branch.trailers
-        base = branch.parents[0] if branch.parents else ""
-        files: list[str] = []
-        if base:
-            out = self.repo.git(
-                "diff-tree", "-r", "-z", "--name-only", "--no-renames", base, branch.head
-            ).stdout
-            files = [p.decode("utf-8", "replace") for p in out.split(b"\0") if p]
-        step = t.get("Memento-Decision-Step", "")
-        evidence = PatchEvidence(
-            run_id=t.get("Memento-Run", ""),
-            task=t.get("Memento-Task", ""),
-            failure_category=t.get("Memento-Category", ""),
-            weak_skill=t.get("Memento-Weak-Skill") or None,
-            decision_step=int(step) if step.isdigit() else None,
-            validated=t.get("Memento-Validated", "").lower() == "yes",
-            kind="new-skill" if t.get("Memento-Kind") == "new-skill" else "patch",
-            created_at=branch.committed_at,
-        )
-        return PatchRecord(
-            id=branch.id,
-            skill=branch.skill,
-            branch=branch.ref.removeprefix("refs/heads/"),
-            base=base,
-            head=branch.head,
-            created_at=branch.committed_at,
-            files=files,
-            subject=branch.subject,
-            evidence=evidence,
-        )
+        return record_from_branch(self.repo, branch)
 
     @staticmethod
     def _from_record(record: PatchRecord, status: str, *, head: str) -> Patch:
@@ -549,7 +336,7 @@ class PatchStore:
         Symlinks and submodules are not written; scripts keep their executable bit."""
         patch = self.get(patch_id)
         prefix = f"{SKILLS_DIR_NAME}/{patch.skill}/"
-        entries = self._ls_tree(patch.head, prefix.rstrip("/"))
+        entries = self.ls_tree(patch.head, prefix.rstrip("/"))
         target = Path(dest) / patch.skill
         if target.exists() and any(target.iterdir()):
             raise PatchError(
@@ -624,45 +411,3 @@ _DIFF_OPTIONS = (
     "--src-prefix=a/",
     "--dst-prefix=b/",
 )
-
-
-def commit_message(
-    patch_id: str, skill: str, evidence: PatchEvidence, message: str | None
-) -> tuple[str, str]:
-    """(subject, full message) for a patch commit, with the evidence as trailers."""
-    lines = clean_message(message or "").split("\n")
-    default = f"memento: {evidence.kind} for {skill}" + (
-        f" ({evidence.failure_category})" if evidence.failure_category else ""
-    )
-    subject = one_line(lines[0], 100) if lines[0].strip() else default
-    body_parts = ["\n".join(lines[1:]).strip()]
-    if evidence.reflection_summary:
-        body_parts.append(clean_message(evidence.reflection_summary, 4000))
-    body = "\n\n".join(p for p in body_parts if p)
-    trailers = {
-        "Memento-Patch": patch_id,
-        "Memento-Skill": skill,
-        "Memento-Kind": evidence.kind,
-        "Memento-Run": evidence.run_id,
-        "Memento-Task": evidence.task,
-        "Memento-Category": evidence.failure_category,
-        "Memento-Weak-Skill": evidence.weak_skill or "",
-        "Memento-Decision-Step": ""
-        if evidence.decision_step is None
-        else str(evidence.decision_step),
-        "Memento-Replay": evidence.replay_text(),
-        "Memento-Regressions": evidence.regressions_text(),
-        "Memento-Validated": "yes" if evidence.validated else "no",
-    }
-    trailer_text = "\n".join(f"{k}: {one_line(v)}" for k, v in trailers.items() if one_line(v))
-    text = subject + "\n\n" + (body + "\n\n" if body else "") + trailer_text + "\n"
-    return subject, text
-
-
-def _parse_trailers(text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.startswith("Memento-"):
-            found[key.strip()] = value.strip()
-    return found
