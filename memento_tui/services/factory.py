@@ -115,6 +115,19 @@ class Services:
                     self.index().record_failure(record.task, name)
         return record
 
+    def reload_config(self) -> None:
+        """Re-read the config (the TUI notices a save); parts built from it are rebuilt on
+        next use. Raises ConfigError, leaving the old config in place, if the file is bad."""
+        from memento_tui.domain.config import load_config
+
+        config = load_config(self.workspace.paths.config)
+        self.workspace._config = config
+        for key in ("model", "judge_model", "agent", "sandbox"):
+            part = self._cache.pop(key, None)
+            closer = getattr(part, "close", None)
+            if callable(closer):
+                closer()
+
     def close(self) -> None:
         """Stop whatever the parts started (watchers, local model servers)."""
         for part in self._cache.values():

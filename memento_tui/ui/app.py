@@ -1,31 +1,181 @@
-"""The full-screen app."""
+"""The full-screen app: five screens (modes), one action registry, live updates.
+
+``make_app(services)`` builds it for the CLI and the tests alike. The app owns what is
+shared across screens: the keymap from ``[keys]``, the command palette, ``?`` help, and
+the news from disk (skills edited anywhere, patch branches made by a headless run), which
+it passes on to the screens through two signals.
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer, Header
+from pathlib import Path
+from typing import Any, ClassVar
 
+from textual import events, on, work
+from textual.app import App
+from textual.message import Message
+from textual.signal import Signal
+
+from memento_tui.domain.errors import MementoError
 from memento_tui.services.factory import Services
+from memento_tui.ui.actions import action_name, bindings_for, check_keymap
+from memento_tui.ui.palette import ActionsProvider
+from memento_tui.ui.screens.help import HelpScreen
+from memento_tui.ui.screens.insights import InsightsScreen
+from memento_tui.ui.screens.patches import PatchesScreen
+from memento_tui.ui.screens.run import RunScreen
+from memento_tui.ui.screens.runs import RunsScreen
+from memento_tui.ui.screens.skills import SkillsScreen
+
+POLL_SECONDS = 2.0
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_size)
 
 
 class MementoApp(App[None]):
     TITLE = "Memento"
+    CSS_PATH: ClassVar = ["app.tcss", "widgets/diff_view.tcss", "widgets/run_stream.tcss"]
+    BINDINGS: ClassVar = bindings_for("app")
+    COMMANDS: ClassVar = App.COMMANDS | {ActionsProvider}
+    MODES: ClassVar = {
+        "run": RunScreen,
+        "skills": SkillsScreen,
+        "patches": PatchesScreen,
+        "runs": RunsScreen,
+        "insights": InsightsScreen,
+    }
+    DEFAULT_MODE = "run"
 
-    def __init__(self, services: Services) -> None:
+    class SkillsChanged(Message):
+        """Files under skills/ changed: an editor, git, another memento process."""
+
+        def __init__(self, names: set[str]) -> None:
+            super().__init__()
+            self.names = names
+
+    class PatchesChanged(Message):
+        """Patch branches or review decisions changed on disk."""
+
+    def __init__(self, services: Services, *, live: bool = True, mode: str | None = None) -> None:
         super().__init__()
         self.services = services
+        self.live = live
+        self.start_mode = mode
+        # Screens subscribe to these; the app publishes what the watchers report.
+        self.skills_changed: Signal[set[str]] = Signal(self, "skills-changed")
+        self.patches_changed: Signal[None] = Signal(self, "patches-changed")
+        self.config_changed: Signal[None] = Signal(self, "config-changed")
+        self._config_stamp: tuple[int, int] | None = None
+        self._skills_watch: Any = None
+        self._common_dir: Path | None = None
+        self._patch_stamp: tuple[object, ...] | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="skills", cursor_type="row")
-        yield Footer()
-
+    # -- life ------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        table = self.query_one("#skills", DataTable)
-        table.add_columns("skill", "description")
-        for skill in self.services.library():
-            table.add_row(skill.name, skill.description[:80], key=skill.name)
+        keys = dict(self.services.workspace.config.keys)
+        problems = check_keymap(keys)
+        for problem in problems:
+            self.notify(
+                f"{problem}\n{self.services.paths.config}", title="Key map", severity="warning"
+            )
+        self.set_keymap({k: v for k, v in keys.items() if v.strip()})
+        if self.start_mode and self.start_mode != self.DEFAULT_MODE:
+            self.switch_mode(self.start_mode)
+        if self.live:
+            self._start_watching()
+
+    def _start_watching(self) -> None:
+        from memento_tui.services.live import SkillsWatch, git_common_dir
+
+        try:
+            watch = SkillsWatch(self.services, lambda names: self.post_message(self.SkillsChanged(names)))
+            watch.start()
+            self._skills_watch = watch
+        except Exception as err:  # no inotify, too many watches: say so, keep working
+            self.notify(f"skills/ is not watched ({err}); reload with f5", severity="warning")
+        self._common_dir = git_common_dir(self.services.paths.root)
+        self._config_stamp = _stamp(self.services.paths.config)
+        self.set_interval(POLL_SECONDS, self._poll, name="poll")
+
+    def _poll(self) -> None:
+        """Cheap stats every few seconds: patch branches and the config file."""
+        from memento_tui.services.live import patch_stamp
+
+        stamp = patch_stamp(self.services, self._common_dir)
+        if self._patch_stamp is not None and stamp != self._patch_stamp:
+            self.post_message(self.PatchesChanged())
+        self._patch_stamp = stamp
+        config = _stamp(self.services.paths.config)
+        if config != self._config_stamp and not self.busy():
+            self._config_stamp = config
+            self.reload_config()
+
+    def busy(self) -> bool:
+        """A run or learning is under way (the config must not change under it)."""
+        return any(w.group in ("run", "learn") and w.is_running for w in self.workers)
+
+    def reload_config(self) -> None:
+        try:
+            self.services.reload_config()
+        except MementoError as err:
+            self.notify(str(err), title="The config has an error", severity="error", timeout=10)
+            return
+        self.config_changed.publish(None)
+        self.notify("Config reloaded.", timeout=2)
+
+    def on_unmount(self) -> None:
+        if self._skills_watch is not None:
+            self._skills_watch.stop()
+
+    @on(SkillsChanged)
+    def _skills_changed(self, message: SkillsChanged) -> None:
+        self.skills_changed.publish(message.names)
+
+    @on(PatchesChanged)
+    def _patches_changed(self) -> None:
+        self.patches_changed.publish(None)
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_show(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def why_not(self, action: str) -> str | None:
+        return None
+
+    async def on_key(self, event: events.Key) -> None:
+        """A key bound to something that cannot run now says why, instead of nothing."""
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        why_not = getattr(active.node, "why_not", None)
+        reason = why_not(action_name(active.binding.action)) if why_not else None
+        if reason:
+            self.notify(reason, title=active.binding.description, severity="warning", timeout=4)
+
+    # -- shared helpers for screens --------------------------------------------------------
+    def model_ready(self) -> str | None:
+        """None when a model is configured, else what to do about it."""
+        if not self.services.workspace.config.model.name:
+            return "no model is configured: see the Run screen (1) for how to set one"
+        return None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="warm-index")
+    def warm_index(self) -> None:
+        """Open (or build) the search index ahead of the first search."""
+        self.services.index()
 
 
-def make_app(services: Services) -> MementoApp:
-    return MementoApp(services)
+def make_app(services: Services, *, live: bool = True, mode: str | None = None) -> MementoApp:
+    return MementoApp(services, live=live, mode=mode)

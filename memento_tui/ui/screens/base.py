@@ -1,0 +1,77 @@
+"""What every Memento screen shares: its scope in the action registry, the services, and
+``why_not`` — the one place a screen says an action cannot run now, and why.
+
+``check_action`` dims an action whose ``why_not`` gives a reason (the footer shows it
+dim, the palette lists it as unavailable) and the app tells the person that reason when
+they press its key anyway.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import events
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
+
+from memento_tui.ui.actions import action_name, bindings_for
+
+if TYPE_CHECKING:
+    from memento_tui.services.factory import Services
+    from memento_tui.ui.app import MementoApp
+
+
+class ActionsMixin:
+    SCOPE: ClassVar[str] = ""
+
+    def why_not(self, action: str) -> str | None:
+        """Why ``action`` cannot run now, or None when it can."""
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.why_not(action_name(action)):
+            return None  # shown dim, not run
+        return True
+
+
+class MementoScreen(ActionsMixin, Screen[None]):
+    """A top-level screen (one per mode)."""
+
+    def on_key(self, event: events.Key) -> None:
+        # Escape in a text box hands the keys back to the screen (1-5, ?, the actions).
+        if event.key == "escape" and isinstance(self.focused, Input):
+            event.stop()
+            others = [w for w in self.focus_chain if not isinstance(w, Input)]
+            self.set_focus(others[0] if others else None)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # Before Textual's own __init_subclass__, which merges BINDINGS.
+        if cls.__dict__.get("SCOPE") and "BINDINGS" not in cls.__dict__:
+            cls.BINDINGS = bindings_for(cls.SCOPE)  # type: ignore[assignment]
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def memento(self) -> MementoApp:
+        return cast("MementoApp", self.app)
+
+    @property
+    def services(self) -> Services:
+        return self.memento.services
+
+
+class MementoModal(ActionsMixin, ModalScreen[object]):
+    """A pushed screen over another (review, trace, help, dialogs)."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # Before Textual's own __init_subclass__, which merges BINDINGS.
+        if cls.__dict__.get("SCOPE") and "BINDINGS" not in cls.__dict__:
+            cls.BINDINGS = bindings_for(cls.SCOPE)  # type: ignore[assignment]
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def memento(self) -> MementoApp:
+        return cast("MementoApp", self.app)
+
+    @property
+    def services(self) -> Services:
+        return self.memento.services

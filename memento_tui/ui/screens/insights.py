@@ -1,0 +1,118 @@
+"""Insights: counts from the run history, by status, by skill and by failure category.
+
+Each table is a *section*: a function from the run records to a title, headers and rows.
+To add one (trends, a failure Pareto from the analytics module), write such a function
+and append it to ``SECTIONS``; the screen lays out whatever is there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Label, Static
+
+from memento_tui.domain.errors import MementoError
+from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.widgets.nav_bar import NavBar
+
+Table = tuple[str, list[str], list[tuple[str, ...]]]
+Section = Callable[[list[Any]], Table]
+
+
+def _own_runs(records: list[Any]) -> list[Any]:
+    return [r for r in records if not r.replay_of]
+
+
+def by_status(records: list[Any]) -> Table:
+    counts = Counter(r.status for r in _own_runs(records))
+    total = sum(counts.values()) or 1
+    rows = [(status, str(n), f"{100 * n // total}%") for status, n in counts.most_common()]
+    return "Runs by status", ["status", "runs", "share"], rows
+
+
+def by_skill(records: list[Any]) -> Table:
+    used: Counter[str] = Counter()
+    passed: Counter[str] = Counter()
+    for r in _own_runs(records):
+        for name in r.skills_used or ["(no skill)"]:
+            used[name] += 1
+            passed[name] += r.status == "passed"
+    rows = [
+        (name, str(n), str(passed[name]), str(n - passed[name]), f"{100 * passed[name] // n}%")
+        for name, n in used.most_common()
+    ]
+    return "Runs by skill used", ["skill", "runs", "passed", "not passed", "success"], rows
+
+
+def by_category(records: list[Any]) -> Table:
+    counts = Counter(r.failure_category for r in _own_runs(records) if r.failure_category)
+    rows = [(category, str(n)) for category, n in counts.most_common()]
+    return "Failures by category (from reflections)", ["category", "runs"], rows
+
+
+SECTIONS: list[Section] = [by_status, by_skill, by_category]
+
+
+class InsightsScreen(MementoScreen):
+    SCOPE = "insights"
+    CSS_PATH = "insights.tcss"
+    TITLE = "Insights"
+
+    class CountsLoaded(Message):
+        """The sections, computed from the run history."""
+
+        def __init__(self, tables: list[Table], runs: int, error: str | None = None) -> None:
+            super().__init__()
+            self.tables = tables
+            self.runs = runs
+            self.error = error
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("insights", "")
+        yield Static("", id="insights-summary", classes="muted", markup=False)
+        yield VerticalScroll(id="insights-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self._count()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="insights")
+    def _count(self) -> None:
+        try:
+            records = self.services.runs().list(include_replays=True)
+        except MementoError as err:
+            self.post_message(self.CountsLoaded([], 0, str(err)))
+            return
+        self.post_message(self.CountsLoaded([section(records) for section in SECTIONS], len(records)))
+
+    @on(CountsLoaded)
+    async def _loaded(self, message: CountsLoaded) -> None:
+        body = self.query_one("#insights-body", VerticalScroll)
+        await body.remove_children()
+        summary = self.query_one("#insights-summary", Static)
+        if message.error:
+            summary.update(message.error)
+            return
+        if not message.runs:
+            summary.update("No runs yet: run a task (1) and the counts appear here.")
+            return
+        summary.update(f"{message.runs} runs recorded (replays made while validating patches are left out of the counts)")
+        widgets = []
+        for title, headers, rows in message.tables:
+            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="insight-table")
+            table.add_columns(*headers)
+            table.add_rows(rows or [tuple("—" for _ in headers)])
+            widgets += [Label(title, classes="insight-title"), table]
+        await body.mount_all(widgets)

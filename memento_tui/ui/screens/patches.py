@@ -1,0 +1,235 @@
+"""Patches: the review queue with its evidence. Enter opens the split diff.
+
+The list comes from a thread worker (git calls); branches made by a headless
+``memento run`` in another terminal arrive through the app's poll and reload it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from memento_tui.domain.errors import MementoError
+from memento_tui.domain.hidden_text import has_hidden
+from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.screens.dialogs import ConfirmScreen
+from memento_tui.ui.widgets.evidence import EvidencePanel
+from memento_tui.ui.widgets.nav_bar import NavBar
+
+FILTERS = ("pending", "all", "merged", "rejected")
+
+
+def hidden_lines(diff_text: str) -> int:
+    """Added or removed lines of a diff with hidden characters in them."""
+    return sum(
+        1
+        for line in diff_text.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---")) and has_hidden(line)
+    )
+
+
+class PatchesScreen(MementoScreen):
+    SCOPE = "patches"
+    CSS_PATH = "patches.tcss"
+    TITLE = "Patches"
+
+    class PatchesLoaded(Message):
+        """The patches for the current filter, with hidden-text counts per patch."""
+
+        def __init__(self, patches: list[Any], hidden: dict[str, int], error: str | None = None) -> None:
+            super().__init__()
+            self.patches = patches
+            self.hidden = hidden
+            self.error = error
+
+    class MergeUndone(Message):
+        """The last merge was undone: main is back at its pre-merge commit."""
+
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    class ReviewFailed(Message):
+        """A merge, reject or undo was refused; nothing changed."""
+
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = "pending"
+        self.patches: dict[str, Any] = {}
+        self.hidden: dict[str, int] = {}
+        self.loaded = False
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("patches", "")
+        with Horizontal(id="patches-body"):
+            yield DataTable(id="patch-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="patch-side"):
+                yield EvidencePanel(id="patch-evidence")
+        yield Static("", id="patch-count", classes="muted", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#patch-table", DataTable)
+        table.add_column("patch", key="id", width=24)
+        table.add_column("skill", key="skill", width=20)
+        table.add_column("status", key="status", width=9)
+        table.add_column("validated", key="validated", width=9)
+        table.add_column("replay", key="replay", width=8)
+        table.add_column("regressions", key="regressions", width=12)
+        table.add_column("", key="hidden", width=3)
+        self.query_one("#patch-side").border_title = "Evidence"
+        self.memento.patches_changed.subscribe(self, lambda _: self.reload())
+        self.reload()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
+
+    # -- loading -----------------------------------------------------------------------
+    def reload(self) -> None:
+        self._load(self.filter)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="patches-list")
+    def _load(self, status: str) -> None:
+        try:
+            store = self.services.patches()
+            patches = store.list(status)
+            hidden = {}
+            for patch in patches:
+                if patch.status == "pending":
+                    try:
+                        hidden[patch.id] = hidden_lines(store.diff_text(patch.id))
+                    except MementoError:
+                        hidden[patch.id] = 0
+        except MementoError as err:
+            self.post_message(self.PatchesLoaded([], {}, str(err)))
+            return
+        self.post_message(self.PatchesLoaded(patches, hidden))
+
+    @on(PatchesLoaded)
+    def _loaded(self, message: PatchesLoaded) -> None:
+        self.loaded = True
+        self.error = message.error
+        table = self.query_one("#patch-table", DataTable)
+        keep = self.current_id
+        self.patches = {p.id: p for p in reversed(message.patches)}  # newest first
+        self.hidden = message.hidden
+        table.clear()
+        for patch in self.patches.values():
+            ev = patch.evidence
+            table.add_row(
+                patch.id,
+                patch.skill,
+                patch.status,
+                "yes" if ev.validated else "no",
+                ev.replay.result,
+                ev.regressions_text(),
+                "⚠" if self.hidden.get(patch.id) else "",
+                key=patch.id,
+            )
+        if keep in self.patches:
+            table.move_cursor(row=table.get_row_index(keep))
+        count = self.query_one("#patch-count", Static)
+        if message.error:
+            count.update(f"cannot read the patches: {message.error}")
+        else:
+            pending = sum(1 for p in self.patches.values() if p.status == "pending")
+            count.update(
+                f"{len(self.patches)} {self.filter} · f: filter ({' / '.join(FILTERS)})"
+                + (f" · {pending} waiting for review" if self.filter == "all" else "")
+            )
+        self._show_current()
+        self.refresh_bindings()
+
+    @property
+    def current_id(self) -> str | None:
+        table = self.query_one("#patch-table", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except Exception:
+            return None
+
+    def _show_current(self) -> None:
+        panel = self.query_one("#patch-evidence", EvidencePanel)
+        patch_id = self.current_id
+        if patch_id is None:
+            panel.update(
+                self.error
+                or f"No {self.filter} patches. When a run fails, learning proposes a fix here."
+            )
+            return
+        panel.show(self.patches[patch_id], self.hidden.get(patch_id, 0))
+
+    @on(DataTable.RowHighlighted, "#patch-table")
+    def _highlighted(self) -> None:
+        self._show_current()
+
+    @on(DataTable.RowSelected, "#patch-table")
+    def _selected(self) -> None:
+        self.action_open()
+
+    # -- actions -----------------------------------------------------------------------
+    def why_not(self, action: str) -> str | None:
+        if action == "open" and self.current_id is None:
+            return f"no {self.filter} patch to open"
+        return None
+
+    def action_open(self) -> None:
+        from memento_tui.ui.screens.review import ReviewScreen
+
+        if self.current_id is not None:
+            self.app.push_screen(ReviewScreen(self.current_id))
+
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.reload()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_undo(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._undo()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Undo the last merge?",
+                "main goes back to the commit before that merge; the patch branch is "
+                "restored as pending. Refused if anything was committed after the merge.",
+                yes="Undo",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
+    def _undo(self) -> None:
+        try:
+            result = self.services.patches().undo()
+        except MementoError as err:
+            self.post_message(self.ReviewFailed(str(err)))
+            return
+        self.post_message(self.MergeUndone(result))
+
+    @on(MergeUndone)
+    def _undone(self, message: MergeUndone) -> None:
+        result = message.result
+        self.notify(f"Undid the merge of {result.id}; main is at {result.restored[:10]}.", title="Undo")
+        self.reload()
+
+    @on(ReviewFailed)
+    def _review_failed(self, message: ReviewFailed) -> None:
+        self.notify(message.error, title="Nothing changed", severity="error", timeout=10)

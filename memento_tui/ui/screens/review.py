@@ -1,0 +1,396 @@
+"""Review one patch: the side-by-side diff, its evidence, and the decision.
+
+Merge, reject and undo each ask first (a modal), run in a thread worker, and end in a
+past-tense message (``PatchMerged``, ``PatchRejected``, ``MergeUndone``) or
+``ReviewFailed`` with the reason nothing changed. ``e`` opens the patched file in the
+person's editor; a saved change becomes a new patch (the original stays as it was).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, LoadingIndicator, Static
+
+from memento_tui.domain.errors import MementoError
+from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
+from memento_tui.ui.widgets.diff_view import DiffView
+from memento_tui.ui.widgets.evidence import EvidencePanel
+
+
+class ReviewScreen(MementoScreen):
+    SCOPE = "review"
+    CSS_PATH = "review.tcss"
+    TITLE = "Review"
+
+    class DiffLoaded(Message):
+        """The patch and its structured diff were read."""
+
+        def __init__(self, patch: Any, diff: Any) -> None:
+            super().__init__()
+            self.patch = patch
+            self.diff = diff
+
+    class PatchMerged(Message):
+        """The patch is on main now (undo with u)."""
+
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    class PatchRejected(Message):
+        """The patch was rejected; its reason is kept for later reflections."""
+
+        def __init__(self, rejection: Any) -> None:
+            super().__init__()
+            self.rejection = rejection
+
+    class MergeUndone(Message):
+        """The last merge was undone."""
+
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    class PatchEdited(Message):
+        """The person's edit became a new patch."""
+
+        def __init__(self, patch: Any) -> None:
+            super().__init__()
+            self.patch = patch
+
+    class ReviewFailed(Message):
+        """A step was refused or failed; nothing changed."""
+
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, patch_id: str) -> None:
+        super().__init__()
+        self.patch_id = patch_id
+        self.patch: Any = None
+        self.diff: Any = None
+        self.busy = False
+        self.merged_here = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"patch {self.patch_id}", id="review-head", markup=False)
+        yield Static("", id="hidden-banner", classes="warning-banner hidden", markup=False)
+        with Horizontal(id="review-body"):
+            yield LoadingIndicator(id="review-loading")
+            with VerticalScroll(id="review-side"):
+                yield EvidencePanel(id="review-evidence")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#review-side").border_title = "Evidence"
+        self._load(self.patch_id)
+
+    # -- loading -----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-load")
+    def _load(self, patch_id: str) -> None:
+        try:
+            store = self.services.patches()
+            patch = store.get(patch_id)
+            diff = store.diff(patch.id)
+        except MementoError as err:
+            self.post_message(self.ReviewFailed(str(err)))
+            return
+        self.post_message(self.DiffLoaded(patch, diff))
+
+    @on(DiffLoaded)
+    async def _loaded(self, message: DiffLoaded) -> None:
+        self.patch = message.patch
+        self.diff = message.diff
+        old = self.query("#diff")
+        layout = old.first(DiffView).layout if old else "split"
+        for widget in [*self.query("#review-loading"), *old]:
+            await widget.remove()
+        view = DiffView(message.diff, layout=layout, id="diff")
+        await self.query_one("#review-body").mount(view, before=0)
+        self.query_one("#review-evidence", EvidencePanel).show(self.patch, view.hidden_count)
+        banner = self.query_one("#hidden-banner", Static)
+        if view.hidden_count:
+            banner.update(
+                f"⚠ {view.hidden_count} changed line(s) contain invisible or control characters "
+                "(bidi, zero-width, tag characters, escapes). They are shown as ⟨U+…⟩ markers: "
+                "read them before you merge."
+            )
+        banner.set_class(not view.hidden_count, "hidden")
+        view.focus()
+        if view.hunk_count:
+            view.go_to_hunk(0)
+        self._head()
+        self.refresh_bindings()
+
+    def _head(self, where: str = "") -> None:
+        if self.patch is None:
+            return
+        view = self.view
+        parts = [
+            f"patch {self.patch.id}",
+            self.patch.skill,
+            self.patch.status.upper() if self.patch.status != "pending" else "pending review",
+            f"+{self.diff.additions} −{self.diff.deletions}",
+            f"{len(self.diff.files)} file(s)",
+        ]
+        if view is not None:
+            parts.append(f"hunk {view.current_hunk + 1}/{view.hunk_count}" if view.hunk_count else "no hunks")
+            parts.append(view.layout)
+        if where:
+            parts.append(where)
+        head = self.query_one("#review-head", Static)
+        head.update("  ·  ".join(parts))
+        head.set_class(self.patch.status == "merged", "-merged")
+        head.set_class(self.patch.status == "rejected", "-rejected")
+
+    @property
+    def view(self) -> DiffView | None:
+        found = self.query("#diff")
+        return found.first(DiffView) if found else None
+
+    @on(DiffView.HunkChanged)
+    def _hunk_changed(self, message: DiffView.HunkChanged) -> None:
+        self._head(message.path)
+
+    # -- what can run now --------------------------------------------------------------
+    def why_not(self, action: str) -> str | None:
+        if action in ("back", "toggle_evidence", "undo"):
+            return None
+        if self.patch is None:
+            return "the patch is still loading"
+        view = self.view
+        if action in ("next_hunk", "prev_hunk") and (view is None or not view.hunk_count):
+            return "this patch has no line changes"
+        if action in ("next_file", "prev_file") and len(self.diff.files) < 2:
+            return "this patch changes one file"
+        if action in ("merge", "reject", "edit"):
+            if self.busy:
+                return "wait: the last step is still running"
+            if self.patch.status != "pending":
+                return f"this patch is already {self.patch.status}"
+        if action == "edit" and view is not None:
+            fdiff = self.diff.files[view.current_file] if self.diff.files else None
+            if fdiff is None or fdiff.is_deleted or fdiff.binary:
+                return "the file under the cursor is deleted or binary; there is nothing to edit"
+        return None
+
+    # -- navigation --------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_next_hunk(self) -> None:
+        if (view := self.view) is not None:
+            if view.current_hunk + 1 >= view.hunk_count:
+                self.notify("That was the last hunk.", timeout=2)
+                return
+            view.go_to_hunk(view.current_hunk + 1)
+
+    def action_prev_hunk(self) -> None:
+        if (view := self.view) is not None:
+            if view.current_hunk == 0:
+                self.notify("That was the first hunk.", timeout=2)
+                return
+            view.go_to_hunk(view.current_hunk - 1)
+
+    def action_next_file(self) -> None:
+        if (view := self.view) is not None:
+            view.go_to_file(min(view.current_file + 1, len(self.diff.files) - 1))
+
+    def action_prev_file(self) -> None:
+        if (view := self.view) is not None:
+            view.go_to_file(max(view.current_file - 1, 0))
+
+    def action_toggle_layout(self) -> None:
+        if (view := self.view) is not None:
+            view.layout = "unified" if view.layout == "split" else "split"
+            self._head()
+
+    def action_toggle_evidence(self) -> None:
+        self.query_one("#review-side").toggle_class("hidden")
+
+    # -- decisions ---------------------------------------------------------------------
+    def action_merge(self) -> None:
+        ev = self.patch.evidence
+        detail = (
+            f"{self.patch.skill}: {len(self.diff.files)} file(s), +{self.diff.additions} −{self.diff.deletions}. "
+            f"Validated: {'yes' if ev.validated else 'NO'}; replay {ev.replay_text()}; "
+            f"regressions {ev.regressions_text()}. Undo with u."
+        )
+        view = self.view
+        if view is not None and view.hidden_count:
+            detail = f"⚠ {view.hidden_count} line(s) contain hidden characters. " + detail
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._merge(self.patch.id)
+
+        self.app.push_screen(ConfirmScreen(f"Merge patch {self.patch.id} into main?", detail, yes="Merge"), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
+    def _merge(self, patch_id: str) -> None:
+        try:
+            result = self.services.patches().merge(patch_id)
+        except MementoError as err:
+            self.post_message(self.ReviewFailed(str(err)))
+            return
+        self.post_message(self.PatchMerged(result))
+
+    @on(PatchMerged)
+    def _merged(self, message: PatchMerged) -> None:
+        self.busy = False
+        self.merged_here = True
+        where = "your checkout was updated" if message.result.checked_out else "main was updated"
+        self.notify(f"Merged {message.result.id}; {where}. Press u to undo.", title="Merged")
+        self._load(self.patch_id)
+
+    def action_reject(self) -> None:
+        def answered(reason: str | None) -> None:
+            if reason:
+                self.busy = True
+                self._reject(self.patch.id, reason)
+
+        self.app.push_screen(
+            ReasonScreen(
+                f"Reject patch {self.patch.id}?",
+                "Why? Later reflections on this skill read the reason, so the idea is not proposed again.",
+                ok="Reject",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
+    def _reject(self, patch_id: str, reason: str) -> None:
+        try:
+            rejection = self.services.patches().reject(patch_id, reason)
+        except MementoError as err:
+            self.post_message(self.ReviewFailed(str(err)))
+            return
+        self.post_message(self.PatchRejected(rejection))
+
+    @on(PatchRejected)
+    def _rejected(self, message: PatchRejected) -> None:
+        self.busy = False
+        self.notify(f"Rejected {message.rejection.id}.", title="Rejected")
+        self.app.pop_screen()
+
+    def action_undo(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._undo()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Undo the last merge?",
+                "main goes back to the commit before that merge and its patch is pending "
+                "again. Refused if anything was committed after the merge.",
+                yes="Undo",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
+    def _undo(self) -> None:
+        try:
+            result = self.services.patches().undo()
+        except MementoError as err:
+            self.post_message(self.ReviewFailed(str(err)))
+            return
+        self.post_message(self.MergeUndone(result))
+
+    @on(MergeUndone)
+    def _undone(self, message: MergeUndone) -> None:
+        self.busy = False
+        self.notify(f"Undid the merge of {message.result.id}.", title="Undo")
+        if message.result.id == self.patch_id:
+            self._load(self.patch_id)
+
+    @on(ReviewFailed)
+    def _failed(self, message: ReviewFailed) -> None:
+        self.busy = False
+        if self.patch is None:
+            self.query_one("#review-loading").remove()
+            self.query_one("#review-head", Static).update(f"patch {self.patch_id}: cannot be shown")
+            self.query_one("#review-evidence", EvidencePanel).update(message.error)
+        self.notify(message.error, title="Nothing changed", severity="error", timeout=10)
+
+    # -- edit ----------------------------------------------------------------------------
+    def action_edit(self) -> None:
+        from memento_tui.ui.editor import open_in_editor
+
+        view = self.view
+        assert view is not None
+        path = self.diff.files[view.current_file].path
+        with tempfile.TemporaryDirectory(prefix="memento-edit-") as tmp:
+            try:
+                folder = self.services.patches().export_skill(self.patch.id, Path(tmp))
+            except MementoError as err:
+                self.notify(str(err), title="Edit", severity="error")
+                return
+            rel = path.removeprefix(f"skills/{self.patch.skill}/")
+            target = folder / rel
+            before = target.read_bytes() if target.exists() else b""
+            problem = open_in_editor(self.app, target)
+            if problem:
+                self.notify(problem, title="Edit", severity="warning")
+                return
+            after = target.read_bytes() if target.exists() else b""
+            # The new patch carries every file of this one, as it is after the edit.
+            files: dict[str, bytes | None] = {}
+            for changed in self.patch.files:
+                inside = folder / changed.removeprefix(f"skills/{self.patch.skill}/")
+                files[changed] = inside.read_bytes() if inside.is_file() else None
+        if after == before:
+            self.notify("No change: the patch stays as it is.", title="Edit", timeout=3)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._save_edit(path, files)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Save your edit as a new patch?",
+                f"{path} changed. The edit becomes a new pending patch (not validated: replay "
+                "ran on the original); this one stays pending until you decide on it.",
+                yes="Save",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
+    def _save_edit(self, path: str, files: dict[str, bytes | None]) -> None:
+        from memento_tui.domain.patch_model import ReplayResult
+
+        old = self.patch
+        evidence = old.evidence.model_copy(deep=True)
+        # Replay ran on the original, not on the edit: say so rather than carry it over.
+        evidence.validated = False
+        evidence.replay = ReplayResult()
+        evidence.regressions = []
+        evidence.details["edited_from"] = old.id
+        try:
+            patch = self.services.patches().create(
+                old.skill, files, evidence, message=f"A person's edit of patch {old.id} ({path})"
+            )
+        except MementoError as err:
+            self.post_message(self.ReviewFailed(str(err)))
+            return
+        self.post_message(self.PatchEdited(patch))
+
+    @on(PatchEdited)
+    def _edited(self, message: PatchEdited) -> None:
+        self.busy = False
+        self.notify(f"Saved as patch {message.patch.id}.", title="Edit")
+        self.app.switch_screen(ReviewScreen(message.patch.id))

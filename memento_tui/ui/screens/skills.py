@@ -1,0 +1,384 @@
+"""Skills: the library, searched as you type through the real retrieval.
+
+First paint shows names only (one ``scandir``); a worker then reads every SKILL.md and the
+run history and fills in success rates and broken skills; the highlighted skill is read
+on its own. So 10k skills cost a directory listing before anything is on screen. Edits
+made anywhere (the person's editor, git, another process) arrive from the watcher and
+update just the skills they touched.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Markdown, Static
+
+from memento_tui.domain.errors import SkillError
+from memento_tui.domain.hidden_text import has_hidden, make_visible
+from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.skills import Skill, load_skill
+from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.widgets.nav_bar import NavBar
+
+SEARCH_DELAY = 0.15  # seconds of quiet typing before a search runs
+SEARCH_TOP_K = 50
+
+
+@dataclass
+class Entry:
+    name: str
+    skill: Skill | None = None
+    error: str | None = None
+    passed: int = 0
+    runs: int = 0
+
+    @property
+    def success(self) -> str:
+        if not self.runs:
+            return "—"
+        return f"{self.passed}/{self.runs} {100 * self.passed // self.runs}%"
+
+    @property
+    def state(self) -> str:
+        if self.error:
+            return "broken"
+        if self.skill is not None and self.skill.warnings:
+            return "warning"
+        return ""
+
+
+def scan_names(root: Any) -> list[str]:
+    """Skill folder names, from one directory listing (no file is read)."""
+    try:
+        with os.scandir(root) as entries:
+            return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
+    except OSError:
+        return []
+
+
+def success_by_skill(runs: list[Any]) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for record in runs:
+        if record.replay_of or record.status not in ("passed", "failed"):
+            continue
+        for name in record.skills_used:
+            passed, total = out.get(name, (0, 0))
+            out[name] = (passed + (record.status == "passed"), total + 1)
+    return out
+
+
+class SkillsScreen(MementoScreen):
+    SCOPE = "skills"
+    CSS_PATH = "skills.tcss"
+    TITLE = "Skills"
+
+    class SkillsListed(Message):
+        """The folder names under skills/ (first paint)."""
+
+        def __init__(self, names: list[str]) -> None:
+            super().__init__()
+            self.names = names
+
+    class LibraryLoaded(Message):
+        """Every skill read, with success counts from the runs."""
+
+        def __init__(self, entries: dict[str, Entry]) -> None:
+            super().__init__()
+            self.entries = entries
+
+    class SkillsUpdated(Message):
+        """Some skills changed on disk and were read again (None: the folder is gone)."""
+
+        def __init__(self, entries: dict[str, Entry | None]) -> None:
+            super().__init__()
+            self.entries = entries
+
+    class SearchFinished(Message):
+        """Retrieval answered a query."""
+
+        def __init__(self, query: str, hits: list[Any], error: str | None = None) -> None:
+            super().__init__()
+            self.query = query
+            self.hits = hits
+            self.error = error
+
+    class SkillDetailsLoaded(Message):
+        """The learned triggers of one skill (the index may take a moment to open)."""
+
+        def __init__(self, name: str, triggers: list[str]) -> None:
+            super().__init__()
+            self.name = name
+            self.triggers = triggers
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[str, Entry] = {}
+        self.loaded = False
+        self.search_text = ""
+        self.hits: list[Any] | None = None
+        self.shown: str | None = None
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("skills", str(self.services.paths.skills))
+        with Horizontal(id="skills-body"):
+            with Vertical(id="skills-left"):
+                yield Input(placeholder="/ search skills (BM25 + learned triggers)", id="skill-search")
+                yield DataTable(id="skill-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="skill-count", classes="muted", markup=False)
+            with VerticalScroll(id="skill-detail"):
+                yield Static("", id="skill-head", markup=False)
+                yield Static("", id="skill-hidden", classes="warning-banner hidden", markup=False)
+                yield Static("", id="skill-meta", classes="muted", markup=False)
+                yield Markdown("", id="skill-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#skill-table", DataTable)
+        table.add_column("skill", key="skill", width=30)
+        table.add_column("success", key="success", width=9)
+        table.add_column("", key="state", width=9)
+        self.memento.skills_changed.subscribe(self, self._on_disk_change)
+        self._list()
+        table.focus()
+
+    # -- loading -----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="skills-list")
+    def _list(self) -> None:
+        self.post_message(self.SkillsListed(scan_names(self.services.paths.skills)))
+        library = self.services.library()
+        try:
+            stats = success_by_skill(self.services.runs().list(include_replays=False))
+        except Exception:  # run history is a nicety here; the list must still load
+            stats = {}
+        entries: dict[str, Entry] = {}
+        for skill in library:
+            passed, total = stats.get(skill.name, (0, 0))
+            entries[skill.name] = Entry(skill.name, skill=skill, passed=passed, runs=total)
+        for broken in library.broken:
+            entries[broken.name] = Entry(broken.name, error=str(broken.error))
+        self.post_message(self.LibraryLoaded(entries))
+
+    @on(SkillsListed)
+    def _listed(self, message: SkillsListed) -> None:
+        if self.loaded:
+            return
+        self.entries = {name: Entry(name) for name in message.names}
+        self._fill_table()
+
+    @on(LibraryLoaded)
+    def _library_loaded(self, message: LibraryLoaded) -> None:
+        self.entries = message.entries
+        self.loaded = True
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#skill-table", DataTable)
+        keep = self._cursor_name()
+        table.clear()
+        if self.hits is not None:
+            for hit in self.hits:
+                entry = self.entries.get(hit.name, Entry(hit.name))
+                table.add_row(hit.name, entry.success, f"{hit.score:.2f}", key=hit.name)
+        else:
+            for entry in sorted(self.entries.values(), key=lambda e: e.name):
+                table.add_row(entry.name, entry.success, entry.state, key=entry.name)
+        if keep and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._count()
+        if table.row_count and self._cursor_name() != self.shown:
+            self._show(self._cursor_name())
+
+    def _count(self) -> None:
+        broken = sum(1 for e in self.entries.values() if e.error)
+        text = f"{len(self.entries) - broken} skills" + (f" · {broken} broken" if broken else "")
+        if not self.loaded:
+            text += " · reading…"
+        if self.hits is not None:
+            text = f"{len(self.hits)} matches for {self.search_text!r} · " + text
+        self.query_one("#skill-count", Static).update(text)
+
+    def _cursor_name(self) -> str | None:
+        table = self.query_one("#skill-table", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except Exception:
+            return None
+
+    # -- the detail pane ---------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#skill-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._show(str(event.row_key.value))
+
+    def _show(self, name: str | None) -> None:
+        self.shown = name
+        head = self.query_one("#skill-head", Static)
+        meta = self.query_one("#skill-meta", Static)
+        body = self.query_one("#skill-body", Markdown)
+        banner = self.query_one("#skill-hidden", Static)
+        if name is None:
+            head.update("No skills yet: make one with 'memento skills new NAME'.")
+            meta.update("")
+            body.update("")
+            banner.add_class("hidden")
+            return
+        entry = self.entries.get(name, Entry(name))
+        skill = entry.skill
+        if skill is None and entry.error is None:
+            try:  # the library is still loading: read this one now
+                skill = load_skill(self.services.paths.skill_dir(name))
+            except SkillError as err:
+                entry.error = str(err)
+        if entry.error is not None:
+            head.update(f"{name}  — BROKEN\n\n{make_visible(entry.error)}")
+            head.set_class(True, "-broken")
+            meta.update(f"{self.services.paths.skill_dir(name) / SKILL_FILE}")
+            body.update("")
+            banner.add_class("hidden")
+            return
+        assert skill is not None
+        head.set_class(False, "-broken")
+        lines = [skill.name, "", make_visible(skill.description), ""]
+        lines.append(f"success: {entry.success}" + (f" over {entry.runs} runs" if entry.runs else " (not used yet)"))
+        lines += [f"⚠ {w}" for w in skill.warnings]
+        head.update("\n".join(lines))
+        hidden = has_hidden(skill.body) or has_hidden(skill.description)
+        banner.set_class(not hidden, "hidden")
+        banner.update("⚠ This skill contains invisible or control characters; they are shown as ⟨U+…⟩ markers.")
+        meta.update(self._meta_text(skill, None))
+        body.update(make_visible(skill.body))
+        self._details(name)
+
+    def _meta_text(self, skill: Skill, triggers: list[str] | None) -> str:
+        files = skill.files()
+        lines = [f"{skill.skill_file}", "", f"files ({len(files)}):"]
+        lines += [f"  {f}" for f in files[:30]]
+        if len(files) > 30:
+            lines.append(f"  … {len(files) - 30} more")
+        lines.append("")
+        if triggers is None:
+            lines.append("learned triggers: reading the index…")
+        elif not triggers:
+            lines.append("learned triggers: none yet (tasks that succeed with this skill become triggers)")
+        else:
+            lines.append(f"learned triggers ({len(triggers)}):")
+            lines += [f"  • {make_visible(t)}" for t in triggers[:12]]
+        return "\n".join(lines)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="skill-details")
+    def _details(self, name: str) -> None:
+        try:
+            triggers = list(self.services.index().triggers(name))
+        except Exception:
+            triggers = []
+        self.post_message(self.SkillDetailsLoaded(name, triggers))
+
+    @on(SkillDetailsLoaded)
+    def _details_loaded(self, message: SkillDetailsLoaded) -> None:
+        entry = self.entries.get(message.name)
+        if message.name != self.shown or entry is None or entry.skill is None:
+            return
+        self.query_one("#skill-meta", Static).update(self._meta_text(entry.skill, message.triggers))
+
+    # -- search ------------------------------------------------------------------------
+    @on(Input.Changed, "#skill-search")
+    def _typed(self, event: Input.Changed) -> None:
+        self.search_text = event.value.strip()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if not self.search_text:
+            self.hits = None
+            self._fill_table()
+            return
+        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self._search(self.search_text))
+
+    @on(Input.Submitted, "#skill-search")
+    def _search_submitted(self) -> None:
+        self.query_one("#skill-table", DataTable).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="skills-search")
+    def _search(self, query: str) -> None:
+        try:
+            hits = self.services.index().search(query, top_k=SEARCH_TOP_K)
+        except Exception as err:
+            self.post_message(self.SearchFinished(query, [], f"{type(err).__name__}: {err}"))
+            return
+        self.post_message(self.SearchFinished(query, list(hits)))
+
+    @on(SearchFinished)
+    def _searched(self, message: SearchFinished) -> None:
+        if message.query != self.search_text:
+            return  # a newer query is on its way
+        if message.error:
+            self.notify(message.error, title="Search failed", severity="error")
+        self.hits = message.hits
+        self._fill_table()
+
+    # -- live --------------------------------------------------------------------------
+    def _on_disk_change(self, names: set[str]) -> None:
+        self._reload(sorted(names))
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="skills-reload")
+    def _reload(self, names: list[str]) -> None:
+        out: dict[str, Entry | None] = {}
+        for name in names:
+            folder = self.services.paths.skill_dir(name)
+            if not folder.exists():
+                out[name] = None
+                continue
+            old = self.entries.get(name)
+            try:
+                out[name] = Entry(name, skill=load_skill(folder), passed=old.passed if old else 0, runs=old.runs if old else 0)
+            except SkillError as err:
+                out[name] = Entry(name, error=str(err))
+        self.post_message(self.SkillsUpdated(out))
+
+    @on(SkillsUpdated)
+    def _updated(self, message: SkillsUpdated) -> None:
+        for name, entry in message.entries.items():
+            if entry is None:
+                self.entries.pop(name, None)
+            else:
+                self.entries[name] = entry
+        self.entries = dict(sorted(self.entries.items()))
+        if self.search_text:
+            self._search(self.search_text)
+        else:
+            self._fill_table()
+        if self.shown in message.entries:
+            self._show(self.shown)
+
+    # -- actions -----------------------------------------------------------------------
+    def why_not(self, action: str) -> str | None:
+        if action == "edit" and not self.shown:
+            return "no skill is selected"
+        return None
+
+    def action_focus_search(self) -> None:
+        self.query_one("#skill-search", Input).focus()
+
+    def action_refresh(self) -> None:
+        self.loaded = False
+        self._list()
+
+    def action_edit(self) -> None:
+        from memento_tui.ui.editor import open_in_editor
+
+        if not self.shown:
+            return
+        path = self.services.paths.skill_dir(self.shown) / SKILL_FILE
+        problem = open_in_editor(self.app, path)
+        if problem:
+            self.notify(problem, title="Edit", severity="warning")
+        # The watcher will also report it; reading it now shows it without waiting.
+        self._reload([self.shown])

@@ -1,0 +1,102 @@
+"""One run's trace, readable: every decision the agent made, in order."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import Footer, RichLog, Static
+
+from memento_tui.domain.agent.render import describe
+from memento_tui.domain.errors import MementoError
+from memento_tui.domain.hidden_text import make_visible
+from memento_tui.ui.screens.base import MementoScreen
+
+_KIND_STYLE = {
+    "run_started": "trace--head",
+    "skills_retrieved": "trace--skill",
+    "tool_called": "trace--tool",
+    "run_error": "trace--error",
+    "note": "trace--note",
+}
+
+
+class TraceScreen(MementoScreen):
+    SCOPE = "trace"
+    CSS_PATH = "trace.tcss"
+    TITLE = "Trace"
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "trace--head", "trace--skill", "trace--tool", "trace--error", "trace--note",
+        "trace--pass", "trace--fail", "trace--model", "trace--output",
+    }
+
+    class TraceLoaded(Message):
+        """The run record and its trace events were read."""
+
+        def __init__(self, record: Any, events: list[Any], problems: list[str], error: str | None = None) -> None:
+            super().__init__()
+            self.record = record
+            self.events = events
+            self.problems = problems
+            self.error = error
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"run {self.run_id}", id="trace-head", markup=False)
+        yield RichLog(id="trace-log", wrap=True, markup=False, max_lines=20000)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load(self.run_id)
+        self.query_one("#trace-log").focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="trace")
+    def _load(self, run_id: str) -> None:
+        try:
+            store = self.services.runs()
+            record = store.load(run_id)
+            events, problems = store.trace(run_id)
+        except MementoError as err:
+            self.post_message(self.TraceLoaded(None, [], [], str(err)))
+            return
+        self.post_message(self.TraceLoaded(record, events, problems))
+
+    def _style(self, event: Any) -> Any:
+        kind = event.type
+        if kind in ("verdict", "run_finished"):
+            ok = getattr(event, "passed", None) if kind == "verdict" else event.status == "passed"
+            return self.get_component_rich_style("trace--pass" if ok else "trace--fail", partial=True)
+        if kind == "tool_result":
+            return self.get_component_rich_style("trace--output" if event.ok else "trace--error", partial=True)
+        if kind == "model_turn":
+            return self.get_component_rich_style("trace--model", partial=True)
+        return self.get_component_rich_style(_KIND_STYLE.get(kind, "trace--note"), partial=True)
+
+    @on(TraceLoaded)
+    def _loaded(self, message: TraceLoaded) -> None:
+        log = self.query_one("#trace-log", RichLog)
+        head = self.query_one("#trace-head", Static)
+        if message.error:
+            head.update(f"run {self.run_id}: {message.error}")
+            return
+        record = message.record
+        head.update(make_visible(f"run {record.id} · {record.status} · {record.task}"))
+        for event in message.events:
+            style = self._style(event)
+            for line in describe(event):
+                log.write(Text(make_visible(line), style=style))
+        for problem in message.problems:
+            log.write(Text(f"warning: {problem}", style=self.get_component_rich_style("trace--error", partial=True)))
+        if record.status == "interrupted":
+            log.write("the run was interrupted: the trace above is everything it recorded")
+        log.scroll_home(animate=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,207 @@
+"""The live stream of a run: model text, tool calls, command output, verdict.
+
+Token chunks and command output arrive on the run's worker thread at any rate; they go
+into a ``StreamBuffer`` (a lock and a list, no widget), and a timer on the UI side drains
+it every ``FLUSH_SECONDS`` into one ``RichLog`` with a line cap. A half-written line waits
+in a one-line ``Static`` under the log until its newline comes. So a thousand tokens cost
+a few paints, never a widget each.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import RichLog, Static
+
+from memento_tui.domain.hidden_text import make_visible
+
+FLUSH_SECONDS = 0.05
+MAX_LINES = 5000
+OUTPUT_PREVIEW_LINES = 15
+
+
+class StreamBuffer:
+    """Chunks and events from a worker thread, drained in order by the UI.
+
+    Events go through the same pipe as the text around them, so a tool call never shows
+    before the words the model said ahead of it. Adjacent text chunks of a kind merge.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[list[Any]] = []  # [kind, payload]
+
+    def put(self, kind: str, payload: Any) -> None:
+        if kind != "event" and not payload:
+            return
+        with self._lock:
+            if kind != "event" and self._items and self._items[-1][0] == kind:
+                self._items[-1][1] += payload
+            else:
+                self._items.append([kind, payload])
+
+    def drain(self) -> list[tuple[str, Any]]:
+        with self._lock:
+            items, self._items = self._items, []
+        return [(kind, payload) for kind, payload in items]
+
+
+def short_args(arguments: dict[str, Any], width: int = 160) -> str:
+    if "command" in arguments:
+        text = str(arguments["command"])
+    elif "content" in arguments:
+        text = f"{arguments.get('path', '')} ({len(str(arguments['content']))} chars)"
+    else:
+        text = " ".join(f"{k}={v}" for k, v in arguments.items())
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class RunStream(Vertical):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "run-stream--model",
+        "run-stream--tool",
+        "run-stream--output",
+        "run-stream--stderr",
+        "run-stream--error",
+        "run-stream--skill",
+        "run-stream--pass",
+        "run-stream--fail",
+        "run-stream--note",
+        "run-stream--head",
+    }
+    _STYLE_OF: ClassVar[dict[str, str]] = {
+        "text": "run-stream--model",
+        "stdout": "run-stream--output",
+        "stderr": "run-stream--stderr",
+    }
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.buffer = StreamBuffer()
+        self._partial_kind: str | None = None
+        self._partial = ""
+        self._text_since_turn = False
+        self._output_since_call = False
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(max_lines=MAX_LINES, wrap=True, markup=False, id="stream-log")
+        yield Static("", id="stream-partial", markup=False)
+
+    def on_mount(self) -> None:
+        self.set_interval(FLUSH_SECONDS, self.flush, name="stream-flush")
+
+    @property
+    def log_widget(self) -> RichLog:
+        return self.query_one("#stream-log", RichLog)
+
+    # -- writing -----------------------------------------------------------------------
+    def _line(self, text: str, component: str) -> None:
+        style = self.get_component_rich_style(component, partial=True)
+        self.log_widget.write(Text(make_visible(text), style=style))
+
+    def line(self, text: str, kind: str = "note") -> None:
+        """A whole line of the given kind (note, error, head, skill, pass, fail, tool)."""
+        self._end_partial()
+        self._line(text, f"run-stream--{kind}")
+
+    def flush(self) -> None:
+        for kind, payload in self.buffer.drain():
+            if kind == "event":
+                self.event(payload)
+                continue
+            if kind == "text":
+                self._text_since_turn = True
+            else:
+                self._output_since_call = True
+            if self._partial_kind not in (None, kind):
+                self._end_partial()
+            self._partial_kind = kind
+            self._partial += payload
+            *done, self._partial = self._partial.split("\n")
+            prefix = "" if kind == "text" else "  │ "
+            for line in done:
+                self._line(prefix + line, self._STYLE_OF[kind])
+        self._show_partial()
+
+    def _end_partial(self) -> None:
+        if self._partial and self._partial_kind is not None:
+            prefix = "" if self._partial_kind == "text" else "  │ "
+            self._line(prefix + self._partial, self._STYLE_OF[self._partial_kind])
+        self._partial = ""
+        self._partial_kind = None
+        self._show_partial()
+
+    def _show_partial(self) -> None:
+        partial = self.query_one("#stream-partial", Static)
+        partial.update(make_visible(self._partial))
+        partial.set_class(not self._partial, "-empty")
+
+    def clear(self) -> None:
+        self.buffer.drain()
+        self._partial = ""
+        self._partial_kind = None
+        self.log_widget.clear()
+        self._show_partial()
+
+    # -- trace events ------------------------------------------------------------------
+    def event(self, event: Any) -> None:
+        """Render one trace event (the buffer calls this in order)."""
+        kind = event.type
+        if kind == "run_started":
+            self.line(f"▶ run {event.run_id} · {event.model or '(no model)'}", "head")
+            self.line(f"  task: {event.task}", "note")
+        elif kind == "skills_retrieved":
+            hits = ", ".join(f"{h['name']} ({h['score']:.2f})" for h in event.hits) or "none matched"
+            self.line(f"  skills: {hits}", "skill")
+        elif kind == "model_turn":
+            self._end_partial()
+            if event.text.strip() and not self._text_since_turn:
+                for text in event.text.strip().splitlines():
+                    self._line(text, "run-stream--model")
+            if event.protocol_error:
+                self.line(f"  ! {event.protocol_error}", "error")
+            self._text_since_turn = False
+        elif kind == "tool_called":
+            self.line(f"→ {event.name} {short_args(event.arguments)}", "tool")
+            self._output_since_call = False
+        elif kind == "tool_result":
+            self._tool_result(event)
+        elif kind == "note":
+            self.line(f"  note: {event.message}", "note")
+        elif kind == "verdict":
+            word = "PASS" if event.passed else "FAIL"
+            self.line(f"■ verdict {word} by {event.source}: {event.detail}", "pass" if event.passed else "fail")
+            for text in event.check_output.strip().splitlines()[:10]:
+                self.line(f"  │ {text}", "note")
+        elif kind == "run_error":
+            self.line(f"✗ {event.kind}: {event.message}", "error")
+        elif kind == "run_finished":
+            tokens = event.prompt_tokens + event.completion_tokens
+            self.line(
+                f"■ {event.status} · {event.steps} steps · {tokens} tokens · "
+                f"${event.cost_usd:.4f} · {event.duration:.1f} s",
+                "pass" if event.status == "passed" else "fail",
+            )
+
+    def _tool_result(self, event: Any) -> None:
+        self._end_partial()
+        head = "  ← " + ("ok" if event.ok else "failed")
+        if event.exit_code is not None:
+            head += f" · exit {event.exit_code}"
+        if event.limit:
+            head += f" · stopped by the {event.limit} limit"
+        if event.duration:
+            head += f" · {event.duration:.2f} s"
+        self.line(head, "note" if event.ok else "error")
+        if not self._output_since_call and event.output.strip():
+            lines = event.output.strip().splitlines()
+            for text in lines[:OUTPUT_PREVIEW_LINES]:
+                self._line(f"  │ {text}", "run-stream--output")
+            if len(lines) > OUTPUT_PREVIEW_LINES:
+                self.line(f"  │ … {len(lines) - OUTPUT_PREVIEW_LINES} more lines in the trace", "note")
+        self._output_since_call = False
