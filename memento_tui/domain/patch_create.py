@@ -1,15 +1,22 @@
 """Making a patch branch without touching the person's checkout.
 
-Plumbing only: the new contents become blobs (``hash-object -w``), a tree is built in a
-private index file (``GIT_INDEX_FILE`` in a temp dir: ``read-tree`` main, ``update-index
---index-info``, ``write-tree``), the commit is made with ``commit-tree`` as Memento, and
-the branch appears with ``update-ref`` expecting no branch there. The person's working
-tree, index and HEAD are never read or written, and two processes can do this at once:
-each has its own index file, and ids that clash are caught by the ref update.
+Plumbing only. One ``git fast-import`` writes the new blobs and a commit on top of main
+(``from <main>``, then ``M``/``D`` lines for the patch's files) to a private ref
+``refs/memento/tmp/<id>``; the evidence record is written; then one ``update-ref``
+transaction creates ``refs/heads/memento/patch/<skill>/<id>`` (expecting no branch
+there) and drops the private ref. No index file is involved, so the person's working
+tree, index and HEAD are never read or written, and two processes can create patches at
+once: ids that clash are caught by the ref transaction and retried.
+
+fast-import replaced a private-index pipeline (hash-object, read-tree, update-index,
+write-tree, commit-tree) that cost five processes and a full index write per patch; on
+a 1k-skill repository it is about twice as fast (see docs/performance.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -17,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memento_tui.domain.git_repo import MEMENTO_IDENTITY, ZERO_OID, GitError
+from memento_tui.domain.git_repo import MEMENTO_IDENTITY, GitError
 from memento_tui.domain.patch_model import (
     BRANCH_PREFIX,
     PatchError,
@@ -28,6 +35,7 @@ from memento_tui.domain.patch_model import (
 from memento_tui.domain.patch_rules import (
     MODE_EXEC,
     MODE_FILE,
+    FileChange,
     build_changes,
     check_against_base,
     clean_message,
@@ -39,6 +47,7 @@ if TYPE_CHECKING:
     from memento_tui.domain.patches import PatchStore
 
 ID_ATTEMPTS = 5
+TMP_REF_PREFIX = "refs/memento/tmp/"
 
 
 def new_patch_id() -> str:
@@ -49,6 +58,12 @@ def new_patch_id() -> str:
 
 def branch_name(skill: str, patch_id: str) -> str:
     return f"{BRANCH_PREFIX}{skill}/{patch_id}"
+
+
+def blob_id(content: bytes, object_format: str) -> str:
+    """The id git gives a blob with this content (to skip files already so on main)."""
+    algo = hashlib.sha256 if object_format == "sha256" else hashlib.sha1
+    return algo(b"blob %d\0" % len(content) + content).hexdigest()
 
 
 def create_patch(
@@ -63,7 +78,6 @@ def create_patch(
     """Check, build and commit a patch; return its record (already written)."""
     changes = build_changes(skill, files, modes)
     explicit_modes = set(modes or {})
-    repo = store.repo
     base = store.main_tip()
     on_main = store.ls_tree(base, f"{SKILLS_DIR_NAME}/{skill}")
     check_against_base(changes, on_main)
@@ -74,62 +88,44 @@ def create_patch(
             field="files",
             fix="a new skill needs its SKILL.md",
         )
-    with tempfile.TemporaryDirectory(prefix="memento-patch-") as tmp:
-        writes = [c for c in changes if c.content is not None]
-        oids = _write_blobs(store, Path(tmp), [c.content or b"" for c in writes])
-        entries: list[str] = []
-        touched: list[str] = []
-        for change, oid in zip(writes, oids, strict=True):
-            mode = change.mode
-            existing = on_main.get(change.path)
-            if (
-                existing
-                and change.path not in explicit_modes
-                and existing[0] in (MODE_FILE, MODE_EXEC)
-            ):
-                mode = existing[0]  # a file keeps its mode unless the patch says otherwise
-            if existing == (mode, oid):
-                continue  # already so on main: not part of the patch
-            entries.append(f"{mode} {oid}\t{change.path}\0")
-            touched.append(change.path)
-        for change in changes:
-            if change.content is None:
-                entries.append(f"0 {ZERO_OID}\t{change.path}\0")
-                touched.append(change.path)
-        if not entries:
-            raise PatchRefused(
-                "the patch changes nothing: every file is already as it is on main",
-                field="files",
-                fix="propose a real change, or none",
-            )
-        index_env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        repo.git("read-tree", "--end-of-options", base, env=index_env)
-        repo.git(
-            "update-index", "-z", "--index-info", input="".join(entries).encode(), env=index_env
+    object_format = "sha256" if len(base) == 64 else "sha1"
+    effective: list[FileChange] = []
+    for change in changes:
+        if change.content is None:
+            effective.append(change)
+            continue
+        mode = change.mode
+        existing = on_main.get(change.path)
+        if existing and change.path not in explicit_modes and existing[0] in (MODE_FILE, MODE_EXEC):
+            mode = existing[0]  # a file keeps its mode unless the patch says otherwise
+        if existing == (mode, blob_id(change.content, object_format)):
+            continue  # already so on main: not part of the patch
+        effective.append(FileChange(change.path, change.content, mode))
+    if not effective:
+        raise PatchRefused(
+            "the patch changes nothing: every file is already as it is on main",
+            field="files",
+            fix="propose a real change, or none",
         )
-        tree = repo.out("write-tree", env=index_env)
-    return _commit_branch(store, skill, base, tree, sorted(touched), evidence, message)
+    return _commit_branch(store, skill, base, effective, evidence, message)
 
 
 def _commit_branch(
     store: PatchStore,
     skill: str,
     base: str,
-    tree: str,
-    touched: list[str],
+    changes: list[FileChange],
     evidence: PatchEvidence,
     message: str | None,
 ) -> PatchRecord:
-    repo = store.repo
     for _attempt in range(ID_ATTEMPTS):
         patch_id = new_patch_id()
         if store.records.path_of(patch_id).exists():
             continue
         branch = branch_name(skill, patch_id)
+        tmp_ref = TMP_REF_PREFIX + patch_id
         subject, text = commit_message(patch_id, skill, evidence, message)
-        commit = repo.out(
-            "commit-tree", tree, "-p", base, "-F", "-", input=text.encode(), author=MEMENTO_IDENTITY
-        )
+        commit = _fast_import(store, tmp_ref, base, text, changes)
         record = PatchRecord(
             id=patch_id,
             skill=skill,
@@ -137,23 +133,27 @@ def _commit_branch(
             base=base,
             head=commit,
             created_at=datetime.now(UTC),
-            files=touched,
+            files=sorted(c.path for c in changes),
             subject=subject,
             evidence=evidence,
         )
         # The record first, so whoever sees the branch appear also finds its evidence.
         store.records.write(record)
         try:
-            repo.git(
+            store.repo.git(
                 "update-ref",
                 "-m",
                 f"memento: patch {patch_id} for {skill}",
                 "--stdin",
                 "-z",
-                input=f"create refs/heads/{branch}\0{commit}\0".encode(),
+                input=f"create refs/heads/{branch}\0{commit}\0delete {tmp_ref}\0{commit}\0".encode(),
             )
         except GitError as err:
             store.records.path_of(patch_id).unlink(missing_ok=True)
+            with contextlib.suppress(GitError):
+                store.repo.git(
+                    "update-ref", "--stdin", "-z", input=f"delete {tmp_ref}\0{commit}\0".encode()
+                )
             if "reference already exists" in err.stderr:
                 continue
             raise PatchError(
@@ -166,23 +166,43 @@ def _commit_branch(
     raise PatchError(f"could not find a free patch id after {ID_ATTEMPTS} tries", file=store.root)
 
 
-def _write_blobs(store: PatchStore, tmp: Path, contents: list[bytes]) -> list[str]:
-    """Every content as a blob in one git call; returns their ids in order."""
-    if not contents:
-        return []
-    names = []
-    for i, content in enumerate(contents):
-        name = tmp / f"blob{i}"
-        name.write_bytes(content)
-        names.append(str(name))
-    out = store.repo.out(
-        "hash-object",
-        "-w",
-        "--no-filters",
-        "--stdin-paths",
-        input=("\n".join(names) + "\n").encode(),
-    )
-    return out.split("\n")
+def _fast_import(
+    store: PatchStore, ref: str, base: str, message: str, changes: list[FileChange]
+) -> str:
+    """One commit on top of ``base`` with these changes, on ``ref``; returns its id."""
+    name, email = MEMENTO_IDENTITY
+    text = message.encode("utf-8")
+    parts = [
+        b"feature done\n",
+        f"commit {ref}\nmark :1\n".encode(),
+        f"author {name} <{email}> now\ncommitter {name} <{email}> now\n".encode(),
+        b"data %d\n" % len(text),
+        text,
+        f"\nfrom {base}\n".encode(),
+    ]
+    for change in changes:
+        # Paths were checked: no newline, no leading quote, so they go unquoted.
+        if change.content is None:
+            parts.append(f"D {change.path}\n".encode())
+        else:
+            parts.append(f"M {change.mode} inline {change.path}\n".encode())
+            parts.append(b"data %d\n" % len(change.content))
+            parts.append(change.content)
+            parts.append(b"\n")
+    parts.append(b"done\n")
+    with tempfile.TemporaryDirectory(prefix="memento-patch-") as tmp:
+        marks = Path(tmp) / "marks"
+        store.repo.git(
+            "fast-import",
+            "--quiet",
+            "--date-format=now",
+            f"--export-marks={marks}",
+            input=b"".join(parts),
+        )
+        mark, _, commit = marks.read_text().strip().partition(" ")
+    if mark != ":1" or len(commit) not in (40, 64):
+        raise PatchError(f"git fast-import gave no commit ({mark!r})", file=store.root)
+    return commit
 
 
 def commit_message(

@@ -38,6 +38,8 @@ def test_create_leaves_worktree_index_and_head_alone(ws: Workspace, store: Patch
     assert git(root, "show", f"{patch.branch}:skills/{SKILL}/SKILL.md").endswith("fixed")
     # Only the patched file differs from main.
     assert git(root, "diff", "--name-only", "main", patch.branch) == f"skills/{SKILL}/SKILL.md"
+    # The private ref fast-import wrote to is gone again.
+    assert git(root, "for-each-ref", "refs/memento/") == ""
 
 
 def test_patch_commit_is_the_programs_with_evidence_trailers(
