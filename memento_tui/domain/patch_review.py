@@ -63,6 +63,7 @@ def merge_patch(store: PatchStore, patch_id: str) -> MergeResult:
         check_branch_changes(patch.skill, changes)
         paths = [c.path for c in changes]
         worktree = main_worktree(store, main_ref)
+        _check_not_rebasing(store, main_ref)
         if not changes:
             # Main already has everything on the branch (merged by hand, or an empty patch).
             _delete_branch(store, branch_ref, patch.head)
@@ -204,6 +205,7 @@ def undo_last_merge(store: PatchStore) -> UndoResult:
             )
         create = "" if existing else f"create {branch_ref}\0{last.head}\0"
         worktree = main_worktree(store, main_ref)
+        _check_not_rebasing(store, main_ref)
         if worktree is not None:
             out = repo.git(
                 "diff",
@@ -311,6 +313,29 @@ def _merge_tree(store: PatchStore, patch: Patch, old: str) -> str:
         fix="reject it with a reason so the next reflection starts from main, or merge "
         f"{store.main_branch()} into {patch.branch} yourself and merge again",
     )
+
+
+def _check_not_rebasing(store: PatchStore, main_ref: str) -> None:
+    """A rebase of main detaches HEAD, so main looks not checked out; moving it then would
+    be undone, or fought over, when the rebase finishes."""
+    git_dirs = [store.common_dir]
+    worktrees = store.common_dir / "worktrees"
+    if worktrees.is_dir():
+        git_dirs += sorted(worktrees.iterdir())
+    for git_dir in git_dirs:
+        for state in ("rebase-merge", "rebase-apply"):
+            head_name = git_dir / state / "head-name"
+            try:
+                rebasing = head_name.read_text(encoding="utf-8").strip()
+            except OSError:
+                continue
+            if rebasing == main_ref:
+                raise PatchError(
+                    f"a rebase of {main_ref.removeprefix('refs/heads/')} is in progress, so "
+                    "memento will not move it; nothing was changed",
+                    file=git_dir / state,
+                    fix="finish it (git rebase --continue) or abort it (git rebase --abort), then try again",
+                )
 
 
 def main_worktree(store: PatchStore, main_ref: str) -> Path | None:

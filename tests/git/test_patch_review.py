@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from memento_tui.domain.patch_model import PatchConflict, PatchError, PatchNotFound, PatchRefused
 from memento_tui.domain.patches import PatchStore
 from memento_tui.domain.workspace import Workspace
-from tests.git.conftest import SKILL, evidence, git, patch_files, skill_md, snapshot
+from tests.git.conftest import PERSON_ENV, SKILL, evidence, git, patch_files, skill_md, snapshot
 
 S = f"skills/{SKILL}"
 
@@ -378,3 +380,24 @@ def test_an_id_clash_is_retried(
     second = store.create(SKILL, patch_files(ws, "b"), evidence(run_id="two"))
     assert (first.id, second.id) == ("20250101-000000-aaaa", "20250101-000000-cccc")
     assert store.get(first.id).evidence.run_id == "one"
+
+
+def test_merge_refused_while_main_is_being_rebased(ws: Workspace, store: PatchStore) -> None:
+    root = ws.root
+    (root / "skills" / "other-skill" / "references" / "notes.md").write_text("to rebase\n")
+    git(root, "commit", "-q", "-am", "a commit to rebase")
+    patch = store.create(SKILL, patch_files(ws), evidence())
+    subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", "rebase", "-q", "-i", "HEAD~1"],
+        cwd=root,
+        env={**os.environ, **PERSON_ENV, "GIT_SEQUENCE_EDITOR": "sed -i s/^pick/edit/"},
+        check=True,
+        capture_output=True,
+    )
+    assert git(root, "symbolic-ref", "-q", "HEAD", check=False) == ""  # detached mid-rebase
+    main_before = git(root, "rev-parse", "main")
+    with pytest.raises(PatchError, match="rebase of main is in progress"):
+        store.merge(patch.id)
+    assert git(root, "rev-parse", "main") == main_before
+    git(root, "rebase", "--abort")
+    assert store.merge(patch.id).checked_out
