@@ -99,3 +99,111 @@ def patch_queue(services: Services, patches: list[Any] | None = None) -> list[An
     if patches is None:
         patches = [p for p in services.patches().list() if getattr(p, "status", "") == "pending"]
     return critical_first(patches, critical_set(services))
+
+
+Table = tuple[str, list[str], list[tuple[str, ...]]]
+
+
+def insight_tables(ins: Insights) -> list[Table]:
+    """The Insights as titled tables of text cells, for a screen to lay out as it likes.
+
+    Critical items come first, in their own table and at the top of every other one.
+    """
+    from memento_tui.domain.analytics.failures import category_label
+    from memento_tui.domain.textcharts import bar, percent, sparkline
+
+    def flag(critical: bool) -> str:
+        return "!" if critical else ""
+
+    tables: list[Table] = []
+    if ins.critical:
+        tables.append(
+            (
+                "Critical (marked by you; ranks first everywhere)",
+                ["kind", "run or pattern", "status", "task", "note"],
+                [(c.kind, c.ref, c.status, c.task, c.note) for c in ins.critical],
+            )
+        )
+    tables.append(
+        (
+            "Failures by category",
+            ["", "category", "failures", "share", ""],
+            [
+                (
+                    flag(bool(c.critical)),
+                    c.label,
+                    str(c.failures),
+                    percent(c.share),
+                    bar(c.share, 16),
+                )
+                for c in ins.categories
+            ],
+        )
+    )
+    p = ins.pareto
+    pareto = (
+        f"Pareto: the top {p.top_count} of {p.patterns} pattern(s) cause {p.top_failures} of "
+        f"{p.total_failures} failures ({percent(p.share)})"
+        if p.patterns
+        else "no failures"
+    )
+    tables.append(
+        (
+            f"Recurring failing tasks · {pareto}",
+            ["", "pattern", "failed", "runs", "skills", "categories", "task"],
+            [
+                (
+                    flag(row.critical),
+                    row.id,
+                    str(row.failures),
+                    str(row.runs),
+                    ", ".join(row.skills),
+                    ", ".join(f"{category_label(c)} {n}" for c, n in row.categories.items()),
+                    row.label,
+                )
+                for row in ins.patterns
+            ],
+        )
+    )
+    trends = {t.skill: t for t in ins.trends}
+    tables.append(
+        (
+            f"Per-skill success (trend by {ins.bucket})",
+            ["", "skill", "runs", "passed", "failed", "success", "trend"],
+            [
+                (
+                    flag(s.critical_failures > 0),
+                    s.skill,
+                    str(s.runs),
+                    str(s.passed),
+                    str(s.failures),
+                    percent(s.success_rate),
+                    sparkline([pt.rate for pt in trends[s.skill].points])
+                    if s.skill in trends
+                    else "",
+                )
+                for s in ins.skills
+            ],
+        )
+    )
+    if ins.patch_effects:
+        tables.append(
+            (
+                "Merged patches: the skill's success before → after",
+                ["patch", "skill", "before", "after", "change", "tasks like its own"],
+                [
+                    (
+                        e.patch_id + (" (undone)" if e.undone_at else ""),
+                        e.skill,
+                        f"{percent(e.before.rate)} of {e.before.runs}",
+                        f"{percent(e.after.rate)} of {e.after.runs}",
+                        "" if e.change is None else f"{e.change * 100:+.0f} pts",
+                        ""
+                        if e.similar_before is None or e.similar_after is None
+                        else f"{percent(e.similar_before.rate)} → {percent(e.similar_after.rate)}",
+                    )
+                    for e in ins.patch_effects
+                ],
+            )
+        )
+    return tables

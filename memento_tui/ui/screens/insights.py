@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.services.insights import insight_tables, load_insights
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.nav_bar import NavBar
 
@@ -56,7 +57,9 @@ def by_category(records: list[Any]) -> Table:
     return "Failures by category (from reflections)", ["category", "runs"], rows
 
 
-SECTIONS: list[Section] = [by_status, by_skill, by_category]
+# Per-skill success and failure categories come from the analytics (services.insights),
+# with critical items first, patterns, the Pareto view, trends and patch effects.
+SECTIONS: list[Section] = [by_status]
 
 
 class InsightsScreen(MementoScreen):
@@ -92,10 +95,12 @@ class InsightsScreen(MementoScreen):
     def _count(self) -> None:
         try:
             records = self.services.runs().list(include_replays=True)
+            analytics = insight_tables(load_insights(self.services))
         except MementoError as err:
             self.post_message(self.CountsLoaded([], 0, str(err)))
             return
-        self.post_message(self.CountsLoaded([section(records) for section in SECTIONS], len(records)))
+        tables = [section(records) for section in SECTIONS] + analytics
+        self.post_message(self.CountsLoaded(tables, len(records)))
 
     @on(CountsLoaded)
     async def _loaded(self, message: CountsLoaded) -> None:

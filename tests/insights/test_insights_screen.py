@@ -1,0 +1,46 @@
+"""The TUI's Insights screen shows the analytics: critical items first, the Pareto view."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import DataTable, Label
+
+from memento_tui.domain.workspace import Workspace
+from memento_tui.services.factory import make_services
+from memento_tui.services.insights import mark_critical
+from memento_tui.ui.app import make_app
+from memento_tui.ui.screens.insights import InsightsScreen
+from tests.insights.runs_fixture import RATES, write_merge, write_runs
+
+
+async def test_the_insights_screen_lays_out_the_analytics(workspace: Workspace) -> None:
+    write_runs(workspace)
+    write_merge(workspace)
+    services = make_services(workspace)
+    mark_critical(services, run_id="r05", note="payroll")
+    loaded: list[InsightsScreen.CountsLoaded] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, InsightsScreen.CountsLoaded):
+            loaded.append(message)
+
+    app = make_app(services, live=False, mode="insights")
+    try:
+        async with app.run_test(size=(140, 50), message_hook=hook) as pilot:
+            for _ in range(200):
+                if loaded and app.screen.query(DataTable):
+                    break
+                await asyncio.sleep(0.05)
+                await pilot.pause()
+            assert isinstance(app.screen, InsightsScreen)
+            titles = [str(label.render()) for label in app.screen.query(Label).results(Label)]
+            tables = {title: rows for title, _, rows in loaded[-1].tables}
+    finally:
+        services.close()
+    critical = next(t for t in titles if t.startswith("Critical"))
+    assert titles.index(critical) < titles.index("Failures by category")
+    assert any("Pareto: the top 1 of 4 pattern(s) cause 3 of 6 failures (50%)" in t for t in titles)
+    patterns = next(rows for title, rows in tables.items() if title.startswith("Recurring"))
+    assert patterns[0][0] == "!" and patterns[0][-1] == RATES
+    assert any(t.startswith("Merged patches") for t in titles)
