@@ -35,13 +35,15 @@ def print_table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None
 ) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, header_style="bold", box=None, pad_edge=False)
+    table = Table(title=escape(title) if title else None, header_style="bold", box=None, pad_edge=False)
     for header in headers:
         table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*(str(cell) for cell in row))
+        # Cells hold text from skills and tasks: never let it be read as rich markup.
+        table.add_row(*(escape(str(cell)) for cell in row))
     Console(soft_wrap=False).print(table)
 
 
