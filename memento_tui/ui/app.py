@@ -91,7 +91,7 @@ class MementoApp(App[None]):
             self._start_watching()
 
     def _start_watching(self) -> None:
-        from memento_tui.services.live import SkillsWatch, git_common_dir
+        from memento_tui.services.live import SkillsWatch, git_common_dir, patch_stamp
 
         try:
             watch = SkillsWatch(self.services, lambda names: self.post_message(self.SkillsChanged(names)))
@@ -100,6 +100,8 @@ class MementoApp(App[None]):
         except Exception as err:  # no inotify, too many watches: say so, keep working
             self.notify(f"skills/ is not watched ({err}); reload with f5", severity="warning")
         self._common_dir = git_common_dir(self.services.paths.root)
+        # Stamps taken now, before the screens load, so nothing made after is missed.
+        self._patch_stamp = patch_stamp(self.services, self._common_dir)
         self._config_stamp = _stamp(self.services.paths.config)
         self.set_interval(POLL_SECONDS, self._poll, name="poll")
 
@@ -108,7 +110,7 @@ class MementoApp(App[None]):
         from memento_tui.services.live import patch_stamp
 
         stamp = patch_stamp(self.services, self._common_dir)
-        if self._patch_stamp is not None and stamp != self._patch_stamp:
+        if stamp != self._patch_stamp:
             self.post_message(self.PatchesChanged())
         self._patch_stamp = stamp
         config = _stamp(self.services.paths.config)

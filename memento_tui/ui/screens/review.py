@@ -22,7 +22,9 @@ from memento_tui.domain.errors import MementoError
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
 from memento_tui.ui.widgets.diff_view import DiffView
-from memento_tui.ui.widgets.evidence import EvidencePanel
+from memento_tui.ui.widgets.evidence import EvidencePanel, evidence_line
+
+WIDE = 150  # columns from which the evidence panel shows beside the diff by default
 
 
 class ReviewScreen(MementoScreen):
@@ -83,6 +85,7 @@ class ReviewScreen(MementoScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(f"patch {self.patch_id}", id="review-head", markup=False)
+        yield Static("", id="review-summary", markup=False)
         yield Static("", id="hidden-banner", classes="warning-banner hidden", markup=False)
         with Horizontal(id="review-body"):
             yield LoadingIndicator(id="review-loading")
@@ -92,6 +95,8 @@ class ReviewScreen(MementoScreen):
 
     def on_mount(self) -> None:
         self.query_one("#review-side").border_title = "Evidence"
+        # On a narrow terminal the diff gets the width; i shows the full evidence.
+        self.query_one("#review-side").set_class(self.app.size.width < WIDE, "hidden")
         self._load(self.patch_id)
 
     # -- loading -----------------------------------------------------------------------
@@ -117,6 +122,7 @@ class ReviewScreen(MementoScreen):
         view = DiffView(message.diff, layout=layout, id="diff")
         await self.query_one("#review-body").mount(view, before=0)
         self.query_one("#review-evidence", EvidencePanel).show(self.patch, view.hidden_count)
+        self.query_one("#review-summary", Static).update(evidence_line(self.patch))
         banner = self.query_one("#hidden-banner", Static)
         if view.hidden_count:
             banner.update(

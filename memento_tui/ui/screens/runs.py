@@ -111,7 +111,6 @@ class RunsScreen(MementoScreen):
         table.add_column("cost", key="cost", width=8)
         table.add_column("task", key="task")
         self.query_one("#runs-side").border_title = "Run"
-        self.reload()
         table.focus()
 
     def on_screen_resume(self) -> None:

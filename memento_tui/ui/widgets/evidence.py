@@ -57,6 +57,20 @@ def evidence_text(patch: Any, hidden: int = 0) -> str:
     return make_visible("\n".join(lines))
 
 
+def evidence_line(patch: Any) -> str:
+    """The evidence in one line, for the top of the review screen."""
+    ev = patch.evidence
+    parts = [
+        "validated" if ev.validated else "NOT validated",
+        f"replay {ev.replay.result}",
+        f"regressions {ev.regressions_text()}",
+        f"failure: {ev.failure_category or 'uncategorised'}",
+    ]
+    if ev.reflection_summary:
+        parts.append(" ".join(ev.reflection_summary.split()))
+    return make_visible("  ·  ".join(parts) + "    (i: full evidence)")
+
+
 class EvidencePanel(Static):
     def __init__(self, **kw: Any) -> None:
         super().__init__("", markup=False, **kw)

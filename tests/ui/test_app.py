@@ -1,0 +1,78 @@
+"""App-wide behaviour: screens by key, help, the command palette, the keymap, and keys that
+cannot act saying why."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+
+from memento_tui.services.factory import Services
+from memento_tui.ui.palette import ActionsProvider
+from memento_tui.ui.screens.help import HelpScreen, help_rows
+from memento_tui.ui.screens.insights import InsightsScreen
+from memento_tui.ui.screens.patches import PatchesScreen
+from memento_tui.ui.screens.run import RunScreen
+from memento_tui.ui.screens.runs import RunsScreen
+from memento_tui.ui.screens.skills import SkillsScreen
+from tests.ui.conftest import drive
+
+
+async def test_number_keys_switch_screens_once_the_task_box_lets_go(services: Services) -> None:
+    async with drive(services) as d:
+        assert isinstance(d.app.screen, RunScreen)
+        await d.press("2")  # typed into the task box: no switch
+        assert isinstance(d.app.screen, RunScreen)
+        assert d.app.screen.query_one("#task").value == "2"
+        await d.press("escape")
+        for key, screen in (("2", SkillsScreen), ("3", PatchesScreen), ("4", RunsScreen), ("5", InsightsScreen), ("1", RunScreen)):
+            await d.press(key)
+            assert isinstance(d.app.screen, screen), key
+        await d.press("f3")  # function keys work even while typing
+        assert isinstance(d.app.screen, PatchesScreen)
+
+
+async def test_question_mark_lists_the_keys_of_the_current_screen(services: Services) -> None:
+    async with drive(services, mode="skills") as d:
+        await d.press("question_mark")
+        assert isinstance(d.app.screen, HelpScreen)
+        rows = help_rows(d.app.screen.target)
+        by_id = {row[3]: row for row in rows}
+        assert by_id["skills-edit"][0] == "e"
+        assert "app-patches" in by_id and "skills-search" in by_id
+        await d.press("escape")
+        assert isinstance(d.app.screen, SkillsScreen)
+
+
+async def test_the_palette_lists_screen_and_app_actions_and_runs_them(services: Services) -> None:
+    async with drive(services, mode="runs") as d:
+        provider = ActionsProvider(d.app.screen)
+        labels = [hit.text for hit in [h async for h in provider.discover()]]
+        assert "Failures only" in labels and "Patches" in labels and "Quit" in labels
+        hits = [h async for h in provider.search("failures")]
+        assert hits
+        await hits[0].command()
+        await d.pilot.pause()
+        assert d.app.screen.failed_only is True
+        await d.press("ctrl+p")
+        assert isinstance(d.app.screen, CommandPalette)
+
+
+async def test_keys_from_the_config_remap_actions_by_id(services: Services) -> None:
+    config = services.paths.config
+    config.write_text(config.read_text() + '\n[keys]\napp-insights = "i"\nruns-failures = "z"\nnot-an-action = "q"\n')
+    services.workspace.reload_config()
+    async with drive(services, mode="runs") as d:
+        await d.press("z")
+        assert d.app.screen.failed_only is True
+        await d.press("i")
+        assert isinstance(d.app.screen, InsightsScreen)
+        assert any("not-an-action" in n for n in d.notifications())
+
+
+async def test_a_key_that_cannot_act_says_why(services: Services) -> None:
+    async with drive(services, mode="skills") as d:
+        await d.press("escape", "1", "escape")
+        assert isinstance(d.app.screen, RunScreen)
+        await d.press("ctrl+x")  # cancel, with nothing running
+        assert "no run is going" in d.notifications()
+        active = d.app.screen.active_bindings["ctrl+x"]
+        assert active.enabled is False  # shown dim in the footer

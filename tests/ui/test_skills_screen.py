@@ -1,0 +1,96 @@
+"""Skills: the list, search through the real retrieval, broken skills with their error,
+edits made anywhere showing up live, and `e` opening $EDITOR."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Markdown, Static
+
+from memento_tui.services.factory import Services
+from memento_tui.ui.app import MementoApp
+from memento_tui.ui.screens.skills import SkillsScreen
+from tests.conftest import write_skill
+from tests.ui.conftest import drive
+
+
+def _names(screen: SkillsScreen) -> list[str]:
+    table = screen.query_one("#skill-table", DataTable)
+    return [str(key.value) for key in table.rows]
+
+
+async def test_lists_every_skill_and_shows_the_highlighted_one(services: Services) -> None:
+    write_skill(services.paths.skills, "zz-broken", frontmatter="name: other-name\ndescription: x\n")
+    async with drive(services, mode="skills") as d:
+        screen = d.app.screen
+        await d.until(lambda: screen.loaded, "the library to load")
+        assert d.seen(SkillsScreen.SkillsListed) and d.seen(SkillsScreen.LibraryLoaded)
+        names = _names(screen)
+        assert names[0] == "csv-json" and "zz-broken" in names and len(names) == 9
+        head = str(screen.query_one("#skill-head", Static).render())
+        assert "csv-json" in head and "Convert CSV" in head
+        assert "csv2json" in screen.query_one("#skill-body", Markdown).source
+        assert "scripts/csv2json.py" in str(screen.query_one("#skill-meta", Static).render())
+        count = str(screen.query_one("#skill-count", Static).render())
+        assert "8 skills · 1 broken" in count
+        # The broken one is listed with the error that names the file and the fix.
+        table = screen.query_one("#skill-table", DataTable)
+        table.move_cursor(row=names.index("zz-broken"))
+        await d.pilot.pause()
+        head = str(screen.query_one("#skill-head", Static).render())
+        assert "BROKEN" in head and "does not match the folder name" in head and "fix:" in head
+
+
+async def test_search_as_you_type_goes_through_the_real_retrieval(services: Services) -> None:
+    async with drive(services, mode="skills") as d:
+        screen = d.app.screen
+        await d.press("slash")
+        assert isinstance(screen.focused, Input)
+        await d.pilot.press(*"semicolon csv to json")
+        await d.until(lambda: d.seen(SkillsScreen.SearchFinished), "a search to finish")
+        await d.until(lambda: screen.hits is not None and screen.search_text == "semicolon csv to json")
+        finished = d.seen(SkillsScreen.SearchFinished)[-1]
+        assert finished.hits[0].name == "csv-json"
+        assert _names(screen)[0] == "csv-json"
+        assert "matches for" in str(screen.query_one("#skill-count", Static).render())
+        # Clearing the box brings the whole list back.
+        screen.query_one("#skill-search", Input).value = ""
+        await d.until(lambda: screen.hits is None)
+        assert len(_names(screen)) == 8
+
+
+async def test_edits_made_anywhere_show_up_live(services: Services) -> None:
+    async with drive(services, mode="skills", live=True) as d:
+        screen = d.app.screen
+        await d.until(lambda: screen.loaded)
+        write_skill(services.paths.skills, "fresh-skill", frontmatter="name: fresh-skill\ndescription: Brand new.\n")
+        await d.until(lambda: "fresh-skill" in _names(screen), "the new skill to appear")
+        assert any("fresh-skill" in m.names for m in d.seen(MementoApp.SkillsChanged))
+        # Breaking it in place lists it as broken, with its error.
+        (services.paths.skills / "fresh-skill" / "SKILL.md").write_text("no frontmatter here\n")
+        await d.until(lambda: screen.entries["fresh-skill"].error is not None, "the skill to show as broken")
+        assert "frontmatter" in screen.entries["fresh-skill"].error.lower()
+
+
+@pytest.fixture
+def fake_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    script = tmp_path / "editor.sh"
+    script.write_text('#!/bin/sh\nprintf "\\n## Edited by hand\\n" >> "$1"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("EDITOR", str(script))
+    monkeypatch.delenv("VISUAL", raising=False)
+    return script
+
+
+async def test_e_opens_the_skill_in_the_editor_and_shows_the_change(services: Services, fake_editor: Path) -> None:
+    async with drive(services, mode="skills") as d:
+        screen = d.app.screen
+        await d.until(lambda: screen.loaded)
+        await d.press("e")
+        skill_md = services.paths.skill_dir("csv-json") / "SKILL.md"
+        assert "## Edited by hand" in skill_md.read_text()
+        await d.until(lambda: "Edited by hand" in screen.query_one("#skill-body", Markdown).source)
+        assert os.environ["EDITOR"] == str(fake_editor)
