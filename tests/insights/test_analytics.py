@@ -256,3 +256,23 @@ def test_stats_on_an_empty_workspace(
     assert "no runs yet" in capsys.readouterr().out
     ins = load_insights(make_services(workspace))
     assert ins.pareto.share is None and ins.patterns == [] and ins.totals.success_rate is None
+
+
+def test_the_similarity_index_finds_exactly_what_comparing_every_pair_finds() -> None:
+    import random
+    from collections import Counter
+
+    from memento_tui.domain.analytics.patterns import SimilarityIndex
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(14)]
+    sets = [frozenset(rng.sample(words, rng.randint(1, 6))) for _ in range(300)]
+    for threshold in (0.3, 0.5, 0.8):
+        index = SimilarityIndex(threshold, Counter(w for s in sets[:150] for w in s))
+        for label, stored in enumerate(sets[:150]):
+            index.add(stored, label)
+        for query in sets[150:]:
+            scores = [(jaccard(query, s), label) for label, s in enumerate(sets[:150])]
+            good = [(score, label) for score, label in scores if score >= threshold]
+            want = (min(good, key=lambda p: (-p[0], p[1]))[1], max(good)[0]) if good else (-1, 0.0)
+            assert index.best(query) == want, (threshold, sorted(query))

@@ -22,7 +22,7 @@ from memento_tui.domain.analytics.models import (
     Totals,
 )
 from memento_tui.domain.analytics.patterns import (
-    cluster_texts,
+    group_texts,
     jaccard,
     keywords,
     medoid,
@@ -117,9 +117,8 @@ def by_pattern(
 ) -> list[PatternRow]:
     """Group the failed tasks; then count every finished run of a task in each group."""
     ordered = sorted(failures, key=lambda r: (r.started, r.id))
-    groups = cluster_texts([r.task for r in ordered], threshold)
+    groups, index = group_texts([r.task for r in ordered], threshold)
     rows: list[PatternRow] = []
-    member_tokens: list[list[frozenset[str]]] = []
     for group in groups:
         members = [ordered[i] for i in group]
         texts = [r.task for r in members]
@@ -150,19 +149,15 @@ def by_pattern(
                 last_seen=members[-1].started,
             )
         )
-        member_tokens.append([tokens(t) for t in texts])
-    # Passes count toward the pattern they resemble most, so a row reads "fails 4 of 5".
+    # A failed run counts in its own pattern; a pass counts toward the pattern it resembles
+    # most, so a row reads "fails 4 of 5".
+    for row in rows:
+        row.runs = row.failures
     for run in runs:
-        if run.status not in FINISHED:
-            continue
-        toks = tokens(run.task)
-        best_at, best = -1, -1.0
-        for at, sets in enumerate(member_tokens):
-            score = max(jaccard(toks, s) for s in sets)
-            if score > best:
-                best_at, best = at, score
-        if best_at >= 0 and best >= threshold:
-            rows[best_at].runs += 1
+        if run.status == "passed":
+            at, _ = index.best(tokens(run.task))
+            if at >= 0:
+                rows[at].runs += 1
     return sorted(rows, key=lambda r: (not r.critical, -r.failures, r.first_seen, r.id))
 
 
