@@ -111,11 +111,55 @@ def _exited(proc: subprocess.Popen[bytes]) -> bool:
         return True
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.scandir(f"/proc/{pid}/task"):
+            with open(f"{task.path}/children") as handle:
+                found.extend(int(p) for p in handle.read().split())
+    except OSError:
+        pass
+    return found
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            stat_line = handle.read()
+    except OSError:
+        return None
+    fields = stat_line.rsplit(")", 1)[-1].split()
+    return None if fields[0] == "Z" else fields[19]
+
+
+def _descendants(pid: int) -> list[int]:
+    seen: list[int] = []
+    todo = _children(pid)
+    while todo and len(seen) < 100_000:
+        child = todo.pop()
+        seen.append(child)
+        todo.extend(_children(child))
+    return seen
+
+
+def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process group and every descendant, then wait until they are gone.
+
+    For bwrap, its pid 1 takes the whole pid namespace down as it dies; waiting for that
+    pid 1 means no sandboxed process is still running when the run returns. Without the
+    sandbox this also catches children that left the process group with setsid."""
+    tree = [(pid, _start_time(pid)) for pid in _descendants(proc.pid)]
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
+    for pid, _ in tree:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    for pid, started in tree:
+        while started is not None and _start_time(pid) == started and time.monotonic() < deadline:
+            time.sleep(0.002)
 
 
 def run_collecting(
@@ -201,7 +245,7 @@ def run_collecting(
                 break
     finally:
         # Always: nothing the command started may outlive the run.
-        _kill_group(proc)
+        _kill_tree(proc)
         if after_exit is not None:
             after_exit()
         selector.close()

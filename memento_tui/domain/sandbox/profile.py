@@ -113,6 +113,9 @@ def bwrap_argv(
         args += ["--share-net", *_etc(_ETC_NETWORK)]
     args += [
         "--proc", "/proc",
+        # Read-only: bwrap does not cover /proc/sys for a root caller, and the sandbox's
+        # uid 0 is then host root: it could write kernel.core_pattern (a host root shell).
+        "--remount-ro", "/proc",
         "--dev", "/dev",
         # /dev is a tmpfs with no size limit: give shared memory a bounded tmpfs of its
         # own, then make /dev itself read-only so nothing can fill memory through it.

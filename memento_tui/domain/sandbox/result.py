@@ -87,17 +87,17 @@ class SandboxResult:
         }
 
 
-def limit_from_exit(exit_code: int | None, stderr: str) -> str | None:
+def limit_from_exit(exit_code: int | None, stderr: str, stdout: str = "") -> str | None:
     """Name the rlimit a failed run most likely hit, from its exit status and last words."""
     if exit_code is None or exit_code == 0:
         return None
     for number, name in _SIGNAL_LIMITS.items():
         if exit_code in (128 + number, -number):
             return name
-    tail = stderr[-4000:]
-    for name, pattern in _STDERR_LIMITS:
-        if pattern.search(tail):
-            return name
+    for tail in (stderr[-4000:], stdout[-1000:]):
+        for name, pattern in _STDERR_LIMITS:
+            if pattern.search(tail):
+                return name
     return None
 
 

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ UNSANDBOXED_WARNING = (
     "your files and keys, use the network and change anything you can. Limits still apply."
 )
 
+_BWRAP_PROCESSES = 3
+
 # Folders whose presence says "this is somebody's home", never to be mounted.
 _HOME_MARKERS = (".ssh", ".aws", ".gnupg")
 
@@ -51,7 +53,7 @@ class Setup:
     bwrap: str | None
     bwrap_version: str
     prlimit: str
-    guard: str  # "rlimit" (not root), "cgroup" or "uid"
+    guard: str  # "rlimit" (not root), "cgroup", "uid", or "auto" (root: chosen per run)
     cgroup: guard.CgroupParent | None
     uid: int
     gid: int
@@ -126,55 +128,69 @@ class Sandbox:
             if self._setup is None:
                 setup = self._find_setup()
                 if setup.bwrap is not None:
-                    self._self_test(setup)
+                    setup = self._self_test(setup)
                 self._setup = setup
             return self._setup
 
     def _find_setup(self) -> Setup:
-        prlimit = probe.find_prlimit()
         bwrap, version = (None, "") if self.allow_unsandboxed else probe.find_bwrap()
-        choice = getattr(self.config, "process_guard", "auto")
+        prlimit = probe.find_prlimit()
+        choice = str(getattr(self.config, "process_guard", "auto"))
         uid = int(getattr(self.config, "sandbox_uid", 65534))
-        cgroup = None
+        cgroup = guard.find_pids_cgroup() if choice in ("auto", "cgroup") else None
         if os.geteuid() != 0:
-            kind = "rlimit"
-            if choice == "cgroup":
-                cgroup = guard.find_pids_cgroup()
-                kind = "cgroup" if cgroup else "rlimit"
+            kind = "cgroup" if choice == "cgroup" and cgroup else "rlimit"
+        elif self.allow_unsandboxed:
+            kind = "cgroup" if cgroup else "rlimit"  # no bwrap, so no uid switch; warned
+        elif choice == "cgroup" and cgroup is None:
+            raise SandboxUnavailable(
+                'process_guard = "cgroup" but no writable pids cgroup was found',
+                field="sandbox.process_guard",
+                fix='set process_guard = "auto" in .memento/config.toml, or mount the '
+                "pids cgroup controller read-write",
+            )
         else:
-            if choice in ("auto", "cgroup"):
-                cgroup = guard.find_pids_cgroup()
-            if cgroup is not None:
-                kind = "cgroup"
-            elif choice == "cgroup":
-                raise SandboxUnavailable(
-                    "process_guard = \"cgroup\" but no writable pids cgroup was found",
-                    field="sandbox.process_guard",
-                    fix='set process_guard = "auto" in .memento/config.toml, or mount the '
-                    "pids cgroup controller read-write",
-                )
-            elif self.allow_unsandboxed:
-                kind = "rlimit"  # without bwrap there is no uid switch; warned already
-            else:
-                kind = "uid"
+            kind = choice  # "auto" is settled per run: uid when it can reach the folders
         use_seccomp = bool(getattr(self.config, "seccomp", True)) and bwrap is not None
         has_filter = use_seccomp and seccomp.filter_bytes() is not None
         return Setup(bwrap, version, prlimit, kind, cgroup, uid, uid, has_filter)
 
-    def _self_test(self, setup: Setup) -> None:
-        work = Path(tempfile.mkdtemp(prefix="memento-probe-"))
+    def _guard_for(self, setup: Setup, work_dir: Path, skill_dir: Path | None) -> str:
+        """Under root: the unprivileged uid whenever it can reach the folders (the sandbox's
+        root is then nobody on the host), else a pids cgroup, else refuse."""
+        if setup.guard != "auto":
+            return setup.guard
+        paths = [(work_dir, False)] + ([(skill_dir, True)] if skill_dir else [])
         try:
-            work.chmod(0o755)
-            outcome = self._spawn(
-                setup, ["true"], work_dir=work, skill_dir=None, network=False,
-                env=sandbox_env(), wall_seconds=30.0, on_output=None,
-            )[0]
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        if outcome.exit_code != 0:
-            raise probe.explain_start_failure(
-                outcome.stderr.decode("utf-8", "replace"), outcome.exit_code
-            )
+            guard.require_reachable(paths, setup.uid, setup.gid)
+        except SandboxUnavailable:
+            if setup.cgroup is not None:
+                return "cgroup"
+            raise
+        return "uid"
+
+    def _self_test(self, setup: Setup) -> Setup:
+        """Start a real sandbox. Under root with "auto", if bwrap cannot run as the
+        unprivileged uid here (user namespaces closed to non-root), settle on the cgroup."""
+        kinds = [setup.guard]
+        if setup.guard == "auto":
+            kinds = ["uid", "cgroup"] if setup.cgroup is not None else ["uid"]
+        first: Outcome | None = None
+        for kind in kinds:
+            work = Path(tempfile.mkdtemp(prefix="memento-probe-"))
+            try:
+                work.chmod(0o755)
+                outcome = self._spawn(
+                    setup, ["true"], work_dir=work, skill_dir=None, network=False,
+                    env=sandbox_env(), wall_seconds=30.0, on_output=None, kind=kind,
+                )[0]
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            if outcome.exit_code == 0:
+                return replace(setup, guard=kind) if kind == "cgroup" else setup
+            first = first or outcome
+        assert first is not None
+        raise probe.explain_start_failure(first.stderr.decode("utf-8", "replace"), first.exit_code)
 
     # -- running --------------------------------------------------------------------------
     def run(
@@ -235,10 +251,14 @@ class Sandbox:
         env: dict[str, str],
         wall_seconds: float,
         on_output: Callable[[str, str], None] | None,
+        kind: str | None = None,
     ) -> tuple[Outcome, bool]:
         cfg = self.config
-        processes = int(cfg.max_processes)
-        if setup.guard == "rlimit" and os.geteuid() != 0:
+        if kind is None:
+            kind = setup.guard if setup.bwrap is None else self._guard_for(setup, work_dir, skill_dir)
+        # bwrap, its pid 1 and the command itself are on top of what the script starts.
+        processes = int(cfg.max_processes) + _BWRAP_PROCESSES
+        if kind == "rlimit" and os.geteuid() != 0:
             # The kernel counts all of this user's processes against RLIMIT_NPROC.
             processes += guard.count_user_processes(os.getuid())
         limits = rlimit_argv(
@@ -264,25 +284,32 @@ class Sandbox:
         lease = None
         run_cgroup = None
         try:
-            if setup.guard == "uid" and not self.allow_unsandboxed:
+            if kind == "uid":
                 paths = [(work_dir, False)] + ([(skill_dir, True)] if skill_dir else [])
                 guard.require_reachable(paths, setup.uid, setup.gid)
                 lease = guard.WorkDirLease.take(work_dir, setup.uid, setup.gid)
                 spawn.user, spawn.group = setup.uid, setup.gid
-            elif setup.guard == "cgroup" and setup.cgroup is not None:
-                # Room for bwrap, its pid 1 and prlimit on top of the script's own processes.
-                run_cgroup = setup.cgroup.new_run(int(cfg.max_processes) + 4)
+            elif kind == "cgroup" and setup.cgroup is not None:
+                run_cgroup = setup.cgroup.new_run(processes)
                 spawn.preexec = run_cgroup.join
             disk = DiskWatch(work_dir, int(getattr(cfg, "disk_mb", 1024)) * MB,
                              int(getattr(cfg, "max_files", 10_000)))
-            outcome = run_collecting(
-                spawn,
-                output_bytes=int(cfg.output_bytes),
-                wall_seconds=wall_seconds,
-                on_output=on_output,
-                disk=disk,
-                after_exit=run_cgroup.kill_all if run_cgroup else None,
-            )
+            try:
+                outcome = run_collecting(
+                    spawn,
+                    output_bytes=int(cfg.output_bytes),
+                    wall_seconds=wall_seconds,
+                    on_output=on_output,
+                    disk=disk,
+                    after_exit=run_cgroup.kill_all if run_cgroup else None,
+                )
+            except OSError as err:  # the tool itself could not be started
+                raise SandboxUnavailable(
+                    f"cannot start {spawn.argv[0]}: {err.strerror or err}",
+                    file=spawn.argv[0],
+                    fix="check that prlimit and bwrap are installed in a folder every user "
+                    "can read (e.g. /usr/bin); run 'memento doctor'",
+                ) from None
             hit = run_cgroup.hit_max() if run_cgroup else False
             return outcome, hit
         finally:
@@ -311,7 +338,7 @@ class Sandbox:
         stderr = outcome.stderr.decode("utf-8", "replace")
         limit = outcome.killed_for
         if limit is None and outcome.exit_code not in (0, None):
-            limit = PROCESSES if cgroup_hit else limit_from_exit(outcome.exit_code, stderr)
+            limit = PROCESSES if cgroup_hit else limit_from_exit(outcome.exit_code, stderr, stdout)
         result = SandboxResult(
             exit_code=outcome.exit_code,
             stdout=stdout,
@@ -338,9 +365,15 @@ class Sandbox:
         setup = self.check()
         if self.allow_unsandboxed:
             return f"UNSANDBOXED (--no-sandbox); limits via prlimit, process guard {setup.guard}"
+        guards = {
+            "auto": f"runs as uid {setup.uid}"
+            + (", pids cgroup where that uid cannot reach a folder" if setup.cgroup else ""),
+            "uid": f"runs as uid {setup.uid}",
+            "cgroup": "pids cgroup",
+            "rlimit": "RLIMIT_NPROC",
+        }
         return (
-            f"{setup.bwrap_version}; process guard {setup.guard}"
-            + (f" (uid {setup.uid})" if setup.guard == "uid" else "")
+            f"{setup.bwrap_version}; process limit: {guards[setup.guard]}"
             + ("; seccomp filter on" if setup.seccomp else "; no seccomp filter (libseccomp missing)")
         )
 
