@@ -196,11 +196,11 @@ def list_evals(eval_dir: Path) -> list[EvalState]:
     out: list[EvalState] = []
     if not eval_dir.is_dir():
         return out
-    for folder in sorted(eval_dir.iterdir(), reverse=True):
+    for folder in eval_dir.iterdir():
         if not state_file(folder).is_file():
             continue
         try:
             out.append(load_state(folder))
         except MementoError:
             continue
-    return out
+    return sorted(out, key=lambda s: (-s.created, s.id))
