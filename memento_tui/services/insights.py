@@ -6,7 +6,7 @@ Every function takes the Services and returns plain dataclasses (memento_tui.dom
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from memento_tui.domain.analytics import (
     DEFAULT_THRESHOLD,
@@ -73,7 +73,7 @@ def mark_critical(
             "mark either a run or a pattern",
             fix="memento stats critical RUN_ID, or memento stats critical --pattern TEXT",
         )
-    action = "unmark" if unmark else "mark"
+    action: Literal["mark", "unmark"] = "unmark" if unmark else "mark"
     store = critical_store(services)
     if run_id is not None:
         runs = services.runs()
