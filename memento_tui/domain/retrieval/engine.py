@@ -61,7 +61,7 @@ def learned_schema() -> tantivy.Schema:
     sb.add_text_field("skill", stored=True, tokenizer_name="raw")
     sb.add_unsigned_field("sid", fast=True)
     sb.add_unsigned_field("kind", stored=True, fast=True)
-    sb.add_text_field("task", stored=True, tokenizer_name=ANALYZER_NAME, index_option="freq")
+    sb.add_text_field("trigger", stored=True, tokenizer_name=ANALYZER_NAME, index_option="freq")
     return sb.build()
 
 
@@ -149,7 +149,7 @@ def learned_document(sid: int, skill: str, kind: int, task: str) -> Any:
     doc.add_text("skill", skill)
     doc.add_unsigned("sid", sid)
     doc.add_unsigned("kind", kind)
-    _add(doc, "task", task)
+    _add(doc, "trigger", task)
     return doc
 
 

@@ -184,10 +184,11 @@ class SkillIndex:
             self.remove_skill(name)
         size = LearnedStore.file_size(self.paths.learned)
         if self._learned_state() != size or (self._store is None and size != self._manifest.learned_size):
-            self._sync_learned()
+            self.sync_learned()
         return len(changed) + len(removed)
 
-    def _sync_learned(self) -> None:
+    def sync_learned(self) -> None:
+        """Take in outcome rows another process appended (or re-read a replaced file)."""
         store = self.store
         before = store.size
         if LearnedStore.file_size(self.paths.learned) < before:
@@ -249,10 +250,11 @@ class SkillIndex:
                 self._thread.start()
 
     def _commit_loop(self) -> None:
-        while True:
-            self._dirty.wait()
-            if self._closing:
-                return
+        # _closing is checked before every wait: close() may set it while this thread is
+        # between wait() and clear() and its wake-up would be cleared away.
+        while not self._closing:
+            if not self._dirty.wait(timeout=1.0) or self._closing:
+                continue
             time.sleep(COALESCE_SECONDS)
             self._dirty.clear()
             try:
@@ -362,7 +364,7 @@ class SkillIndex:
                     file=self.paths.skills,
                     fix="run 'memento skills list' for the names",
                 )
-        self._sync_learned()  # rows other processes appended come first
+        self.sync_learned()  # rows other processes appended come first
         self.store.append(rows)
         with self._lock:
             self._learned_pending.extend(rows)
@@ -442,7 +444,7 @@ class SkillIndex:
                 if name in body_matched:
                     why.append("body")
             if near is not None and name in near.best:
-                task = lsearcher.doc(near.best[name]).get_first("task") or ""
+                task = lsearcher.doc(near.best[name]).get_first("trigger") or ""
                 why.append(f"trigger: {task}")
             if near is not None and name in near.penalty:
                 why.append(f"failed on: {near.failed_on.get(name, '')}")

@@ -43,7 +43,7 @@ def find_neighbours(
     out = Neighbours()
     if not terms or searcher.num_docs == 0:
         return out
-    hits = searcher.search(fields_query(schema, terms, {"task": 1.0}), limit, count=False).hits
+    hits = searcher.search(fields_query(schema, terms, {"trigger": 1.0}), limit, count=False).hits
     if not hits:
         return out
     addrs = [addr for _, addr in hits]
@@ -63,7 +63,7 @@ def find_neighbours(
             out.votes[name] = out.votes.get(name, 0.0) + score * VOTE_DECAY**n
             out.best.setdefault(name, addr)
         elif kind == KIND_FAILURE and failure_weight > 0:
-            task = searcher.doc(addr).get_first("task") or ""
+            task = searcher.doc(addr).get_first("trigger") or ""
             failed_terms = set(analyzer().analyze(expand_compounds(task)))
             if not failed_terms:
                 continue

@@ -1,0 +1,155 @@
+"""Keep a SkillIndex current while people edit skills: a watchdog watcher over ``skills/``.
+
+Editors save in many ways: write in place, write a temp file and rename it over SKILL.md,
+delete and recreate. Whatever the events, the watcher only notes *which skill folder* was
+touched; after a short quiet spell (the debounce) it asks the index to read each of them
+again, and the index works out from the file itself whether the skill is new, changed or
+gone. So no event sequence can leave the index believing something the files do not say.
+
+The outcomes file in ``.memento/learned/`` is watched too, so rows taught by another process
+(``memento skills teach`` next to a running TUI) count without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.retrieval.index import SkillIndex
+
+DEBOUNCE_SECONDS = 0.03
+LEARNED = "\0learned"  # a marker in the change set: the outcomes file changed
+
+
+class SkillWatcher:
+    """Watch ``skills/`` and keep ``index`` current; call ``on_change(names)`` after each batch.
+
+    ``on_change`` runs on the watcher's thread: a TUI posts a message from it and does the
+    widget work in its handler.
+    """
+
+    def __init__(
+        self,
+        index: SkillIndex,
+        on_change: Callable[[set[str]], None] | None = None,
+        *,
+        debounce: float = DEBOUNCE_SECONDS,
+    ) -> None:
+        self.index = index
+        self.on_change = on_change
+        self.debounce = debounce
+        self.skills_root = index.paths.skills
+        self.learned_root = index.paths.learned
+        self.errors: list[str] = []
+        self._names: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._observer: Any = None
+        self._worker: threading.Thread | None = None
+
+    def start(self) -> SkillWatcher:
+        from watchdog.observers import Observer
+
+        self.skills_root.mkdir(parents=True, exist_ok=True)
+        self.learned_root.mkdir(parents=True, exist_ok=True)
+        handler = _Handler(self)
+        observer = Observer()
+        observer.schedule(handler, str(self.skills_root), recursive=True)
+        observer.schedule(handler, str(self.learned_root), recursive=False)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+        self._worker = threading.Thread(target=self._run, name="memento-watcher", daemon=True)
+        self._worker.start()
+        # Whatever changed before the observer was up is caught by one scan.
+        self.index.refresh()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
+            self._observer = None
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+
+    def __enter__(self) -> SkillWatcher:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- events ------------------------------------------------------------------------------
+
+    def note(self, path: str) -> None:
+        """Note the skill folder (or the outcomes file) a changed path belongs to."""
+        p = Path(path)
+        try:
+            rel = p.relative_to(self.skills_root)
+        except ValueError:
+            if p.parent == self.learned_root:
+                self._add(LEARNED)
+            return
+        parts = rel.parts
+        # The folder itself (created, moved, deleted) or its SKILL.md: a temp file being
+        # written beside it only matters once it is renamed to SKILL.md.
+        if len(parts) == 1 or (len(parts) == 2 and parts[1] == SKILL_FILE):
+            if not parts[0].startswith("."):
+                self._add(parts[0])
+
+    def _add(self, name: str) -> None:
+        with self._lock:
+            self._names.add(name)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            # Debounce: wait until events stop arriving for a moment.
+            while self._wake.is_set() and not self._stop.is_set():
+                self._wake.clear()
+                self._stop.wait(self.debounce)
+            if self._stop.is_set():
+                return
+            with self._lock:
+                names, self._names = self._names, set()
+            if names:
+                self._apply(names)
+
+    def _apply(self, names: set[str]) -> None:
+        changed: set[str] = set()
+        for name in sorted(names):
+            try:
+                if name == LEARNED:
+                    self.index.sync_learned()
+                else:
+                    self.index.update_skill(name)
+                    changed.add(name)
+            except Exception as err:  # a watcher thread must outlive one bad file
+                self.errors.append(f"{name}: {err}")
+        if self.on_change is not None:
+            try:
+                self.on_change(changed)
+            except Exception as err:
+                self.errors.append(f"on_change: {err}")
+
+
+class _Handler:
+    """The watchdog event handler; duck-typed so watchdog is imported only on start()."""
+
+    def __init__(self, watcher: SkillWatcher) -> None:
+        self.watcher = watcher
+
+    def dispatch(self, event: Any) -> None:
+        if getattr(event, "event_type", "") in ("opened", "closed_no_write"):
+            return
+        for path in (getattr(event, "src_path", ""), getattr(event, "dest_path", "")):
+            if path:
+                self.watcher.note(path.decode() if isinstance(path, bytes) else path)
