@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.set_defaults(handler=cmd_new)
 
+    from memento_tui.cli.teach import add_teach_parser
+
+    add_teach_parser(skills_sub)
+
 
 def skill_summary(skill: Skill) -> dict[str, object]:
     return {
@@ -64,8 +68,19 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     ws = workspace_from(args)
     skill = ws.library().get(args.name)
+    from memento_tui.domain.retrieval.learned import LearnedStore
+
+    learned = LearnedStore(ws.paths.learned)  # what retrieval learned; plain JSONL, no index
     if args.json:
-        print_json({**skill_summary(skill), "body": skill.body, "metadata": skill.frontmatter.metadata})
+        print_json(
+            {
+                **skill_summary(skill),
+                "body": skill.body,
+                "metadata": skill.frontmatter.metadata,
+                "triggers": learned.triggers(skill.name),
+                "failures": learned.failures(skill.name),
+            }
+        )
         return 0
     print(f"{skill.name}  ({skill.dir})")
     print(f"description: {skill.description}")
@@ -78,6 +93,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     print("files:")
     for name in skill.files():
         print(f"  {name}")
+    triggers = learned.triggers(skill.name)
+    print(f"learned triggers ({len(triggers)}):" if triggers else "learned triggers: none yet")
+    for task in triggers:
+        print(f"  {one_line(task, 100)}")
+    failures = learned.failures(skill.name)
+    if failures:
+        print(f"failed on ({len(failures)}):")
+        for task in failures:
+            print(f"  {one_line(task, 100)}")
     print()
     print(skill.body.rstrip())
     return 0
