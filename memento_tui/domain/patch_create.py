@@ -66,6 +66,25 @@ def blob_id(content: bytes, object_format: str) -> str:
     return algo(b"blob %d\0" % len(content) + content).hexdigest()
 
 
+def _refuse_protected(store: PatchStore, skill: str, skill_md_on_main: tuple[str, str] | None) -> None:
+    """Learning never patches a protected skill: by its own SKILL.md on main, or by config."""
+    from memento_tui.domain.protection import protected_by_config, protected_in_text
+
+    why = ""
+    if protected_by_config(skill, store.workspace.config):
+        why = "[learning] protected in .memento/config.toml"
+    elif skill_md_on_main is not None:
+        text = store.repo.git("cat-file", "blob", skill_md_on_main[1]).stdout.decode("utf-8", "replace")
+        if protected_in_text(text):
+            why = "metadata.memento.protected in its SKILL.md"
+    if why:
+        raise PatchRefused(
+            f"skill {skill!r} is protected ({why}); patches never touch it",
+            field="files",
+            fix="put the change in a companion skill, or edit the skill by hand",
+        )
+
+
 def create_patch(
     store: PatchStore,
     skill: str,
@@ -82,6 +101,7 @@ def create_patch(
     on_main = store.ls_tree(base, f"{SKILLS_DIR_NAME}/{skill}")
     check_against_base(changes, on_main)
     skill_md = f"{SKILLS_DIR_NAME}/{skill}/{SKILL_FILE}"
+    _refuse_protected(store, skill, on_main.get(skill_md))
     if skill_md not in on_main and not any(c.path == skill_md and c.content for c in changes):
         raise PatchRefused(
             f"skill {skill!r} is not on main and the patch has no {skill_md}",

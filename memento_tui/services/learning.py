@@ -20,6 +20,7 @@ from memento_tui.domain.errors import MementoError
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
+from memento_tui.domain.protection import companion_name, protected_by_config
 from memento_tui.domain.skills import NAME_RE, SkillError, load_skill
 from memento_tui.services.factory import Services
 
@@ -42,6 +43,7 @@ class _Learner:
         self.cfg = services.workspace.config.learning
         self.usage = Usage()
         self.result: dict[str, Any] = {"run_id": self.run_id, "status": "started"}
+        self.companion_of: Any = None  # the protected skill a companion fix stands in for
 
     # -- helpers -----------------------------------------------------------------------
     def _save_reflection(self, payload: dict[str, Any]) -> None:
@@ -115,7 +117,13 @@ class _Learner:
         name = reflection.weak_skill or ""
         if name not in library.skills:
             raise MementoError(f"the reflection named a weak skill that does not exist: {name!r}")
-        return name, library.skills[name].dir
+        skill = library.skills[name]
+        if skill.protected or protected_by_config(name, self.services.workspace.config):
+            # Never a branch touching a protected skill: the fix goes to its companion.
+            self.companion_of = skill
+            companion = companion_name(name)
+            return companion, library.skills[companion].dir if companion in library.skills else None
+        return name, skill.dir
 
     def _write(self, reflection: Reflection, events: list[Any], library: Any) -> dict[str, Any]:
         try:
@@ -123,9 +131,13 @@ class _Learner:
         except MementoError as err:
             self.progress(f"  no patch: {err.message}")
             return self._finish("no_patch", error=err.message)
+        if self.companion_of is not None:
+            self.progress(f"  {self.companion_of.name} is protected: the fix goes to the companion skill {skill}")
+            self.result["protected"] = self.companion_of.name
         self.progress(f"  writing a {'new skill' if skill_dir is None else 'patch'} for {skill}…")
         answer = write_fix(self.services.model(), reflection=reflection, events=events, skill_name=skill,
-                           skill_dir=skill_dir, rejected=self._rejected(skill), max_tokens=min(16000, self.cfg.reflect_max_tokens))
+                           skill_dir=skill_dir, rejected=self._rejected(skill), max_tokens=min(16000, self.cfg.reflect_max_tokens),
+                           companion_of=self.companion_of)
         self.usage.add(answer.usage)
         if answer.value is None:
             self.progress(f"  the fix could not be used: {answer.error} (nothing committed)")

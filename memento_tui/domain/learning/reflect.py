@@ -73,6 +73,7 @@ def write_fix(
     skill_dir: Path | None,
     rejected: list[str],
     max_tokens: int = 8000,
+    companion_of: Skill | None = None,
 ) -> Answer[SkillEdit]:
     creating = skill_dir is None
     system = _prompt("write.md").replace("{schema}", schema_text(SkillEdit))
@@ -85,6 +86,12 @@ def write_fix(
         .replace("{files}", "(a new skill: write its SKILL.md, with 'name: " + skill_name + "', and any scripts)" if creating else skill_files_text(skill_dir))  # type: ignore[arg-type]
         .replace("{rejected}", "\n".join(f"- {r}" for r in rejected) or "(none)")
     )
+    if companion_of is not None:
+        user += (
+            _prompt("companion.md").replace("{protected}", companion_of.name).replace("{skill}", skill_name)
+            + "\n\n"
+            + _skill_text(companion_of)
+        )
     return ask_json(model, [{"role": "system", "content": system}, {"role": "user", "content": user}], SkillEdit, max_tokens=max_tokens)
 
 
