@@ -14,6 +14,7 @@ process of the user, so the limit is raised by what the user already has running
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
@@ -46,25 +47,27 @@ class CgroupParent:
         with _lock:
             name = f"run-{os.getpid()}-{next(_counter)}"
         path = self.path / name
+        _sweep()
         path.mkdir(mode=0o755)
         try:
             (path / "pids.max").write_text(str(max_pids))
-            fd = os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
         except OSError:
             path.rmdir()
             raise
-        return RunCgroup(path, self.version, fd)
+        return RunCgroup(path, self.version)
 
 
 @dataclass
 class RunCgroup:
     path: Path
     version: int
-    procs_fd: int
 
-    def join(self) -> None:
-        """Called in the child between fork and exec: only a write(2), no locks."""
-        os.write(self.procs_fd, b"0")
+    def join_argv(self) -> list[str]:
+        """A prefix that moves the child into this cgroup, then execs the rest.
+
+        The shell writes "0" (itself) to cgroup.procs before it execs prlimit and bwrap,
+        so nothing the sandbox starts can be outside the cgroup."""
+        return ["/bin/sh", "-c", 'echo 0 > "$0" && exec "$@"', str(self.path / "cgroup.procs")]
 
     def hit_max(self) -> bool:
         """True when a fork was refused because pids.max was reached."""
@@ -95,19 +98,45 @@ class RunCgroup:
                 os.kill(pid, 9)
 
     def remove(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.procs_fd)
-        for attempt in range(50):
+        """rmdir, once the dying processes have left; if they are slow, later."""
+        for attempt in range(5):
             try:
                 self.path.rmdir()
                 return
             except FileNotFoundError:
                 return
             except OSError:
-                # Processes are still being torn down; make sure they go, then retry.
-                if attempt % 10 == 0:
+                if attempt == 0:
                     self.kill_all()
-                time.sleep(0.002 if attempt < 10 else 0.02)
+                time.sleep(0.001)
+        with _lock:
+            _pending.append(self.path)
+
+
+# Run cgroups whose last processes were still exiting when the run ended.
+_pending: list[Path] = []
+
+
+def _sweep() -> None:
+    with _lock:
+        left = []
+        for path in _pending:
+            try:
+                path.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(path)
+        _pending[:] = left
+
+
+@atexit.register
+def _sweep_at_exit() -> None:
+    for _ in range(50):
+        _sweep()
+        if not _pending:
+            return
+        time.sleep(0.01)
 
 
 def _mounts(fstype: str) -> list[tuple[Path, str]]:
@@ -198,6 +227,11 @@ def unreachable_part(path: Path, uid: int, gid: int, *, read: bool) -> Path | No
     return None
 
 
+def setpriv_argv(setpriv: str, uid: int, gid: int) -> list[str]:
+    """A prefix that drops to ``uid`` with no supplementary groups, then execs the rest."""
+    return [setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
+
+
 def count_user_processes(uid: int) -> int:
     """How many processes ``uid`` has now (the kernel counts them all against RLIMIT_NPROC)."""
     count = 0
@@ -238,28 +272,30 @@ class WorkDirLease:
         return cls(root, uid, gid, owners)
 
     def give_back(self, owner: tuple[int, int]) -> None:
-        """Everything the sandbox uid owns goes back to its old owner (new files: ``owner``)."""
+        """Everything the sandbox uid owns goes back to its old owner (new files: ``owner``),
+        without a setuid or setgid bit."""
 
         def back(name: str, dir_fd: int | None, st: os.stat_result) -> None:
             if st.st_uid == self.uid or st.st_gid == self.gid:
                 new_uid, new_gid = self.owners.get((st.st_dev, st.st_ino), owner)
                 os.chown(name, new_uid, new_gid, dir_fd=dir_fd, follow_symlinks=False)
+            _clear_setid(name, dir_fd, st)
 
         _walk(self.root, back)
 
 
+def _clear_setid(name: str, dir_fd: int | None, st: os.stat_result) -> None:
+    if stat.S_ISREG(st.st_mode) and st.st_mode & (stat.S_ISUID | stat.S_ISGID):
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        try:
+            os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) & ~0o6000)
+        finally:
+            os.close(fd)
+
+
 def strip_setid_bits(root: Path) -> None:
     """A sandbox run as root could leave a setuid-root file in the work dir: clear the bits."""
-
-    def strip(name: str, dir_fd: int | None, st: os.stat_result) -> None:
-        if stat.S_ISREG(st.st_mode) and st.st_mode & (stat.S_ISUID | stat.S_ISGID):
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
-            try:
-                os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) & ~0o6000)
-            finally:
-                os.close(fd)
-
-    _walk(root, strip)
+    _walk(root, _clear_setid)
 
 
 def _walk(root: Path, visit: Callable[[str, int | None, os.stat_result], None]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 SKILL_MOUNT = "/skill"
@@ -47,7 +48,8 @@ class Mounts:
     network: bool = False
 
 
-def _root_dirs() -> list[str]:
+@lru_cache(maxsize=1)
+def _root_dirs() -> tuple[str, ...]:
     args: list[str] = ["--ro-bind", "/usr", "/usr"]
     for name in _TOP_DIRS:
         host = Path("/") / name
@@ -59,7 +61,7 @@ def _root_dirs() -> list[str]:
                 args += ["--symlink", target, f"/{name}"]
         elif host.is_dir():
             args += ["--ro-bind", str(host), f"/{name}"]
-    return args
+    return tuple(args)
 
 
 def _etc(names: Sequence[str]) -> list[str]:
