@@ -44,7 +44,9 @@ def print_table(
     for row in rows:
         # Cells hold text from skills and tasks: never let it be read as rich markup.
         table.add_row(*(escape(str(cell)) for cell in row))
-    Console(soft_wrap=False).print(table)
+    # Piped output is not cut to 80 columns: it goes to files and other programs.
+    width = None if sys.stdout.isatty() else 200
+    Console(soft_wrap=False, width=width).print(table)
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

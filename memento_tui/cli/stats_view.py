@@ -107,3 +107,20 @@ def show(ins: Insights) -> None:
                     f"{percent(e.similar_after.rate)}"
                 )
             print(line)
+    _show_causes_and_listing(ins)
+
+
+def _show_causes_and_listing(ins: Insights) -> None:
+    from memento_tui.domain.analytics.causes import CAUSE_FIXES, CAUSE_LABELS
+    from memento_tui.services.insights import causes_table, listing_line
+
+    if ins.causes:
+        title, headers, rows = causes_table(ins)
+        print()
+        print_table(headers, rows, title=title)
+        worst = ins.causes[0]
+        label = CAUSE_LABELS[worst.main_cause]
+        print(f"  most failures: {worst.skill}, mostly {label}: fix {CAUSE_FIXES[worst.main_cause]}")
+    if ins.listing is not None:
+        print()
+        print(listing_line(ins.listing))

@@ -18,7 +18,15 @@ from memento_tui.domain.analytics import (
     build_insights,
     critical_first,
 )
-from memento_tui.domain.analytics.sources import read_patch_tasks, read_reviews
+from memento_tui.domain.analytics.causes import SkillCauses, attribute, fixing_skills
+from memento_tui.domain.analytics.causes import by_skill as causes_by_skill
+from memento_tui.domain.analytics.listing import ListingCost, listing_cost
+from memento_tui.domain.analytics.sources import (
+    read_patch_tasks,
+    read_reflection,
+    read_reviews,
+    retrieved_listing,
+)
 from memento_tui.domain.errors import MementoError
 from memento_tui.services.factory import Services
 
@@ -43,7 +51,7 @@ def load_insights(
     runs = services.runs().list()
     reviews, problems = read_reviews(paths.reviews)
     marks, mark_problems = critical_store(services).read()
-    return build_insights(
+    insights = build_insights(
         runs,
         reviews,
         critical=CriticalSet.from_marks(marks, threshold),
@@ -53,6 +61,33 @@ def load_insights(
         since=since,
         problems=[*problems, *mark_problems],
     )
+    mine = [r for r in runs if not r.replay_of and (since is None or r.started >= since)]
+    insights.causes = failure_causes(services, mine, reviews)
+    insights.listing = skill_listing_cost(services, mine)
+    return insights
+
+
+def failure_causes(services: Services, runs: list[Any], reviews: list[Any]) -> list[SkillCauses]:
+    """Every failed run charged to one skill and one cause (see analytics/causes.py)."""
+    store = services.runs()
+    undone = {r.id for r in reviews if r.action == "undo"}
+    merged = {r.id: r.skill for r in reviews if r.action == "merge" and r.id not in undone}
+    fixed = fixing_skills(runs, merged)
+    found = []
+    for run in runs:
+        if run.status not in ("failed", "error"):
+            continue
+        events, _ = store.trace(run.id)
+        found.append(attribute(run, events, read_reflection(store.dir(run.id)), fixed.get(run.id)))
+    return causes_by_skill(found)
+
+
+def skill_listing_cost(services: Services, runs: list[Any]) -> ListingCost:
+    """Tokens the retrieved-skill listing cost per run, against listing every skill."""
+    store = services.runs()
+    shown = [hits for run in runs if (hits := retrieved_listing(store.dir(run.id) / "trace.jsonl")) is not None]
+    library = [(s.name, s.description) for s in services.library()]
+    return listing_cost(shown, library)
 
 
 def mark_critical(
@@ -186,6 +221,10 @@ def insight_tables(ins: Insights) -> list[Table]:
             ],
         )
     )
+    if ins.causes:
+        tables.append(causes_table(ins))
+    if ins.listing is not None and ins.listing.runs:
+        tables.append(listing_table(ins.listing))
     if ins.patch_effects:
         tables.append(
             (
@@ -207,3 +246,41 @@ def insight_tables(ins: Insights) -> list[Table]:
             )
         )
     return tables
+
+
+def causes_table(ins: Insights) -> Table:
+    """Failures per skill split by cause, with what to fix."""
+    from memento_tui.domain.analytics.causes import CAUSE_FIXES, CAUSE_HEADERS, CAUSES
+
+    return (
+        "Why skills fail (each failed run charged to one skill and one cause)",
+        ["skill", *(CAUSE_HEADERS[c] for c in CAUSES), "fix"],
+        [(c.skill, *(str(c.counts[k]) for k in CAUSES), CAUSE_FIXES[c.main_cause]) for c in ins.causes],
+    )
+
+
+def listing_line(listing: ListingCost) -> str:
+    """One line on what the skill listing costs per run, against listing every skill."""
+    from memento_tui.domain.textcharts import percent
+
+    if not listing.runs:
+        return f"skill listing: no runs yet; listing all {listing.skills} skills would cost ≈{listing.all_skills} tokens a run"
+    return (
+        f"skill listing: ≈{listing.average_listed:.0f} tokens a run for the retrieved skills, against "
+        f"≈{listing.all_skills} to list all {listing.skills} skills (retrieval saves {percent(listing.saved_share)}; "
+        f"estimate at 4 characters a token, {listing.runs} runs)"
+    )
+
+
+def listing_table(listing: ListingCost) -> Table:
+    from memento_tui.domain.textcharts import percent
+
+    return (
+        "Skill listing cost per run (estimate: 4 characters a token)",
+        ["listing", "tokens"],
+        [
+            (f"retrieved skills, average of {listing.runs} runs", f"{listing.average_listed:.0f}"),
+            (f"every skill ({listing.skills})", str(listing.all_skills)),
+            ("saved by retrieval", percent(listing.saved_share)),
+        ],
+    )

@@ -159,6 +159,9 @@ class Insights:
     bucket: str = "week"
     threshold: float = 0.5
     problems: list[str] = field(default_factory=list)
+    # Filled by the services layer, which reads traces and the library (see causes.py, listing.py).
+    causes: list[Any] = field(default_factory=list)  # SkillCauses, most failures first
+    listing: Any = None  # ListingCost
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, with the derived rates written out."""
@@ -182,6 +185,8 @@ class Insights:
             out["similar_after"] = effect.similar_after.to_dict() if effect.similar_after else None
         for row in data["categories"]:
             row["share"] = _round(row["share"])
+        data["causes"] = [c.to_dict() for c in self.causes]
+        data["listing"] = self.listing.to_dict() if self.listing is not None else None
         return data
 
 

@@ -46,3 +46,29 @@ def read_patch_tasks(folder: Path) -> dict[str, str]:
         if isinstance(task, str) and task:
             tasks[path.stem] = task
     return tasks
+
+
+def read_reflection(run_dir: Path) -> dict[str, object] | None:
+    """The reflection saved for a run, or None (none made, failed, or unreadable)."""
+    try:
+        data = json.loads((run_dir / "reflection.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    reflection = data.get("reflection") if isinstance(data, dict) and data.get("ok") else None
+    return reflection if isinstance(reflection, dict) else None
+
+
+def retrieved_listing(trace: Path) -> list[tuple[str, str]] | None:
+    """The (name, description) pairs a run was shown, from the start of its trace."""
+    try:
+        with trace.open(encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle):
+                if number > 5:  # the listing is the second event; don't read whole traces
+                    return None
+                if '"skills_retrieved"' not in line:
+                    continue
+                hits = json.loads(line).get("hits", [])
+                return [(str(h.get("name", "")), str(h.get("description", ""))) for h in hits]
+    except (OSError, ValueError):
+        return None
+    return None
