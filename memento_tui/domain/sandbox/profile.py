@@ -33,8 +33,7 @@ ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_DIRS = ("bin", "sbin", "lib", "lib64", "lib32", "libx32")
 
 # Read-only pieces of /etc that ordinary programs need. Nothing with secrets.
-_ETC_ALWAYS = ("alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "ssl",
-               "ca-certificates", "mime.types")
+_ETC_ALWAYS = ("alternatives", "ld.so.cache", "localtime", "ssl", "ca-certificates")
 # Only with network: name resolution.
 _ETC_NETWORK = ("resolv.conf", "hosts", "nsswitch.conf", "gai.conf", "host.conf", "services",
                 "protocols")
