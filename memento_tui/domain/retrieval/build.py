@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.retrieval.engine import (
     KIND_FAILURE,
     KIND_SUCCESS,
@@ -32,9 +31,10 @@ class Built:
     skills: Engine
     learned: Engine
     manifest: Manifest
+    errors: list[SkillError]
 
 
-def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow]) -> Built:
+def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow], learned_size: int) -> Built:
     if folder.exists():
         shutil.rmtree(folder)
     manifest = Manifest()
@@ -42,16 +42,16 @@ def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow]) -> Built:
     writer = skills.writer(threads=2)
     totals = {"name": 0, "description": 0, "body": 0}
     sampled = 0
+    errors: list[SkillError] = []
     for name, stamp in sorted(scan_skills(skills_root).items()):
         manifest.skills[name] = stamp
         try:
             skill = load_skill(skills_root / name, check_links=False)
-        except SkillError:
+        except SkillError as err:
             manifest.broken.append(name)
+            errors.append(err)
             continue
-        writer.add_document(
-            skill_document(manifest.id_for(name), skill.name, skill.description, skill.body)
-        )
+        writer.add_document(skill_document(skill.name, skill.description, skill.body))
         if sampled < LENGTH_SAMPLE:
             sampled += 1
             for field, counts in field_lengths(skill.name, skill.description, skill.body).items():
@@ -59,24 +59,25 @@ def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow]) -> Built:
     writer.commit()
     writer.wait_merging_threads()
     manifest.avg_len = {field: total / max(sampled, 1) for field, total in totals.items()}
-    learned = build_learned(folder, rows, manifest)
+    learned = build_learned(folder, rows)
     manifest.learned_docs = len(rows)
+    manifest.learned_size = learned_size
     save_manifest(folder, manifest)
     skills.reload()
-    return Built(skills, learned, manifest)
+    return Built(skills, learned, manifest, errors)
 
 
-def build_learned(folder: Path, rows: list[LearnedRow], manifest: Manifest) -> Engine:
-    """A fresh learned index from every row (assigns ids to new skill names in ``manifest``)."""
+def build_learned(folder: Path, rows: list[LearnedRow]) -> Engine:
+    """A fresh learned index from every row."""
     learned = Engine.create(folder / "learned", learned_schema())
     writer = learned.writer()
     for row in rows:
         kind = KIND_SUCCESS if row.kind == "success" else KIND_FAILURE
-        writer.add_document(learned_document(manifest.id_for(row.skill), row.skill, kind, row.task))
+        writer.add_document(learned_document(row.skill, kind, row.task))
     writer.commit()
     writer.wait_merging_threads()
     learned.reload()
     return learned
 
 
-__all__ = ["SKILL_FILE", "Built", "build_all", "build_learned"]
+__all__ = ["Built", "build_all", "build_learned"]

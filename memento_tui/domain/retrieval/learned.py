@@ -46,6 +46,9 @@ class LearnedStore:
         self.folder = folder
         self.file = folder / LEARNED_FILE
         self.rows: list[LearnedRow] = []
+        # The byte offset just past each row: the index remembers how far into the file it
+        # has indexed, so rows are never indexed twice by two processes sharing it.
+        self.ends: list[int] = []
         self.problems: list[LearnedProblem] = []
         self._size = 0  # bytes of the file already read
         self._lines = 0  # complete lines already read
@@ -57,13 +60,14 @@ class LearnedStore:
     def load(self) -> None:
         """(Re)read the whole file."""
         self.rows = []
+        self.ends = []
         self.problems = []
         self._size = 0
         self._lines = 0
         self._ends_clean = True
         self._read_from(0)
 
-    def sync(self) -> list[LearnedRow]:
+    def sync(self) -> list[tuple[LearnedRow, int]]:
         """Read rows another process appended since the last read; returns the new rows.
 
         If the file shrank or was replaced (a git checkout), it is read again from the start
@@ -77,30 +81,32 @@ class LearnedStore:
             return []
         if size < self._size:
             self.load()
-            return list(self.rows)
+            return list(zip(self.rows, self.ends, strict=True))
         before = len(self.rows)
         self._read_from(self._size)
-        return self.rows[before:]
+        return list(zip(self.rows[before:], self.ends[before:], strict=True))
 
-    def _read_from(self, offset: int) -> None:
+    def _read_from(self, offset: int, stop: int | None = None) -> None:
         try:
             with self.file.open("rb") as handle:
                 handle.seek(offset)
-                data = handle.read()
+                data = handle.read() if stop is None else handle.read(stop - offset)
         except FileNotFoundError:
             return
         *complete, tail = data.split(b"\n")
+        end = offset
         for raw in complete:
+            end += len(raw) + 1
             self._lines += 1
-            self._parse(raw, self._lines)
+            self._parse(raw, self._lines, end)
         if tail.strip():
             # A last line without its newline: a crash mid-write, or a hand edit. A whole
             # row is used; a cut one is reported. The next append starts on a fresh line.
-            self._parse(tail, self._lines + 1, partial=True)
+            self._parse(tail, self._lines + 1, offset + len(data), partial=True)
         self._ends_clean = not tail
         self._size = offset + len(data)
 
-    def _parse(self, raw: bytes, number: int, *, partial: bool = False) -> LearnedRow | None:
+    def _parse(self, raw: bytes, number: int, end: int, *, partial: bool = False) -> LearnedRow | None:
         text = raw.strip()
         if not text:
             return None
@@ -118,27 +124,43 @@ class LearnedStore:
             )
             return None
         self.rows.append(row)
+        self.ends.append(end)
         return row
 
     # -- writing -------------------------------------------------------------------------
 
-    def append(self, rows: list[LearnedRow]) -> None:
-        """Append rows in one write (one fsync), after anything another process added."""
+    def append(self, rows: list[LearnedRow]) -> list[tuple[LearnedRow, int]]:
+        """Append rows in one write (one fsync).
+
+        Returns every row new to this store with its end offset: rows another process
+        appended since the last read, then ``rows``.
+        """
         if not rows:
-            return
+            return []
+        before = len(self.rows)
         self.sync()
         self.folder.mkdir(parents=True, exist_ok=True)
-        payload = "".join(row.model_dump_json() + "\n" for row in rows).encode("utf-8")
+        lines = [(row.model_dump_json() + "\n").encode("utf-8") for row in rows]
         if not self._ends_clean:
-            payload = b"\n" + payload  # never glue a row onto a partial line
+            lines[0] = b"\n" + lines[0]  # never glue a row onto a partial line
+        payload = b"".join(lines)
         with self.file.open("ab") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        self._size += len(payload)
+            start = handle.tell() - len(payload)
+        if start > self._size:
+            # Another process appended between our sync and our write.
+            self._read_from(self._size, start)
+        end = start
+        for line in lines:
+            end += len(line)
+            self.ends.append(end)
+        self._size = start + len(payload)
         self._lines += payload.count(b"\n")
         self._ends_clean = True
         self.rows.extend(rows)
+        return list(zip(self.rows[before:], self.ends[before:], strict=True))
 
     def record(self, kind: Literal["success", "failure"], task: str, skill: str, *, source: str = "run") -> LearnedRow:
         row = make_row(kind, task, skill, source=source)

@@ -17,7 +17,7 @@ from memento_tui.domain.paths import SKILL_FILE
 
 # Bump when the schema, the analyzer or what goes into a document changes: the index is
 # then rebuilt on the next open, since it is disposable.
-FORMAT = 1
+FORMAT = 2
 MANIFEST_NAME = "manifest.json"
 
 Stamp = tuple[int, int]  # (mtime_ns, size)
@@ -29,18 +29,12 @@ class Manifest(BaseModel):
     format: int = FORMAT
     skills: dict[str, Stamp] = Field(default_factory=dict)  # every SKILL.md seen, broken too
     broken: list[str] = Field(default_factory=list)  # seen but not loadable, so not indexed
-    # Numeric ids for skill names: hits carry them in a fast field, which is far cheaper to
-    # read than a stored document. Ids are never reused.
-    ids: dict[str, int] = Field(default_factory=dict)
     # Average analyzed field lengths, for scoring documents not yet committed (see engine.bm25).
     avg_len: dict[str, float] = Field(default_factory=dict)
-    learned_size: int = 0  # bytes of outcomes.jsonl already in the learned index
+    # Bytes of outcomes.jsonl already in the learned index: rows ending past it are added,
+    # rows before it never again, whichever process added them.
+    learned_size: int = 0
     learned_docs: int = 0
-
-    def id_for(self, name: str) -> int:
-        if name not in self.ids:
-            self.ids[name] = max(self.ids.values(), default=0) + 1
-        return self.ids[name]
 
 
 def load_manifest(folder: Path) -> Manifest | None:

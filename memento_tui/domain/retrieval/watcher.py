@@ -100,9 +100,9 @@ class SkillWatcher:
         parts = rel.parts
         # The folder itself (created, moved, deleted) or its SKILL.md: a temp file being
         # written beside it only matters once it is renamed to SKILL.md.
-        if len(parts) == 1 or (len(parts) == 2 and parts[1] == SKILL_FILE):
-            if not parts[0].startswith("."):
-                self._add(parts[0])
+        touches_skill = len(parts) == 1 or (len(parts) == 2 and parts[1] == SKILL_FILE)
+        if touches_skill and not parts[0].startswith("."):
+            self._add(parts[0])
 
     def _add(self, name: str) -> None:
         with self._lock:

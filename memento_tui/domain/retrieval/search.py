@@ -1,0 +1,143 @@
+"""One search over a consistent snapshot of the index: BM25, overlay, learned votes, why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from memento_tui.domain.config import RetrievalConfig
+from memento_tui.domain.retrieval.engine import fields_query, query_terms
+from memento_tui.domain.retrieval.overlay import Change
+from memento_tui.domain.retrieval.ranking import Neighbours, find_neighbours
+from memento_tui.domain.retrieval.tokenize import analyzer, expand_compounds
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    name: str
+    score: float
+    description: str
+    why: list[str] = field(default_factory=list)  # matched fields, then triggers / failures
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "score": round(self.score, 4), "why": list(self.why)}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one search reads, taken under the index lock so a commit cannot tear it."""
+
+    searcher: Any
+    schema: Any
+    lsearcher: Any
+    lschema: Any
+    pending: dict[str, Change]
+    names_by_id: dict[int, str]
+    live: frozenset[str]  # skills in the committed index (pending changes override them)
+    avg_len: dict[str, float]
+
+
+def weights_of(config: RetrievalConfig) -> dict[str, float]:
+    return {
+        "name": config.name_weight,
+        "description": config.description_weight,
+        "body": config.body_weight,
+    }
+
+
+def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) -> list[SearchHit]:
+    terms = query_terms(query)
+    if not terms or snap.searcher is None:
+        return []
+    weights = weights_of(config)
+    searcher = snap.searcher
+    limit = max(top_k * 4, 40) + len(snap.pending)
+    hits = searcher.search(fields_query(snap.schema, terms, weights), limit, count=False).hits
+    sids = searcher.fast_field_values("sid", [addr for _, addr in hits])
+    scores: dict[str, float] = {}
+    addresses: dict[str, Any] = {}
+    for (score, addr), sid in zip(hits, sids, strict=True):
+        name = snap.names_by_id.get(int(sid or 0))
+        if name is not None and name in snap.live and name not in snap.pending:
+            scores[name] = score
+            addresses[name] = addr
+    for name, change in snap.pending.items():
+        if change.doc is not None:
+            score = change.doc.score(terms, weights, searcher, snap.avg_len)
+            if score > 0:
+                scores[name] = score
+    near: Neighbours | None = None
+    if config.learn and snap.lsearcher is not None and snap.lsearcher.num_docs:
+        near = find_neighbours(
+            snap.lsearcher,
+            snap.lschema,
+            terms,
+            snap.names_by_id,
+            limit=config.trigger_neighbours,
+            votes_per_skill=config.trigger_votes,
+            failure_weight=config.failure_weight,
+        )
+        for name in set(scores) | {n for n in near.votes if _is_live(snap, n)}:
+            base = scores.get(name, 0.0) + config.trigger_weight * near.votes.get(name, 0.0)
+            scores[name] = base * near.penalty.get(name, 1.0)
+    ranked = sorted(((n, s) for n, s in scores.items() if s > 0), key=lambda kv: (-kv[1], kv[0]))
+    ranked = ranked[:top_k]
+    committed = [n for n, _ in ranked if n not in snap.pending]
+    in_body = _body_matches(snap, config, terms, committed)
+    out = []
+    for name, score in ranked:
+        change = snap.pending.get(name)
+        if change is not None and change.doc is not None:
+            description = change.doc.description
+            why = change.doc.matched_fields(terms)
+        else:
+            addr = addresses.get(name) or _address_of(snap, name)
+            description = (searcher.doc(addr).get_first("description") or "") if addr else ""
+            why = _matched_short_fields(name, description, terms)
+            if name in in_body:
+                why.append("body")
+        if near is not None:
+            if name in near.best:
+                task = snap.lsearcher.doc(near.best[name]).get_first("trigger") or ""
+                why.append(f"trigger: {task}")
+            if name in near.penalty:
+                why.append(f"failed on: {near.failed_on.get(name, '')}")
+        out.append(SearchHit(name, score, description, why))
+    return out
+
+
+def _is_live(snap: Snapshot, name: str) -> bool:
+    change = snap.pending.get(name)
+    return change.doc is not None if change is not None else name in snap.live
+
+
+def _body_matches(snap: Snapshot, config: RetrievalConfig, terms: list[str], names: list[str]) -> set[str]:
+    """Which of these committed skills match in their body: one small search for all."""
+    if not names or config.body_weight <= 0:
+        return set()
+    import tantivy
+
+    among = tantivy.Query.term_set_query(snap.schema, "id", names)
+    body = fields_query(snap.schema, terms, {"body": 1.0})
+    query = tantivy.Query.boolean_query([(tantivy.Occur.Must, among), (tantivy.Occur.Must, body)])
+    hits = snap.searcher.search(query, len(names), count=False).hits
+    sids = snap.searcher.fast_field_values("sid", [addr for _, addr in hits])
+    return {snap.names_by_id.get(int(sid or 0), "") for sid in sids}
+
+
+def _address_of(snap: Snapshot, name: str) -> Any:
+    """A skill found only through learned votes has no BM25 hit; look its document up."""
+    import tantivy
+
+    query = tantivy.Query.term_query(snap.schema, "id", name)
+    hits = snap.searcher.search(query, 1, count=False).hits
+    return hits[0][1] if hits else None
+
+
+def _matched_short_fields(name: str, description: str, terms: list[str]) -> list[str]:
+    wanted = set(terms)
+    return [
+        field_name
+        for field_name, text in (("name", name), ("description", description))
+        if wanted.intersection(analyzer().analyze(expand_compounds(text)))
+    ]
