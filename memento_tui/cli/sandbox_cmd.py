@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.net and skill is None:
         raise MementoError("--net needs --skill: network is granted per skill",
                            fix="memento sandbox run --skill NAME --net -- CMD")
-    if args.net:
+    if args.net and skill is not None:
         from memento_tui.domain.sandbox import network_allowed
 
         if not network_allowed(skill, services.workspace.config):

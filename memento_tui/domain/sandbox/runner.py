@@ -16,6 +16,7 @@ from typing import Any
 from memento_tui.domain.sandbox import guard, probe, seccomp
 from memento_tui.domain.sandbox.errors import SandboxRefused, SandboxUnavailable
 from memento_tui.domain.sandbox.execute import DiskWatch, Outcome, Spawn, run_collecting
+from memento_tui.domain.sandbox.guard import CgroupParent
 from memento_tui.domain.sandbox.policy import network_denied_note, require_network_grant
 from memento_tui.domain.sandbox.profile import (
     BWRAP_ENV,
@@ -54,7 +55,7 @@ class Setup:
     bwrap_version: str
     prlimit: str
     guard: str  # "rlimit" (not root), "cgroup", "uid", or "auto" (root: chosen per run)
-    cgroup: guard.CgroupParent | None
+    cgroup: CgroupParent | None
     uid: int
     gid: int
     seccomp: bool
