@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         model_cfg.name = args.model
     if args.api_base:
         model_cfg.api_base = args.api_base
+    if not model_cfg.name:
+        from memento_tui.domain.llm.first_run import no_model_lines
+
+        print("\n".join(no_model_lines(str(services.paths.config))), file=sys.stderr)
+        return EXIT_ERROR
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     try:
         record = services.agent().run(

@@ -42,7 +42,11 @@ def check(order: int) -> Callable[[CheckFn], CheckFn]:
 
 def run_checks(workspace: Workspace | None) -> list[CheckResult]:
     # Modules that add checks of their own, imported here so the registry is complete.
-    for module in ("memento_tui.domain.sandbox.doctor", "memento_tui.domain.llm.doctor"):
+    for module in (
+        "memento_tui.domain.sandbox.doctor",
+        "memento_tui.domain.llm.doctor",
+        "memento_tui.domain.llm.local_doctor",
+    ):
         try:
             __import__(module)
         except ModuleNotFoundError as err:

@@ -76,16 +76,25 @@ class Services:
     def model(self) -> ModelClient:
         """The configured model (``[model]`` in the config, or a --model flag)."""
         from memento_tui.domain.llm import ModelClient
+        from memento_tui.domain.llm.local import LocalModelClient, is_local
 
-        return self._once("model", lambda: ModelClient(self.workspace.config.model))
+        cfg = self.workspace.config.model
+        if is_local(cfg.name):  # a llama.cpp server memento starts on first use; close() stops it
+            return self._once("model", lambda: LocalModelClient.for_config(cfg))
+        return self._once("model", lambda: ModelClient(cfg))
 
     def judge_model(self) -> ModelClient | None:
         from memento_tui.domain.llm import ModelClient
+        from memento_tui.domain.llm.local import LocalModelClient, is_local
 
         name = self.workspace.config.model.judge
         if not name:
             return None
         cfg = self.workspace.config.model.model_copy(update={"name": name})
+        if is_local(name):  # shares the main model's server when it is the same file
+            main = self.model()
+            share = main if isinstance(main, LocalModelClient) else None
+            return self._once("judge_model", lambda: LocalModelClient.for_config(cfg, share=share))
         return self._once("judge_model", lambda: ModelClient(cfg))
 
     def agent(self) -> Agent:

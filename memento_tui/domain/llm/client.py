@@ -100,6 +100,7 @@ class ModelClient:
         self.config = config
         self._sleep = sleep
         self._native: bool | None = None
+        self.schema_as_json_object = False  # set once a server refuses the json_schema shape
 
     @property
     def model(self) -> str:
@@ -130,6 +131,20 @@ class ModelClient:
                 fix=f"export {name}=... in your shell (the config names the variable, never the key)",
             )
         return value
+
+    def prepare(self) -> None:
+        """Called before each request; a client that starts its own server does it here."""
+
+    def action_format(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        """How the JSON protocol's schema is asked for: OpenAI's shape, which most
+        OpenAI-compatible servers (vLLM, Ollama, llama.cpp's C++ server) accept, or the
+        shape llama-cpp-python's server wants (it refuses the other with a 500)."""
+        if self.schema_as_json_object:
+            return {"type": "json_object", "schema": action_schema(tools)}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "action", "schema": action_schema(tools), "strict": True},
+        }
 
     def complete(
         self,
@@ -164,9 +179,10 @@ class ModelClient:
         on_text: Callable[[str], None] | None,
         max_tokens: int | None,
     ) -> ModelReply:
+        self.prepare()
         litellm = _lazy_litellm()
         kwargs: dict[str, Any] = {
-            "model": self.model,
+            "model": self.config.name,
             "messages": messages if native or not tools else _with_protocol(messages, tools),
             "temperature": self.config.temperature,
             "max_tokens": max_tokens or self.config.max_tokens,
@@ -184,15 +200,19 @@ class ModelClient:
         if tools and native:
             kwargs["tools"] = tools
         elif tools:
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "action", "schema": action_schema(tools), "strict": True},
-            }
+            kwargs["response_format"] = self.action_format(tools)
         started = time.monotonic()
         try:
             stream = litellm.completion(**kwargs)
             reply = _collect(stream, on_text)
         except Exception as err:  # litellm raises many types; map them to one of ours
+            if (
+                "response_format" in kwargs
+                and not self.schema_as_json_object
+                and _refuses_json_schema(err)
+            ):
+                self.schema_as_json_object = True  # before any text: nothing was streamed
+                return self._complete_once(messages, tools, native, on_text, max_tokens)
             raise _map_error(err, self.config) from None
         reply.duration = time.monotonic() - started
         reply.usage.cost_usd = _cost(litellm, self.model, reply.usage)
@@ -234,6 +254,12 @@ def _with_protocol(
     if not any(m["role"] == "system" for m in out):
         out.insert(0, {"role": "system", "content": protocol_prompt(tools)})
     return out
+
+
+def _refuses_json_schema(err: Exception) -> bool:
+    # llama-cpp-python's server: "Input should be 'text' or 'json_object'" ... 'json_schema'
+    text = str(err)
+    return "'json_object'" in text and "json_schema" in text
 
 
 def _apply_protocol(reply: ModelReply, tools: list[dict[str, Any]]) -> None:
