@@ -27,6 +27,12 @@ from memento_tui.services.factory import Services
 Progress = Callable[[str], None]
 
 
+def _reachable(folder: str) -> None:
+    """Temp dirs are 0700; under root the sandbox runs as an unprivileged uid that must be
+    able to read the skill copies mounted from here (it never writes to them)."""
+    Path(folder).chmod(0o755)
+
+
 def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
@@ -174,6 +180,7 @@ class _Learner:
     def _validate(self, skill: str, skill_dir: Path | None, contents: dict[str, str]) -> str:
         """Apply the change to a temp copy and check it as 'memento verify' would."""
         with tempfile.TemporaryDirectory(prefix="memento-check-") as tmp:
+            _reachable(tmp)
             folder = Path(tmp) / skill
             if skill_dir is not None:
                 shutil.copytree(skill_dir, folder, symlinks=True)
@@ -211,6 +218,7 @@ class _Learner:
 
         store = self.services.patches()
         with tempfile.TemporaryDirectory(prefix="memento-replay-") as tmp:
+            _reachable(tmp)
             folder = store.export_skill(patch.id, Path(tmp))
             overrides = {skill: folder}
             self.progress("  replaying the failed task against the patch…")

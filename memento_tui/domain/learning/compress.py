@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 DEFAULT_BUDGET_CHARS = 24_000
+# The sandbox marks what it refused (see sandbox/policy.py); a plain string keeps the
+# learning code free of the sandbox package.
+PERMISSION_MARKER = "[memento: missing permission:"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -48,6 +51,10 @@ def _render(events: list[Any], ok_limit: int, fail_limit: int, text_limit: int) 
             if e.limit:
                 status += f", stopped by {e.limit} limit"
             lines.append(f"[step {e.step}] RESULT ({status}): {_clip(e.output, limit)}")
+            if PERMISSION_MARKER in e.output:
+                # Kept whole, whatever the budget: it decides the category.
+                marker = e.output[e.output.index(PERMISSION_MARKER) :].splitlines()[0]
+                lines.append(f"[step {e.step}] SANDBOX REFUSED: {_clip(marker, 300)}")
         elif kind == "note":
             lines.append(f"[step {e.step}] NOTE: {e.message}")
         elif kind == "run_error":
