@@ -51,8 +51,12 @@ class PendingSkill:
         return total
 
     def matched_fields(self, terms: list[str]) -> list[str]:
+        """Same rule as for committed skills: "body" only when name and description miss."""
         wanted = set(terms)
-        return [name for name in SKILL_FIELDS if wanted & self.terms[name].keys()]
+        matched = [name for name in SKILL_FIELDS[:2] if wanted & self.terms[name].keys()]
+        if not matched and wanted & self.terms["body"].keys():
+            matched.append("body")
+        return matched
 
 
 @dataclass(frozen=True)
