@@ -142,6 +142,14 @@ def patch_stamp(services: Services, common_dir: Path | None) -> tuple[object, ..
     ]
     if common_dir is not None:
         parts.append(_stat_key(common_dir / "packed-refs"))
+        # Branch tips at the top of refs/heads (main among them): a pending patch's diff
+        # is taken against main, so main moving changes what the queue shows.
+        heads = common_dir / "refs" / "heads"
+        try:
+            tops = sorted(e.name for e in os.scandir(heads) if e.is_file(follow_symlinks=False))
+        except OSError:
+            tops = []
+        parts.extend((name, _stat_key(heads / name)) for name in tops)
         refs = common_dir / "refs" / "heads" / BRANCH_PREFIX.rstrip("/")
         for folder, dirs, files in os.walk(refs):
             dirs.sort()

@@ -21,7 +21,9 @@ class Action:
     action: str  # the Textual action string on the screen (or app) that owns it
     description: str
     tooltip: str
-    show: bool = True  # shown in the footer (every action is in help and the palette)
+    # Shown in the footer; every action is in help and the palette either way. The screen
+    # keys 1-5 are shown by the nav bar at the top instead.
+    show: bool = True
     priority: bool = False  # fires even while an input has focus
 
 
@@ -31,11 +33,11 @@ def _a(id: str, key: str, action: str, description: str, tooltip: str, **kw: boo
 
 REGISTRY: dict[str, tuple[Action, ...]] = {
     "app": (
-        _a("app-run", "1,f1", "app.show('run')", "Run", "Run a task and watch the agent"),
-        _a("app-skills", "2,f2", "app.show('skills')", "Skills", "Browse and search the skill library"),
-        _a("app-patches", "3,f3", "app.show('patches')", "Patches", "Patches waiting for review"),
-        _a("app-runs", "4,f4", "app.show('runs')", "Runs", "Past runs, traces and verdicts"),
-        _a("app-insights", "5,f5", "app.show('insights')", "Insights", "Counts by status and skill"),
+        _a("app-run", "1,f1", "app.show('run')", "Run", "Run a task and watch the agent", show=False),
+        _a("app-skills", "2,f2", "app.show('skills')", "Skills", "Browse and search the skill library", show=False),
+        _a("app-patches", "3,f3", "app.show('patches')", "Patches", "Patches waiting for review", show=False),
+        _a("app-runs", "4,f4", "app.show('runs')", "Runs", "Past runs, traces and verdicts", show=False),
+        _a("app-insights", "5,f5", "app.show('insights')", "Insights", "Counts by status and skill", show=False),
         _a("app-help", "question_mark", "app.help", "Help", "The keys of this screen", show=False),
         _a("app-palette", "ctrl+p", "app.command_palette", "Commands", "Every action, searchable", show=False),
         _a("app-quit", "ctrl+q", "app.quit", "Quit", "Leave Memento", priority=True),
@@ -51,13 +53,13 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
     "skills": (
         _a("skills-search", "slash", "focus_search", "Search", "Search as you type (the real retrieval)"),
         _a("skills-edit", "e", "edit", "Edit", "Open SKILL.md in $EDITOR"),
-        _a("skills-refresh", "f5", "refresh", "Reload", "Read skills/ again", show=False),
+        _a("skills-refresh", "r", "refresh", "Reload", "Read skills/ again", show=False),
     ),
     "patches": (
         _a("patches-open", "enter", "open", "Review", "Open the side-by-side diff"),
         _a("patches-filter", "f", "cycle_filter", "Filter", "Pending, merged, rejected or all"),
         _a("patches-undo", "u", "undo", "Undo merge", "Undo the last merge (main goes back)"),
-        _a("patches-refresh", "f5", "refresh", "Reload", "Read the patch branches again", show=False),
+        _a("patches-refresh", "r", "refresh", "Reload", "Read the patch branches again", show=False),
     ),
     "review": (
         _a("review-back", "escape", "back", "Back", "Back to the queue"),
@@ -78,13 +80,13 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
         _a("runs-pass", "P", "mark('pass')", "Mark pass", "Your verdict: passed (with a note)"),
         _a("runs-fail", "F", "mark('fail')", "Mark fail", "Your verdict: failed (with a note)"),
         _a("runs-learn", "l", "learn", "Reflect", "Reflect on this failed run and propose a patch"),
-        _a("runs-refresh", "f5", "refresh", "Reload", "Read the runs again", show=False),
+        _a("runs-refresh", "r", "refresh", "Reload", "Read the runs again", show=False),
     ),
     "trace": (
         _a("trace-back", "escape", "back", "Back", "Back to the runs"),
     ),
     "insights": (
-        _a("insights-refresh", "f5", "refresh", "Reload", "Count again"),
+        _a("insights-refresh", "r", "refresh", "Reload", "Count again"),
     ),
 }
 

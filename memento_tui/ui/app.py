@@ -40,7 +40,12 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 class MementoApp(App[None]):
     TITLE = "Memento"
-    CSS_PATH: ClassVar = ["app.tcss", "widgets/diff_view.tcss", "widgets/run_stream.tcss"]
+    CSS_PATH: ClassVar = [
+        "app.tcss",
+        "widgets/diff_view.tcss",
+        "widgets/run_stream.tcss",
+        "widgets/skill_list.tcss",
+    ]
     BINDINGS: ClassVar = bindings_for("app")
     COMMANDS: ClassVar = App.COMMANDS | {ActionsProvider}
     MODES: ClassVar = {
@@ -63,10 +68,13 @@ class MementoApp(App[None]):
         """Patch branches or review decisions changed on disk."""
 
     def __init__(self, services: Services, *, live: bool = True, mode: str | None = None) -> None:
+        if mode is not None:
+            if mode not in self.MODES:
+                raise ValueError(f"no screen {mode!r}; the screens are {', '.join(self.MODES)}")
+            self.DEFAULT_MODE = mode  # the first screen built is the one asked for
         super().__init__()
         self.services = services
         self.live = live
-        self.start_mode = mode
         # Screens subscribe to these; the app publishes what the watchers report.
         self.skills_changed: Signal[set[str]] = Signal(self, "skills-changed")
         self.patches_changed: Signal[None] = Signal(self, "patches-changed")
@@ -85,8 +93,6 @@ class MementoApp(App[None]):
                 f"{problem}\n{self.services.paths.config}", title="Key map", severity="warning"
             )
         self.set_keymap({k: v for k, v in keys.items() if v.strip()})
-        if self.start_mode and self.start_mode != self.DEFAULT_MODE:
-            self.switch_mode(self.start_mode)
         if self.live:
             self._start_watching()
 

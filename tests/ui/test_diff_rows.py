@@ -71,3 +71,14 @@ def test_a_new_executable_file_gets_a_header_and_its_mode_as_a_note() -> None:
     rows = build_rows(diff, "split").rows
     notes = [r.text for r in rows if r.kind == "note"]
     assert notes == ["mode 100644 → 100755"]
+
+
+def test_pairing_matches_the_domains_split_rows() -> None:
+    from memento_tui.domain.patch_diff import split_rows
+    from memento_tui.ui.widgets.diff_rows import pair_lines
+
+    for fdiff in _diff().files:
+        for hunk in fdiff.hunks:
+            ours = pair_lines(hunk)
+            theirs = [(r.kind, r.left, r.right) for r in split_rows(hunk)]
+            assert ours == theirs

@@ -44,7 +44,8 @@ async def test_the_queue_shows_the_evidence_and_enter_opens_an_aligned_split_dif
         evidence = str(screen.query_one("#patch-evidence").render())
         assert "validated: yes" in evidence and "semicolons" in evidence and "wrong_data_format_assumption" in evidence
         review = await _open_review(d, patch.id)
-        assert d.seen(ReviewScreen.DiffLoaded)
+        # The queue read the diff while it loaded, so the review paints it at once.
+        assert patch.id in screen.diffs and review.diff is screen.diffs[patch.id]
         view = review.view
         assert view.layout == "split" and view.hunk_count == 2
         kinds = [r.kind for r in view.rows.rows]

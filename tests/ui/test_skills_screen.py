@@ -8,18 +8,18 @@ import stat
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Markdown, Static
+from textual.widgets import Input, Markdown, Static
 
 from memento_tui.services.factory import Services
 from memento_tui.ui.app import MementoApp
 from memento_tui.ui.screens.skills import SkillsScreen
+from memento_tui.ui.widgets.skill_list import SkillList
 from tests.conftest import write_skill
 from tests.ui.conftest import drive
 
 
 def _names(screen: SkillsScreen) -> list[str]:
-    table = screen.query_one("#skill-table", DataTable)
-    return [str(key.value) for key in table.rows]
+    return screen.query_one(SkillList).names()
 
 
 async def test_lists_every_skill_and_shows_the_highlighted_one(services: Services) -> None:
@@ -30,6 +30,7 @@ async def test_lists_every_skill_and_shows_the_highlighted_one(services: Service
         assert d.seen(SkillsScreen.SkillsListed) and d.seen(SkillsScreen.LibraryLoaded)
         names = _names(screen)
         assert names[0] == "csv-json" and "zz-broken" in names and len(names) == 9
+        await d.until(lambda: screen.shown == "csv-json")
         head = str(screen.query_one("#skill-head", Static).render())
         assert "csv-json" in head and "Convert CSV" in head
         assert "csv2json" in screen.query_one("#skill-body", Markdown).source
@@ -37,9 +38,8 @@ async def test_lists_every_skill_and_shows_the_highlighted_one(services: Service
         count = str(screen.query_one("#skill-count", Static).render())
         assert "8 skills · 1 broken" in count
         # The broken one is listed with the error that names the file and the fix.
-        table = screen.query_one("#skill-table", DataTable)
-        table.move_cursor(row=names.index("zz-broken"))
-        await d.pilot.pause()
+        screen.query_one(SkillList).move_to("zz-broken")
+        await d.until(lambda: screen.shown == "zz-broken")
         head = str(screen.query_one("#skill-head", Static).render())
         assert "BROKEN" in head and "does not match the folder name" in head and "fix:" in head
 
@@ -89,6 +89,7 @@ async def test_e_opens_the_skill_in_the_editor_and_shows_the_change(services: Se
     async with drive(services, mode="skills") as d:
         screen = d.app.screen
         await d.until(lambda: screen.loaded)
+        await d.until(lambda: screen.shown == "csv-json")
         await d.press("e")
         skill_md = services.paths.skill_dir("csv-json") / "SKILL.md"
         assert "## Edited by hand" in skill_md.read_text()

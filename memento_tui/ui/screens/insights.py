@@ -15,11 +15,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.services.insights import insight_tables, load_insights
 from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 
 Table = tuple[str, list[str], list[tuple[str, ...]]]
@@ -80,7 +81,7 @@ class InsightsScreen(MementoScreen):
         yield NavBar("insights", "")
         yield Static("", id="insights-summary", classes="muted", markup=False)
         yield VerticalScroll(id="insights-body")
-        yield Footer()
+        yield MementoFooter()
 
     def on_mount(self) -> None:
         self.action_refresh()

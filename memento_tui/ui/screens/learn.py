@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
+from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.learning_view import LearningView
 
 
@@ -31,7 +32,7 @@ class LearnScreen(ModalScreen[str | None]):
         with Vertical(id="learn-box"):
             yield Label(f"Learning from run {self.run_id}", id="learn-title")
             yield LearningView(id="learn-view")
-        yield Footer()
+        yield MementoFooter()
 
     def on_mount(self) -> None:
         self.query_one(LearningView).start(self.run_id)

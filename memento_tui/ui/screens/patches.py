@@ -12,24 +12,30 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import has_hidden
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen
 from memento_tui.ui.widgets.evidence import EvidencePanel
+from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 
 FILTERS = ("pending", "all", "merged", "rejected")
 
 
-def hidden_lines(diff_text: str) -> int:
-    """Added or removed lines of a diff with hidden characters in them."""
+PREFETCH = 20  # pending patches whose diff is kept ready, so Enter shows it at once
+
+
+def hidden_lines(diff: Any) -> int:
+    """Added or removed lines of a structured diff with hidden characters in them."""
     return sum(
         1
-        for line in diff_text.splitlines()
-        if line[:1] in "+-" and not line.startswith(("+++", "---")) and has_hidden(line)
+        for f in diff.files
+        for h in f.hunks
+        for line in h.lines
+        if line.kind != "context" and has_hidden(line.text)
     )
 
 
@@ -41,10 +47,17 @@ class PatchesScreen(MementoScreen):
     class PatchesLoaded(Message):
         """The patches for the current filter, with hidden-text counts per patch."""
 
-        def __init__(self, patches: list[Any], hidden: dict[str, int], error: str | None = None) -> None:
+        def __init__(
+            self,
+            patches: list[Any],
+            hidden: dict[str, int],
+            diffs: dict[str, Any] | None = None,
+            error: str | None = None,
+        ) -> None:
             super().__init__()
             self.patches = patches
             self.hidden = hidden
+            self.diffs = diffs or {}
             self.error = error
 
     class MergeUndone(Message):
@@ -66,6 +79,7 @@ class PatchesScreen(MementoScreen):
         self.filter = "pending"
         self.patches: dict[str, Any] = {}
         self.hidden: dict[str, int] = {}
+        self.diffs: dict[str, Any] = {}
         self.loaded = False
         self.error: str | None = None
 
@@ -76,7 +90,7 @@ class PatchesScreen(MementoScreen):
             with VerticalScroll(id="patch-side"):
                 yield EvidencePanel(id="patch-evidence")
         yield Static("", id="patch-count", classes="muted", markup=False)
-        yield Footer()
+        yield MementoFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#patch-table", DataTable)
@@ -105,17 +119,22 @@ class PatchesScreen(MementoScreen):
         try:
             store = self.services.patches()
             patches = store.list(status)
-            hidden = {}
-            for patch in patches:
-                if patch.status == "pending":
-                    try:
-                        hidden[patch.id] = hidden_lines(store.diff_text(patch.id))
-                    except MementoError:
-                        hidden[patch.id] = 0
+            hidden: dict[str, int] = {}
+            diffs: dict[str, Any] = {}
+            pending = [p for p in reversed(patches) if p.status == "pending"]  # newest first
+            for number, patch in enumerate(pending):
+                try:
+                    diff = store.diff(patch.id)
+                except MementoError:
+                    hidden[patch.id] = 0
+                    continue
+                hidden[patch.id] = hidden_lines(diff)
+                if number < PREFETCH:
+                    diffs[patch.id] = diff
         except MementoError as err:
-            self.post_message(self.PatchesLoaded([], {}, str(err)))
+            self.post_message(self.PatchesLoaded([], {}, error=str(err)))
             return
-        self.post_message(self.PatchesLoaded(patches, hidden))
+        self.post_message(self.PatchesLoaded(patches, hidden, diffs))
 
     @on(PatchesLoaded)
     def _loaded(self, message: PatchesLoaded) -> None:
@@ -125,6 +144,7 @@ class PatchesScreen(MementoScreen):
         keep = self.current_id
         self.patches = {p.id: p for p in reversed(message.patches)}  # newest first
         self.hidden = message.hidden
+        self.diffs = message.diffs
         table.clear()
         for patch in self.patches.values():
             ev = patch.evidence
@@ -190,8 +210,11 @@ class PatchesScreen(MementoScreen):
     def action_open(self) -> None:
         from memento_tui.ui.screens.review import ReviewScreen
 
-        if self.current_id is not None:
-            self.app.push_screen(ReviewScreen(self.current_id))
+        patch_id = self.current_id
+        if patch_id is not None:
+            self.app.push_screen(
+                ReviewScreen(patch_id, patch=self.patches.get(patch_id), diff=self.diffs.get(patch_id))
+            )
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]

@@ -16,13 +16,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.widgets import Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
 from memento_tui.ui.widgets.diff_view import DiffView
 from memento_tui.ui.widgets.evidence import EvidencePanel, evidence_line
+from memento_tui.ui.widgets.footer import MementoFooter
 
 WIDE = 150  # columns from which the evidence panel shows beside the diff by default
 
@@ -75,11 +76,13 @@ class ReviewScreen(MementoScreen):
             super().__init__()
             self.error = error
 
-    def __init__(self, patch_id: str) -> None:
+    def __init__(self, patch_id: str, *, patch: Any = None, diff: Any = None) -> None:
+        """``patch`` and ``diff``, when the queue already read them, show without waiting."""
         super().__init__()
         self.patch_id = patch_id
         self.patch: Any = None
         self.diff: Any = None
+        self._prefetched = (patch, diff) if patch is not None and diff is not None else None
         self.busy = False
         self.merged_here = False
 
@@ -88,16 +91,21 @@ class ReviewScreen(MementoScreen):
         yield Static("", id="review-summary", markup=False)
         yield Static("", id="hidden-banner", classes="warning-banner hidden", markup=False)
         with Horizontal(id="review-body"):
-            yield LoadingIndicator(id="review-loading")
+            # A diff the queue already read is painted in the first frame.
+            yield DiffView(self._prefetched[1] if self._prefetched else None, id="diff")
             with VerticalScroll(id="review-side"):
                 yield EvidencePanel(id="review-evidence")
-        yield Footer()
+        yield MementoFooter()
 
     def on_mount(self) -> None:
         self.query_one("#review-side").border_title = "Evidence"
         # On a narrow terminal the diff gets the width; i shows the full evidence.
         self.query_one("#review-side").set_class(self.app.size.width < WIDE, "hidden")
-        self._load(self.patch_id)
+        self.query_one("#diff", DiffView).focus()
+        if self._prefetched is not None:
+            self._apply(*self._prefetched)  # before the first frame: one paint, not two
+        else:
+            self._load(self.patch_id)
 
     # -- loading -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-load")
@@ -112,15 +120,15 @@ class ReviewScreen(MementoScreen):
         self.post_message(self.DiffLoaded(patch, diff))
 
     @on(DiffLoaded)
-    async def _loaded(self, message: DiffLoaded) -> None:
-        self.patch = message.patch
-        self.diff = message.diff
-        old = self.query("#diff")
-        layout = old.first(DiffView).layout if old else "split"
-        for widget in [*self.query("#review-loading"), *old]:
-            await widget.remove()
-        view = DiffView(message.diff, layout=layout, id="diff")
-        await self.query_one("#review-body").mount(view, before=0)
+    def _loaded(self, message: DiffLoaded) -> None:
+        self._apply(message.patch, message.diff)
+
+    def _apply(self, patch: Any, diff: Any) -> None:
+        self.patch = patch
+        self.diff = diff
+        view = self.query_one("#diff", DiffView)
+        if view.diff is not diff or not view.loaded:
+            view.set_diff(diff)
         self.query_one("#review-evidence", EvidencePanel).show(self.patch, view.hidden_count)
         self.query_one("#review-summary", Static).update(evidence_line(self.patch))
         banner = self.query_one("#hidden-banner", Static)
@@ -131,7 +139,6 @@ class ReviewScreen(MementoScreen):
                 "read them before you merge."
             )
         banner.set_class(not view.hidden_count, "hidden")
-        view.focus()
         if view.hunk_count:
             view.go_to_hunk(0)
         self._head()
@@ -160,8 +167,10 @@ class ReviewScreen(MementoScreen):
 
     @property
     def view(self) -> DiffView | None:
+        """The diff view, once its diff has arrived."""
         found = self.query("#diff")
-        return found.first(DiffView) if found else None
+        view = found.first(DiffView) if found else None
+        return view if view is not None and view.loaded else None
 
     @on(DiffView.HunkChanged)
     def _hunk_changed(self, message: DiffView.HunkChanged) -> None:
@@ -325,7 +334,6 @@ class ReviewScreen(MementoScreen):
     def _failed(self, message: ReviewFailed) -> None:
         self.busy = False
         if self.patch is None:
-            self.query_one("#review-loading").remove()
             self.query_one("#review-head", Static).update(f"patch {self.patch_id}: cannot be shown")
             self.query_one("#review-evidence", EvidencePanel).update(message.error)
         self.notify(message.error, title="Nothing changed", severity="error", timeout=10)

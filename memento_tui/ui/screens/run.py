@@ -17,12 +17,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Input, Markdown, Static
+from textual.widgets import Input, Markdown, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import make_visible
 from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.learning_view import LearningView
 from memento_tui.ui.widgets.nav_bar import NavBar
 from memento_tui.ui.widgets.run_stream import RunStream, StreamBuffer
@@ -76,14 +77,13 @@ class RunScreen(MementoScreen):
                 id="check",
             )
         with Horizontal(id="run-body"):
-            with VerticalScroll(id="model-setup"):
-                yield Markdown(self._setup_text(), id="setup-text")
+            yield VerticalScroll(id="model-setup")
             yield RunStream(id="stream")
             with Vertical(id="run-side"):
                 yield Static("No run yet.", id="run-status", classes="panel", markup=False)
                 yield Static("—", id="run-skills", classes="panel", markup=False)
                 yield LearningView(id="learning", classes="panel hidden")
-        yield Footer()
+        yield MementoFooter()
 
     def _model_label(self) -> str:
         model = self.services.workspace.config.model
@@ -102,12 +102,19 @@ class RunScreen(MementoScreen):
 
     def _show_setup(self) -> None:
         missing = not self.services.workspace.config.model.name
-        self.query_one("#model-setup").set_class(not missing, "hidden")
+        setup = self.query_one("#model-setup", VerticalScroll)
+        if missing:
+            # Built only when needed: a Markdown document is the costliest widget here.
+            found = setup.query("#setup-text")
+            if found:
+                found.first(Markdown).update(self._setup_text())
+            else:
+                setup.mount(Markdown(self._setup_text(), id="setup-text"))
+        setup.set_class(not missing, "hidden")
         self.query_one("#stream").set_class(missing, "hidden")
         self.query_one(NavBar).query_one(".nav-status", Static).update(self._model_label())
 
     def _config_changed(self, _: object) -> None:
-        self.query_one("#setup-text", Markdown).update(self._setup_text())
         self._show_setup()
         self.refresh_bindings()
 

@@ -9,12 +9,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import make_visible
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ReasonScreen
+from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 
 FAILED = ("failed", "error", "interrupted")
@@ -99,7 +100,7 @@ class RunsScreen(MementoScreen):
             with VerticalScroll(id="runs-side"):
                 yield Static("", id="run-detail", markup=False)
         yield Static("", id="runs-count", classes="muted", markup=False)
-        yield Footer()
+        yield MementoFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)

@@ -18,17 +18,20 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Markdown, Static
+from textual.widgets import Input, Markdown, Static
 
 from memento_tui.domain.errors import SkillError
 from memento_tui.domain.hidden_text import has_hidden, make_visible
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import Skill, load_skill
 from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
+from memento_tui.ui.widgets.skill_list import NAME_WIDTH, SUCCESS_WIDTH, SkillList
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before a search runs
 SEARCH_TOP_K = 50
+SHOW_DELAY = 0.06  # seconds the cursor rests on a skill before it is read and shown
 
 
 @dataclass
@@ -125,29 +128,32 @@ class SkillsScreen(MementoScreen):
         self.hits: list[Any] | None = None
         self.shown: str | None = None
         self._search_timer: Timer | None = None
+        self._show_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield NavBar("skills", str(self.services.paths.skills))
         with Horizontal(id="skills-body"):
             with Vertical(id="skills-left"):
                 yield Input(placeholder="/ search skills (BM25 + learned triggers)", id="skill-search")
-                yield DataTable(id="skill-table", cursor_type="row", zebra_stripes=True)
+                yield Static(
+                    f" {'skill':<{NAME_WIDTH - 1}}{'success':<{SUCCESS_WIDTH}}", id="skill-columns", markup=False
+                )
+                yield SkillList(id="skill-list")
                 yield Static("", id="skill-count", classes="muted", markup=False)
             with VerticalScroll(id="skill-detail"):
                 yield Static("", id="skill-head", markup=False)
                 yield Static("", id="skill-hidden", classes="warning-banner hidden", markup=False)
                 yield Static("", id="skill-meta", classes="muted", markup=False)
                 yield Markdown("", id="skill-body")
-        yield Footer()
+        yield MementoFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#skill-table", DataTable)
-        table.add_column("skill", key="skill", width=30)
-        table.add_column("success", key="success", width=9)
-        table.add_column("", key="state", width=9)
+        # One directory listing before the first frame; every file is read after it.
+        self.entries = {name: Entry(name) for name in scan_names(self.services.paths.skills)}
+        self._fill_table()
         self.memento.skills_changed.subscribe(self, self._on_disk_change)
-        self._list()
-        table.focus()
+        self.call_after_refresh(self._list)
+        self.query_one("#skill-list", SkillList).focus()
 
     # -- loading -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="skills-list")
@@ -180,21 +186,20 @@ class SkillsScreen(MementoScreen):
         self._fill_table()
 
     def _fill_table(self) -> None:
-        table = self.query_one("#skill-table", DataTable)
-        keep = self._cursor_name()
-        table.clear()
+        skills = self.query_one("#skill-list", SkillList)
         if self.hits is not None:
-            for hit in self.hits:
-                entry = self.entries.get(hit.name, Entry(hit.name))
-                table.add_row(hit.name, entry.success, f"{hit.score:.2f}", key=hit.name)
+            items = [
+                (hit.name, self.entries.get(hit.name, Entry(hit.name)).success, f"{hit.score:.2f}")
+                for hit in self.hits
+            ]
+            skills.empty_text = f"nothing matches {self.search_text!r}"
         else:
-            for entry in sorted(self.entries.values(), key=lambda e: e.name):
-                table.add_row(entry.name, entry.success, entry.state, key=entry.name)
-        if keep and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep))
+            items = [(e.name, e.success, e.state) for e in sorted(self.entries.values(), key=lambda e: e.name)]
+            skills.empty_text = "no skills yet: make one with 'memento skills new NAME'"
+        skills.set_items(items, keep=skills.current)
         self._count()
-        if table.row_count and self._cursor_name() != self.shown:
-            self._show(self._cursor_name())
+        if not items:
+            self._show(None)
 
     def _count(self) -> None:
         broken = sum(1 for e in self.entries.values() if e.error)
@@ -205,20 +210,13 @@ class SkillsScreen(MementoScreen):
             text = f"{len(self.hits)} matches for {self.search_text!r} · " + text
         self.query_one("#skill-count", Static).update(text)
 
-    def _cursor_name(self) -> str | None:
-        table = self.query_one("#skill-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
-
     # -- the detail pane ---------------------------------------------------------------
-    @on(DataTable.RowHighlighted, "#skill-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self._show(str(event.row_key.value))
+    @on(SkillList.Highlighted)
+    def _highlighted(self, event: SkillList.Highlighted) -> None:
+        # Wait for the cursor to settle: holding a key down through 10k skills reads one.
+        if self._show_timer is not None:
+            self._show_timer.stop()
+        self._show_timer = self.set_timer(SHOW_DELAY, lambda: self._show(event.name))
 
     def _show(self, name: str | None) -> None:
         self.shown = name
@@ -304,7 +302,7 @@ class SkillsScreen(MementoScreen):
 
     @on(Input.Submitted, "#skill-search")
     def _search_submitted(self) -> None:
-        self.query_one("#skill-table", DataTable).focus()
+        self.query_one("#skill-list", SkillList).focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="skills-search")
     def _search(self, query: str) -> None:

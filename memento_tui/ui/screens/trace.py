@@ -8,12 +8,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import Footer, RichLog, Static
+from textual.widgets import RichLog, Static
 
 from memento_tui.domain.agent.render import describe
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import make_visible
 from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.widgets.footer import MementoFooter
 
 _KIND_STYLE = {
     "run_started": "trace--head",
@@ -51,7 +52,7 @@ class TraceScreen(MementoScreen):
     def compose(self) -> ComposeResult:
         yield Static(f"run {self.run_id}", id="trace-head", markup=False)
         yield RichLog(id="trace-log", wrap=True, markup=False, max_lines=20000)
-        yield Footer()
+        yield MementoFooter()
 
     def on_mount(self) -> None:
         self._load(self.run_id)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from memento_tui.domain.patch_diff import DiffLine, FileDiff, StructuredDiff, split_rows
+from memento_tui.domain.patch_diff import DiffLine, FileDiff, Hunk, StructuredDiff
 
 Layout = Literal["split", "unified"]
 RowKind = Literal["file", "note", "hunk", "context", "change", "add", "del", "gap"]
@@ -92,34 +92,67 @@ def build_rows(diff: StructuredDiff, layout: Layout) -> DiffRows:
             for line in hunk.lines:
                 biggest = max(biggest, line.old_no or 0, line.new_no or 0)
                 longest = max(longest, len(line.text))
-            pairs = split_rows(hunk)
+            pairs = pair_lines(hunk)
             if layout == "split":
-                rows.extend(Row(p.kind, file_no, hunk_no, p.left, p.right) for p in pairs)
+                rows.extend(Row(kind, file_no, hunk_no, left, right) for kind, left, right in pairs)
             else:
                 rows.extend(_unified(pairs, file_no, hunk_no))
             hunk_no += 1
     return DiffRows(rows, hunk_rows, file_rows, len(str(biggest)), longest, hunk_files)
 
 
-def _unified(pairs: list, file_no: int, hunk_no: int) -> list[Row]:  # type: ignore[type-arg]
-    out: list[Row] = []
-    block: list = []  # type: ignore[type-arg]
+Pair = tuple[RowKind, DiffLine | None, DiffLine | None]
+
+
+def pair_lines(hunk: Hunk) -> list[Pair]:
+    """The same pairing as ``patch_diff.split_rows`` (a run of deletions beside the run of
+    additions after it), as plain tuples: building a pydantic model per row cost more than
+    everything else in opening a 2,000-line diff."""
+    pairs: list[Pair] = []
+    dels: list[DiffLine] = []
+    adds: list[DiffLine] = []
 
     def flush() -> None:
-        for p in block:
-            if p.left is not None:
-                out.append(Row("del", file_no, hunk_no, left=p.left, partner=p.right))
-        for p in block:
-            if p.right is not None:
-                out.append(Row("add", file_no, hunk_no, right=p.right, partner=p.left))
+        for i in range(max(len(dels), len(adds))):
+            left = dels[i] if i < len(dels) else None
+            right = adds[i] if i < len(adds) else None
+            pairs.append(("change" if left and right else ("del" if left else "add"), left, right))
+        dels.clear()
+        adds.clear()
+
+    for line in hunk.lines:
+        if line.kind == "context":
+            flush()
+            pairs.append(("context", line, line))
+        elif line.kind == "del":
+            if adds:  # additions already waiting belong to an earlier change
+                flush()
+            dels.append(line)
+        else:
+            adds.append(line)
+    flush()
+    return pairs
+
+
+def _unified(pairs: list[Pair], file_no: int, hunk_no: int) -> list[Row]:
+    out: list[Row] = []
+    block: list[Pair] = []
+
+    def flush() -> None:
+        for _, left, right in block:
+            if left is not None:
+                out.append(Row("del", file_no, hunk_no, left=left, partner=right))
+        for _, left, right in block:
+            if right is not None:
+                out.append(Row("add", file_no, hunk_no, right=right, partner=left))
         block.clear()
 
-    for p in pairs:
-        if p.kind == "context":
+    for pair in pairs:
+        if pair[0] == "context":
             flush()
-            out.append(Row("context", file_no, hunk_no, left=p.left, right=p.right))
+            out.append(Row("context", file_no, hunk_no, left=pair[1], right=pair[2]))
         else:
-            block.append(p)
+            block.append(pair)
     flush()
     return out
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.content import Content
@@ -62,6 +63,9 @@ def language_for(path: str) -> str:
         return "text"
 
 
+HIGHLIGHT_BLOCK = 64  # lines highlighted together
+
+
 class DiffView(ScrollView, can_focus=True):
     """Old on the left, new on the right (or one column), aligned row by row."""
 
@@ -106,15 +110,22 @@ class DiffView(ScrollView, can_focus=True):
             self.total = total
             self.path = path
 
-    def __init__(self, diff: StructuredDiff, *, layout: Layout = "split", **kw: object) -> None:
+    def __init__(self, diff: StructuredDiff | None = None, *, layout: Layout = "split", **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self.diff = diff
         self.set_reactive(DiffView.layout, layout)
-        self._rows: DiffRows = build_rows(diff, layout)
-        self._languages = [language_for(f.path) for f in diff.files]
-        # (file, hunk, side) -> highlighted lines of that side of that hunk
-        self._highlighted: dict[tuple[int, int, str], dict[int, Content]] = {}
         self._strips: LRUCache[tuple[int, int, int, int, bool], Strip] = LRUCache(1024)
+        self.set_diff(diff or StructuredDiff(base="", head=""), loaded=diff is not None)
+
+    def set_diff(self, diff: StructuredDiff, *, loaded: bool = True) -> None:
+        """Show ``diff`` (the view exists before its diff arrives, so nothing is mounted late)."""
+        self.diff = diff
+        self.loaded = loaded
+        self._rows: DiffRows = build_rows(diff, self.layout)
+        self._languages = [language_for(f.path) for f in diff.files]
+        # (file, hunk, side) -> that side's lines; (file, hunk, side, block) -> highlighted
+        self._sides: dict[tuple[int, int, str], tuple[list[DiffLine], dict[int, int]]] = {}
+        self._highlighted: dict[tuple[int, int, str, int], list[Content]] = {}
+        self._strips.clear()
         self.hidden_count = sum(
             1
             for f in diff.files
@@ -122,6 +133,11 @@ class DiffView(ScrollView, can_focus=True):
             for line in h.lines
             if line.kind != "context" and has_hidden(line.text)
         )
+        self.set_reactive(DiffView.current_hunk, 0)
+        if self.is_mounted:
+            self._update_virtual_size()
+            self.scroll_to(0, 0, animate=False)
+            self.refresh()
 
     # -- geometry ----------------------------------------------------------------------
     @property
@@ -144,7 +160,7 @@ class DiffView(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def on_resize(self) -> None:
-        self._strips.clear()
+        # Painted rows are cached by width, so nothing painted needs throwing away here.
         self._update_virtual_size()
 
     def watch_layout(self, layout: Layout) -> None:
@@ -157,7 +173,7 @@ class DiffView(ScrollView, can_focus=True):
         self.refresh()
 
     def watch_current_hunk(self, hunk: int) -> None:
-        self._strips.clear()
+        # Only hunk headers look different; their cache key says whether they are current.
         self.refresh()
 
     # -- navigation --------------------------------------------------------------------
@@ -200,6 +216,9 @@ class DiffView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_y) + y
         width = self.scrollable_content_region.width
+        if not self.loaded and y == 1:
+            style = self.get_component_rich_style("diffview--note")
+            return Strip([Segment("   reading the diff…", style)]).adjust_cell_length(width, style)
         if index >= len(self._rows.rows) or width <= 0:
             return Strip.blank(width, self.rich_style)
         x = round(self.scroll_x)
@@ -212,10 +231,8 @@ class DiffView(ScrollView, can_focus=True):
             self._strips[key] = strip
         return strip
 
-    def _style(self, *names: str) -> object:
-        return self.get_component_rich_style(*names)
-
     def _paint(self, row: Row, width: int, x: int, current: bool) -> Strip:
+        """One row as one Strip: segments are gathered in lists and joined once."""
         if row.kind == "gap":
             return Strip.blank(width, self.rich_style)
         if row.kind in ("file", "note", "hunk"):
@@ -226,61 +243,66 @@ class DiffView(ScrollView, can_focus=True):
             }[row.kind]
             style = self.get_component_rich_style(name)
             text = (" ▸ " if current else "   ") + row.text if row.kind == "hunk" else " " + row.text
-            return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+            return Strip(Segment.adjust_line_length([Segment(text, style)], width, style), width)
         if self.layout == "split":
             pane = (width - 1) // 2
-            left = self._side(row, "left", pane, x)
-            right = self._side(row, "right", width - 1 - pane, x)
-            sep = Strip([Segment("│", self.get_component_rich_style("diffview--separator"))])
-            return Strip.join([left, sep, right])
-        return self._unified(row, width, x)
+            segments = self._side(row, "left", pane, x)
+            segments.append(Segment("│", self.get_component_rich_style("diffview--separator")))
+            segments += self._side(row, "right", width - 1 - pane, x)
+        else:
+            segments = self._unified(row, width, x)
+        if Segment.get_line_length(segments) != width:  # a very narrow view
+            segments = Segment.adjust_line_length(segments, width, self.rich_style)
+        return Strip(segments, width)
 
-    def _side(self, row: Row, side: str, pane: int, x: int) -> Strip:
+    def _gutter_style(self, kind: str) -> Style:
+        return self.get_component_rich_style(
+            {"del": "diffview--gutter-del", "add": "diffview--gutter-add"}.get(kind, "diffview--gutter")
+        )
+
+    def _side(self, row: Row, side: str, pane: int, x: int) -> list[Segment]:
         line = row.left if side == "left" else row.right
         nw = self._rows.number_width
         if line is None:
-            empty = self.get_component_rich_style("diffview--empty")
-            return Strip([Segment(" " * pane, empty)])
+            return [Segment(" " * pane, self.get_component_rich_style("diffview--empty"))]
         changed = row.kind != "context"
         kind = ("del" if side == "left" else "add") if changed else "context"
         number = line.old_no if side == "left" else line.new_no
         sign = {"del": "-", "add": "+", "context": " "}[kind]
-        gutter_style = self.get_component_rich_style(
-            {"del": "diffview--gutter-del", "add": "diffview--gutter-add"}.get(kind, "diffview--gutter")
-        )
-        gutter = Strip([Segment(f"{number or '':>{nw}} {sign} ", gutter_style)])
+        gutter = Segment(f"{number or '':>{nw}} {sign} ", self._gutter_style(kind))
         other = (row.right if side == "left" else row.left) if row.kind == "change" else None
         text = self._text(row, line, side, other, kind)
-        return Strip.join([gutter, self._crop(text, x, pane - nw - 3, kind)])
+        return [gutter, *self._crop(text, x, pane - nw - 3, kind)]
 
-    def _unified(self, row: Row, width: int, x: int) -> Strip:
+    def _unified(self, row: Row, width: int, x: int) -> list[Segment]:
         nw = self._rows.number_width
         kind = row.kind if row.kind in ("add", "del") else "context"
         line = row.right if kind == "add" else row.left
         assert line is not None
         sign = {"del": "-", "add": "+", "context": " "}[kind]
-        gutter_style = self.get_component_rich_style(
-            {"del": "diffview--gutter-del", "add": "diffview--gutter-add"}.get(kind, "diffview--gutter")
-        )
         old = f"{line.old_no or '':>{nw}}" if kind != "add" else " " * nw
         new = f"{line.new_no or '':>{nw}}" if kind != "del" else " " * nw
-        gutter = Strip([Segment(f"{old} {new} {sign} ", gutter_style)])
+        gutter = Segment(f"{old} {new} {sign} ", self._gutter_style(kind))
         side = "right" if kind == "add" else "left"
         text = self._text(row, line, side, row.partner, kind)
-        return Strip.join([gutter, self._crop(text, x, width - 2 * nw - 4, kind)])
+        return [gutter, *self._crop(text, x, width - 2 * nw - 4, kind)]
 
-    def _crop(self, text: Strip, x: int, text_width: int, kind: str) -> Strip:
+    def _crop(self, text: list[Segment], x: int, text_width: int, kind: str) -> list[Segment]:
+        """The cells [x, x + text_width) of the line, padded; a › marks more to the right."""
         base = self._line_style(kind)
-        longer = text.cell_length > x + text_width
-        cropped = text.crop(x, x + text_width)
-        cropped = cropped.adjust_cell_length(text_width, base)
-        if longer and text_width > 1:
+        length = Segment.get_line_length(text)
+        longer = length > x + text_width and text_width > 1
+        keep = text_width - 1 if longer else text_width
+        if x or length > keep:
+            parts = list(Segment.divide(text, [x, x + keep]))
+            text = parts[1] if len(parts) > 1 else []
+        line = Segment.adjust_line_length(list(text), max(0, keep), base)
+        if longer:
             # Something is further right: say so rather than let it pass unseen.
-            more = Strip([Segment("›", self.get_component_rich_style("diffview--more"))])
-            cropped = Strip.join([cropped.crop(0, text_width - 1), more])
-        return cropped
+            line.append(Segment("›", self.get_component_rich_style("diffview--more")))
+        return line
 
-    def _line_style(self, kind: str) -> object:
+    def _line_style(self, kind: str) -> Style:
         if kind == "add":
             return self.get_component_rich_style("diffview--line-add")
         if kind == "del":
@@ -289,7 +311,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def _text(
         self, row: Row, line: DiffLine, side: str, other: DiffLine | None, kind: str
-    ) -> Strip:
+    ) -> list[Segment]:
         content = self._highlighted_line(row, line, side)
         if other is not None and kind in ("add", "del"):
             old, new = (line.text, other.text) if kind == "del" else (other.text, line.text)
@@ -308,11 +330,10 @@ class DiffView(ScrollView, can_focus=True):
         else:
             base = self.visual_style
         parse = self.app.stylesheet.parse_style
-        segments = [
+        return [
             Segment(text, (base + style).rich_style)
             for text, style in content.render(base, end="", parse_style=parse)
         ]
-        return Strip(segments)
 
     def _show_hidden(self, content: Content) -> Content:
         plain = content.plain
@@ -331,42 +352,49 @@ class DiffView(ScrollView, can_focus=True):
     def _highlighted_line(self, row: Row, line: DiffLine, side: str) -> Content:
         assert row.hunk is not None
         key = (row.file, row.hunk, side)
-        lines = self._highlighted.get(key)
-        if lines is None:
-            lines = self._highlight_hunk(row.file, row.hunk, side)
-            self._highlighted[key] = lines
+        found = self._sides.get(key)
+        if found is None:
+            found = self._sides[key] = self._side_lines(row.file, row.hunk, side)
+        lines, where = found
         number = line.old_no if side == "left" else line.new_no
-        return lines.get(number or 0, Content(line.text))
+        at = where.get(number or 0)
+        if at is None:
+            return Content(line.text)
+        block = at // HIGHLIGHT_BLOCK
+        contents = self._highlighted.get((*key, block))
+        if contents is None:
+            chunk = lines[block * HIGHLIGHT_BLOCK : (block + 1) * HIGHLIGHT_BLOCK]
+            contents = self._highlight(chunk, self._languages[row.file])
+            self._highlighted[(*key, block)] = contents
+        return contents[at % HIGHLIGHT_BLOCK]
 
-    def _highlight_hunk(self, file_no: int, hunk_no: int, side: str) -> dict[int, Content]:
-        """Highlight one side of one hunk as a block, so multi-line tokens come out right."""
+    def _side_lines(self, file_no: int, hunk_no: int, side: str) -> tuple[list[DiffLine], dict[int, int]]:
+        """One side of one hunk (context plus its own changes), and line number → place."""
         first = self._rows.hunk_files.index(file_no)
         hunk = self.diff.files[file_no].hunks[hunk_no - first]
-        wanted = [
-            line
-            for line in hunk.lines
-            if line.kind == "context" or line.kind == ("del" if side == "left" else "add")
-        ]
-        numbers = [(line.old_no if side == "left" else line.new_no) or 0 for line in wanted]
+        own = "del" if side == "left" else "add"
+        lines = [line for line in hunk.lines if line.kind in ("context", own)]
+        where = {((line.old_no if side == "left" else line.new_no) or 0): i for i, line in enumerate(lines)}
+        return lines, where
+
+    @staticmethod
+    def _highlight(wanted: list[DiffLine], language: str) -> list[Content]:
+        """Highlight consecutive lines as one block, so multi-line tokens mostly come out
+        right; blocks keep the cost to what is on screen, whatever the size of the hunk."""
+        if language == "text":
+            return [Content(line.text) for line in wanted]
         # Control characters would confuse the lexer's line split; they are marked later.
         code = "\n".join(line.text.replace("\r", " ").replace("\x0b", " ").replace("\x0c", " ") for line in wanted)
-        language = self._languages[file_no]
-        if language == "text":
-            contents = [Content(line.text) for line in wanted]
-        else:
-            block = highlight(code, language=language)
-            contents = block.split("\n", allow_blank=True)
-            # highlight() drops trailing blank lines; they have nothing to colour.
-            while len(contents) < len(wanted) and not wanted[len(contents)].text:
-                contents.append(Content(""))
-            while len(contents) > len(wanted) and not contents[-1].plain:
-                contents.pop()
-            if len(contents) != len(wanted):  # never guess: fall back to plain text
-                contents = [Content(line.text) for line in wanted]
-            else:
-                # Put the real characters back (the lexer saw spaces for \r etc.).
-                contents = [
-                    c if c.plain == line.text else Content(line.text, spans=list(c.spans))
-                    for c, line in zip(contents, wanted, strict=True)
-                ]
-        return dict(zip(numbers, contents, strict=True))
+        contents = highlight(code, language=language).split("\n", allow_blank=True)
+        # highlight() drops trailing blank lines; they have nothing to colour.
+        while len(contents) < len(wanted) and not wanted[len(contents)].text:
+            contents.append(Content(""))
+        while len(contents) > len(wanted) and not contents[-1].plain:
+            contents.pop()
+        if len(contents) != len(wanted):  # never guess: fall back to plain text
+            return [Content(line.text) for line in wanted]
+        # Put the real characters back (the lexer saw spaces for \r etc.).
+        return [
+            c if c.plain == line.text else Content(line.text, spans=list(c.spans))
+            for c, line in zip(contents, wanted, strict=True)
+        ]
