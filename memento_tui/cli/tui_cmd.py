@@ -13,5 +13,9 @@ def run_tui(args: argparse.Namespace) -> int:
 
     root = Path(args.workspace) if args.workspace else None
     services = make_services(root)
-    make_app(services).run()
+    try:
+        make_app(services).run()
+    finally:
+        # Stops what the parts started: the index's commit thread, a local model server.
+        services.close()
     return 0

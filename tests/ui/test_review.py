@@ -42,7 +42,7 @@ async def test_the_queue_shows_the_evidence_and_enter_opens_an_aligned_split_dif
         screen = d.app.screen
         await d.until(lambda: patch.id in screen.patches)
         evidence = str(screen.query_one("#patch-evidence").render())
-        assert "validated: yes" in evidence and "semicolons" in evidence and "wrong_data_format_assumption" in evidence
+        assert "validated: yes" in evidence and "semicolons" in evidence and "wrong data-format assumption" in evidence
         review = await _open_review(d, patch.id)
         # The queue read the diff while it loaded, so the review paints it at once.
         assert patch.id in screen.diffs and review.diff is screen.diffs[patch.id]

@@ -32,7 +32,7 @@ async def test_lists_every_skill_and_shows_the_highlighted_one(services: Service
         assert names[0] == "csv-json" and "zz-broken" in names and len(names) == 9
         await d.until(lambda: screen.shown == "csv-json")
         head = str(screen.query_one("#skill-head", Static).render())
-        assert "csv-json" in head and "Convert CSV" in head
+        assert str(screen.query_one("#skill-name", Static).render()) == "csv-json" and "Convert CSV" in head
         assert "csv2json" in screen.query_one("#skill-body", Markdown).source
         assert "scripts/csv2json.py" in str(screen.query_one("#skill-meta", Static).render())
         count = str(screen.query_one("#skill-count", Static).render())

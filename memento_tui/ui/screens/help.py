@@ -25,7 +25,11 @@ def help_rows(screen: Screen[object]) -> list[tuple[str, str, str, str]]:
         why = getattr(active.node, "why_not", lambda _a: None)(action_name(binding.action))
         detail = f"unavailable: {why}" if why else (binding.tooltip or "")
         rows.append((screen.app.get_key_display(binding), binding.description, detail, binding.id or ""))
-    return rows
+    # The screen's own actions first, then the app's, then the widgets' movement keys.
+    scope = getattr(screen, "SCOPE", "")
+    return sorted(
+        rows, key=lambda row: (0 if scope and row[3].startswith(f"{scope}-") else 1 if row[3] else 2)
+    )
 
 
 class HelpScreen(ModalScreen[None]):

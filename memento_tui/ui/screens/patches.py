@@ -94,13 +94,13 @@ class PatchesScreen(MementoScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#patch-table", DataTable)
-        table.add_column("patch", key="id", width=24)
-        table.add_column("skill", key="skill", width=20)
-        table.add_column("status", key="status", width=9)
-        table.add_column("validated", key="validated", width=9)
-        table.add_column("replay", key="replay", width=8)
-        table.add_column("regressions", key="regressions", width=12)
-        table.add_column("", key="hidden", width=3)
+        table.add_column("patch", key="id", width=20)
+        table.add_column("skill", key="skill", width=16)
+        table.add_column("status", key="status", width=8)
+        table.add_column("valid", key="validated", width=5)
+        table.add_column("replay", key="replay", width=7)
+        table.add_column("regress.", key="regressions", width=10)
+        table.add_column("⚠", key="hidden", width=1)
         self.query_one("#patch-side").border_title = "Evidence"
         self.memento.patches_changed.subscribe(self, lambda _: self.reload())
         self.reload()

@@ -179,6 +179,8 @@ class RunScreen(MementoScreen):
         self.query_one("#run-skills", Static).update("retrieving…")
         self._status("starting…")
         self.stream.clear()
+        # Watching, not typing: the keys (r, l, 1-5) act; t goes back to the task box.
+        self.stream.log_widget.focus()
         self.refresh_bindings()
         self._run(task, check, self.cancel_event, self.stream.buffer)
 
@@ -250,7 +252,7 @@ class RunScreen(MementoScreen):
         kind = event.type
         if kind == "skills_retrieved":
             rows = [f"{h['name']:<24} {h['score']:.2f}" for h in event.hits]
-            why = [f"  {', '.join(h.get('why') or [])}" for h in event.hits]
+            why = [f"  {', '.join(h.get('why') or [])}"[:80] for h in event.hits]
             text = "\n".join(f"{r}\n{w}" if w.strip() else r for r, w in zip(rows, why, strict=True))
             self.query_one("#run-skills", Static).update(make_visible(text) or "none matched")
         elif kind == "model_turn":

@@ -141,6 +141,7 @@ class SkillsScreen(MementoScreen):
                 yield SkillList(id="skill-list")
                 yield Static("", id="skill-count", classes="muted", markup=False)
             with VerticalScroll(id="skill-detail"):
+                yield Static("", id="skill-name", markup=False)
                 yield Static("", id="skill-head", markup=False)
                 yield Static("", id="skill-hidden", classes="warning-banner hidden", markup=False)
                 yield Static("", id="skill-meta", classes="muted", markup=False)
@@ -196,6 +197,10 @@ class SkillsScreen(MementoScreen):
         else:
             items = [(e.name, e.success, e.state) for e in sorted(self.entries.values(), key=lambda e: e.name)]
             skills.empty_text = "no skills yet: make one with 'memento skills new NAME'"
+        last = "score" if self.hits is not None else ""
+        self.query_one("#skill-columns", Static).update(
+            f" {'skill':<{NAME_WIDTH - 1}}{'success':<{SUCCESS_WIDTH}}{last}"
+        )
         skills.set_items(items, keep=skills.current)
         self._count()
         if not items:
@@ -225,6 +230,7 @@ class SkillsScreen(MementoScreen):
         body = self.query_one("#skill-body", Markdown)
         banner = self.query_one("#skill-hidden", Static)
         if name is None:
+            self.query_one("#skill-name", Static).update("")
             head.update("No skills yet: make one with 'memento skills new NAME'.")
             meta.update("")
             body.update("")
@@ -237,8 +243,9 @@ class SkillsScreen(MementoScreen):
                 skill = load_skill(self.services.paths.skill_dir(name))
             except SkillError as err:
                 entry.error = str(err)
+        self.query_one("#skill-name", Static).update(name)
         if entry.error is not None:
-            head.update(f"{name}  — BROKEN\n\n{make_visible(entry.error)}")
+            head.update(f"BROKEN\n\n{make_visible(entry.error)}")
             head.set_class(True, "-broken")
             meta.update(f"{self.services.paths.skill_dir(name) / SKILL_FILE}")
             body.update("")
@@ -246,7 +253,8 @@ class SkillsScreen(MementoScreen):
             return
         assert skill is not None
         head.set_class(False, "-broken")
-        lines = [skill.name, "", make_visible(skill.description), ""]
+        self.query_one("#skill-name", Static).update(skill.name)
+        lines = [make_visible(skill.description), ""]
         lines.append(f"success: {entry.success}" + (f" over {entry.runs} runs" if entry.runs else " (not used yet)"))
         lines += [f"⚠ {w}" for w in skill.warnings]
         head.update("\n".join(lines))

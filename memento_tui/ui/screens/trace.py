@@ -51,7 +51,7 @@ class TraceScreen(MementoScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(f"run {self.run_id}", id="trace-head", markup=False)
-        yield RichLog(id="trace-log", wrap=True, markup=False, max_lines=20000)
+        yield RichLog(id="trace-log", wrap=True, markup=False, max_lines=20000, min_width=20, auto_scroll=False)
         yield MementoFooter()
 
     def on_mount(self) -> None:

@@ -7,6 +7,11 @@ from typing import Any
 from textual.widgets import Static
 
 from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.learning.models import CATEGORY_LABELS
+
+
+def category(name: str) -> str:
+    return CATEGORY_LABELS.get(name, name) if name else "uncategorised"
 
 
 def _age(when: Any) -> str:
@@ -43,7 +48,7 @@ def evidence_text(patch: Any, hidden: int = 0) -> str:
     lines.append(f"failed run: {ev.run_id or '—'}")
     if ev.task:
         lines.append(f"task: {ev.task}")
-    lines.append(f"failure: {ev.failure_category or 'uncategorised'}")
+    lines.append(f"failure: {category(ev.failure_category)}")
     if ev.decision_step is not None:
         lines.append(f"went wrong at step {ev.decision_step}")
     if missing := ev.details.get("missing_or_assumed"):
@@ -64,7 +69,7 @@ def evidence_line(patch: Any) -> str:
         "validated" if ev.validated else "NOT validated",
         f"replay {ev.replay.result}",
         f"regressions {ev.regressions_text()}",
-        f"failure: {ev.failure_category or 'uncategorised'}",
+        f"failure: {category(ev.failure_category)}",
     ]
     if ev.reflection_summary:
         parts.append(" ".join(ev.reflection_summary.split()))

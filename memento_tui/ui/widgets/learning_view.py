@@ -100,7 +100,7 @@ class LearningView(Vertical):
         self.busy = False
 
     def compose(self) -> ComposeResult:
-        yield RichLog(max_lines=500, wrap=True, markup=False, id="learn-log")
+        yield RichLog(max_lines=500, wrap=True, markup=False, min_width=20, id="learn-log")
         yield Static("", id="learn-summary", markup=False)
 
     def start(self, run_id: str) -> None:

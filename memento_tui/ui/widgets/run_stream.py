@@ -89,7 +89,7 @@ class RunStream(Vertical):
         self._output_since_call = False
 
     def compose(self) -> ComposeResult:
-        yield RichLog(max_lines=MAX_LINES, wrap=True, markup=False, id="stream-log")
+        yield RichLog(max_lines=MAX_LINES, wrap=True, markup=False, min_width=20, id="stream-log")
         yield Static("", id="stream-partial", markup=False)
 
     def on_mount(self) -> None:
@@ -200,8 +200,10 @@ class RunStream(Vertical):
         self.line(head, "note" if event.ok else "error")
         if not self._output_since_call and event.output.strip():
             lines = event.output.strip().splitlines()
-            for text in lines[:OUTPUT_PREVIEW_LINES]:
+            # A loaded SKILL.md is in the trace; its first lines say which one it was.
+            preview = 3 if event.name in ("load_skill", "read_file") else OUTPUT_PREVIEW_LINES
+            for text in lines[:preview]:
                 self._line(f"  │ {text}", "run-stream--output")
-            if len(lines) > OUTPUT_PREVIEW_LINES:
-                self.line(f"  │ … {len(lines) - OUTPUT_PREVIEW_LINES} more lines in the trace", "note")
+            if len(lines) > preview:
+                self.line(f"  │ … {len(lines) - preview} more lines in the trace (Runs, 4)", "note")
         self._output_since_call = False
