@@ -15,6 +15,7 @@ from memento_tui.domain.retrieval.engine import (
     learned_document,
     learned_schema,
     skill_document,
+    skill_id,
     skills_schema,
 )
 from memento_tui.domain.retrieval.learned import LearnedRow
@@ -52,6 +53,7 @@ def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow], learned_s
             errors.append(err)
             continue
         writer.add_document(skill_document(skill.name, skill.description, skill.body))
+        manifest.ids[name] = skill_id(name)
         if sampled < LENGTH_SAMPLE:
             sampled += 1
             for field, counts in field_lengths(skill.name, skill.description, skill.body).items():

@@ -142,8 +142,12 @@ class SkillIndex:
     def _set_manifest(self, manifest: Manifest) -> None:
         self._manifest = manifest
         live = set(manifest.skills).difference(manifest.broken)
+        for name in live.difference(manifest.ids):
+            manifest.ids[name] = skill_id(name)
+        for name in set(manifest.ids).difference(live):
+            del manifest.ids[name]
         self._live = frozenset(live)
-        self._names_by_id = {skill_id(name): name for name in live}
+        self._names_by_id = {sid: name for name, sid in manifest.ids.items()}
 
     @property
     def store(self) -> LearnedStore:

@@ -52,14 +52,29 @@ class SkillWatcher:
         self._worker: threading.Thread | None = None
 
     def start(self) -> SkillWatcher:
+        from watchdog import events as ev
         from watchdog.observers import Observer
 
+        # Only events that can change a file's content or place. Without this filter inotify
+        # also reports every open and read: watchdog's own walk of 10k skill folders while
+        # adding its watches then overflows the kernel queue, and its recovery (another walk)
+        # overflows it again, for ever.
+        wanted = [
+            ev.FileCreatedEvent,
+            ev.DirCreatedEvent,
+            ev.FileModifiedEvent,
+            ev.FileClosedEvent,
+            ev.FileMovedEvent,
+            ev.DirMovedEvent,
+            ev.FileDeletedEvent,
+            ev.DirDeletedEvent,
+        ]
         self.skills_root.mkdir(parents=True, exist_ok=True)
         self.learned_root.mkdir(parents=True, exist_ok=True)
         handler = _Handler(self)
         observer = Observer()
-        observer.schedule(handler, str(self.skills_root), recursive=True)
-        observer.schedule(handler, str(self.learned_root), recursive=False)
+        observer.schedule(handler, str(self.skills_root), recursive=True, event_filter=wanted)
+        observer.schedule(handler, str(self.learned_root), recursive=False, event_filter=wanted)
         observer.daemon = True
         observer.start()
         self._observer = observer
