@@ -36,7 +36,7 @@ async def test_with_no_model_the_run_screen_explains_how_to_set_one(services: Se
         assert setup.display and not screen.query_one("#stream").display
         text = screen.query_one("#setup-text").source
         assert "api_key_env" in text and "api_base" in text and 'name = "local"' in text
-        assert str(services.paths.config) in text
+        assert ".memento/config.toml` in `ws/" in text
         screen.query_one("#task", Input).value = "count words"
         await d.press("ctrl+r")
         assert any("no model is configured" in n for n in d.notifications())

@@ -90,7 +90,9 @@ class RunScreen(MementoScreen):
         return f"model: {model.name}" if model.name else "no model configured"
 
     def _setup_text(self) -> str:
-        return SETUP_TEXT.replace("{config}", str(self.services.paths.config))
+        paths = self.services.paths
+        where = f"{paths.config.relative_to(paths.root)}` in `{paths.root.name}/"
+        return SETUP_TEXT.replace("{config}", where)
 
     def on_mount(self) -> None:
         self.query_one("#run-status").border_title = "Run"

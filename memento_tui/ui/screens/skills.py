@@ -131,7 +131,7 @@ class SkillsScreen(MementoScreen):
         self._show_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield NavBar("skills", str(self.services.paths.skills))
+        yield NavBar("skills", f"workspace {self.services.paths.root.name}")
         with Horizontal(id="skills-body"):
             with Vertical(id="skills-left"):
                 yield Input(placeholder="/ search skills (BM25 + learned triggers)", id="skill-search")
@@ -224,6 +224,8 @@ class SkillsScreen(MementoScreen):
         self._show_timer = self.set_timer(SHOW_DELAY, lambda: self._show(event.name))
 
     def _show(self, name: str | None) -> None:
+        if (self.shown is None) != (name is None):
+            self.call_after_refresh(self.refresh_bindings)  # e acts only on a shown skill
         self.shown = name
         head = self.query_one("#skill-head", Static)
         meta = self.query_one("#skill-meta", Static)
@@ -247,7 +249,7 @@ class SkillsScreen(MementoScreen):
         if entry.error is not None:
             head.update(f"BROKEN\n\n{make_visible(entry.error)}")
             head.set_class(True, "-broken")
-            meta.update(f"{self.services.paths.skill_dir(name) / SKILL_FILE}")
+            meta.update(self._relative(self.services.paths.skill_dir(name) / SKILL_FILE))
             body.update("")
             banner.add_class("hidden")
             return
@@ -265,9 +267,15 @@ class SkillsScreen(MementoScreen):
         body.update(make_visible(skill.body))
         self._details(name)
 
+    def _relative(self, path: Any) -> str:
+        try:
+            return str(path.relative_to(self.services.paths.root))
+        except ValueError:
+            return str(path)
+
     def _meta_text(self, skill: Skill, triggers: list[str] | None) -> str:
         files = skill.files()
-        lines = [f"{skill.skill_file}", "", f"files ({len(files)}):"]
+        lines = [self._relative(skill.skill_file), "", f"files ({len(files)}):"]
         lines += [f"  {f}" for f in files[:30]]
         if len(files) > 30:
             lines.append(f"  … {len(files) - 30} more")

@@ -67,7 +67,7 @@ def evidence_line(patch: Any) -> str:
     ev = patch.evidence
     parts = [
         "validated" if ev.validated else "NOT validated",
-        f"replay {ev.replay.result}",
+        f"replay {ev.replay.result.replace('-', ' ')}",
         f"regressions {ev.regressions_text()}",
         f"failure: {category(ev.failure_category)}",
     ]
