@@ -53,3 +53,11 @@ def test_keymap_problems_name_the_unknown_id_and_the_closest_known_one() -> None
     assert len(problems) == 2
     assert "review-merj" in problems[0] and "did you mean 'review-merge'" in problems[0]
     assert "runs-open" in problems[1] and "empty" in problems[1]
+
+
+def test_docs_list_every_action_id() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tui.md").read_text(encoding="utf-8")
+    missing = [a.id for actions in REGISTRY.values() for a in actions if f"`{a.id}`" not in doc]
+    assert missing == [], f"docs/tui.md does not list {missing}"
