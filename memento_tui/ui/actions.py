@@ -62,7 +62,7 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
         _a("patches-refresh", "r", "refresh", "Reload", "Read the patch branches again", show=False),
     ),
     "review": (
-        _a("review-back", "escape", "back", "Back", "Back to the queue"),
+        _a("review-back", "escape", "back", "Back", "Back to where you came from"),
         _a("review-next-hunk", "n", "next_hunk", "Next hunk", "Jump to the next hunk"),
         _a("review-prev-hunk", "p", "prev_hunk", "Prev hunk", "Jump to the previous hunk"),
         _a("review-next-file", "right_square_bracket", "next_file", "Next file", "Jump to the next file", show=False),
@@ -71,7 +71,7 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
         _a("review-evidence", "i", "toggle_evidence", "Evidence", "Show or hide the evidence panel", show=False),
         _a("review-merge", "m", "merge", "Merge", "Merge into main (asks first; undo with u)"),
         _a("review-reject", "x", "reject", "Reject", "Reject with a reason that later reflections see"),
-        _a("review-edit", "e", "edit", "Edit", "Open the patched file in $EDITOR (a copy; save to amend)"),
+        _a("review-edit", "e", "edit", "Edit", "Edit the patched file in $EDITOR; a saved change becomes a new patch"),
         _a("review-undo", "u", "undo", "Undo merge", "Undo the last merge (asks first)"),
     ),
     "runs": (

@@ -54,7 +54,7 @@ async def test_the_queue_shows_the_evidence_and_enter_opens_an_aligned_split_dif
         assert change.left.text.startswith("Three") and change.right.text.startswith("Four")
         assert change.left.old_no == change.right.new_no
         head = str(review.query_one("#review-head", Static).render())
-        assert "hunk 1/2" in head and "pending review" in head
+        assert "hunk 1/2" in head and "pending" in head
         # n / p move between hunks; s switches to unified and back.
         await d.press("n")
         assert view.current_hunk == 1 and "hunk 2/2" in str(review.query_one("#review-head", Static).render())

@@ -153,7 +153,7 @@ class PatchesScreen(MementoScreen):
                 patch.skill,
                 patch.status,
                 "yes" if ev.validated else "no",
-                ev.replay.result,
+                ev.replay.result.replace("-", " "),
                 ev.regressions_text(),
                 "⚠" if self.hidden.get(patch.id) else "",
                 key=patch.id,

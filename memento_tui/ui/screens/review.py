@@ -144,22 +144,23 @@ class ReviewScreen(MementoScreen):
         self._head()
         self.refresh_bindings()
 
-    def _head(self, where: str = "") -> None:
+    def _head(self) -> None:
         if self.patch is None:
             return
         view = self.view
         parts = [
             f"patch {self.patch.id}",
             self.patch.skill,
-            self.patch.status.upper() if self.patch.status != "pending" else "pending review",
-            f"+{self.diff.additions} −{self.diff.deletions}",
-            f"{len(self.diff.files)} file(s)",
+            self.patch.status.upper() if self.patch.status != "pending" else "pending",
         ]
-        if view is not None:
-            parts.append(f"hunk {view.current_hunk + 1}/{view.hunk_count}" if view.hunk_count else "no hunks")
+        if view is not None and self.diff.files:
+            path = self.diff.files[view.current_file].path
+            count = len(self.diff.files)
+            parts.append(f"{path} ({view.current_file + 1}/{count})" if count > 1 else path)
+            if view.hunk_count:
+                parts.append(f"hunk {view.current_hunk + 1}/{view.hunk_count}")
             parts.append(view.layout)
-        if where:
-            parts.append(where)
+        parts.append(f"+{self.diff.additions} −{self.diff.deletions}")
         head = self.query_one("#review-head", Static)
         head.update("  ·  ".join(parts))
         head.set_class(self.patch.status == "merged", "-merged")
@@ -174,7 +175,7 @@ class ReviewScreen(MementoScreen):
 
     @on(DiffView.HunkChanged)
     def _hunk_changed(self, message: DiffView.HunkChanged) -> None:
-        self._head(message.path)
+        self._head()
 
     # -- what can run now --------------------------------------------------------------
     def why_not(self, action: str) -> str | None:

@@ -134,6 +134,7 @@ class DiffView(ScrollView, can_focus=True):
             if line.kind != "context" and has_hidden(line.text)
         )
         self.set_reactive(DiffView.current_hunk, 0)
+        self._current_file = 0
         if self.is_mounted:
             self._update_virtual_size()
             self.scroll_to(0, 0, animate=False)
@@ -186,6 +187,7 @@ class DiffView(ScrollView, can_focus=True):
             return
         hunk = max(0, min(hunk, self.hunk_count - 1))
         self.current_hunk = hunk
+        self._current_file = self._rows.hunk_files[hunk]
         # Leave a line of context above the header.
         self.scroll_to(y=max(0, self._rows.hunk_rows[hunk] - 1), animate=False)
         file_no = self._rows.hunk_files[hunk]
@@ -195,6 +197,7 @@ class DiffView(ScrollView, can_focus=True):
         if not self._rows.file_rows:
             return
         file_no = max(0, min(file_no, len(self._rows.file_rows) - 1))
+        self._current_file = file_no
         self.scroll_to(y=self._rows.file_rows[file_no], animate=False)
         hunks = [i for i, f in enumerate(self._rows.hunk_files) if f == file_no]
         if hunks:
@@ -205,12 +208,8 @@ class DiffView(ScrollView, can_focus=True):
 
     @property
     def current_file(self) -> int:
-        top = round(self.scroll_y)
-        current = 0
-        for file_no, row in enumerate(self._rows.file_rows):
-            if row <= top + 1:
-                current = file_no
-        return current
+        """The file of the current hunk, or the one ]/[ went to (e opens this one)."""
+        return self._current_file
 
     # -- painting ----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
