@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import has_hidden
@@ -122,7 +123,10 @@ class PatchesScreen(MementoScreen):
             hidden: dict[str, int] = {}
             diffs: dict[str, Any] = {}
             pending = [p for p in reversed(patches) if p.status == "pending"]  # newest first
+            worker = get_current_worker()
             for number, patch in enumerate(pending):
+                if worker.is_cancelled:  # a newer reload replaced this one
+                    return
                 try:
                     diff = store.diff(patch.id)
                 except MementoError:

@@ -192,6 +192,12 @@ class RunScreen(MementoScreen):
         self.workers.cancel_group(self, "run")
         self._status("cancelling… (after the current step)")
 
+    def on_unmount(self) -> None:
+        # Leaving the app mid-run: the agent stops after its current step, so quitting
+        # does not wait for the whole task (the trace keeps what happened).
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+
     def action_review(self) -> None:
         from memento_tui.ui.screens.review import ReviewScreen
 

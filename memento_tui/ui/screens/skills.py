@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Markdown, Static
+from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import SkillError
 from memento_tui.domain.hidden_text import has_hidden, make_visible
@@ -345,7 +346,10 @@ class SkillsScreen(MementoScreen):
     @work(thread=True, exclusive=False, exit_on_error=False, group="skills-reload")
     def _reload(self, names: list[str]) -> None:
         out: dict[str, Entry | None] = {}
+        worker = get_current_worker()
         for name in names:
+            if worker.is_cancelled:
+                return
             folder = self.services.paths.skill_dir(name)
             if not folder.exists():
                 out[name] = None
