@@ -36,7 +36,7 @@ class Snapshot:
     lschema: Any
     pending: dict[str, Change]
     names_by_id: dict[int, str]
-    live: frozenset[str]  # skills in the committed index (pending changes override them)
+    live: set[str]  # skills in the committed index (pending changes override them); read-only
     avg_len: dict[str, float]
 
 
