@@ -90,7 +90,12 @@ def agent_steps(runs: int, starter_skills: bool) -> dict[str, float]:
     """Each run as ``memento run --model local`` does it: a fresh server, a cold prompt.
     litellm is imported once beforehand (the CLI pays about 2-3 s more for that)."""
     _lazy_litellm()
-    starts, first, later, later_tokens, per_step, prompt = [], [], [], [], [], []
+    starts: list[float] = []
+    first: list[float] = []
+    later: list[float] = []
+    later_tokens: list[int] = []
+    per_step: list[float] = []
+    prompt: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = init_workspace(Path(tmp) / "ws", starter_skills=starter_skills)
         notes = Path(tmp) / "notes.txt"
@@ -109,7 +114,8 @@ def agent_steps(runs: int, starter_skills: bool) -> dict[str, float]:
                 start = info.started_in if info is not None else 0.0
             finally:
                 services.close()
-            events, _ = services.runs().trace(record.id)
+            # (RunStore.trace's annotation names its own `list` method, which mypy trips on)
+            events: list[Any] = services.runs().trace(record.id)[0]
             turns = [e for e in events if e.type == "model_turn"]
             starts.append(start)
             first.append(turns[0].duration)
