@@ -160,6 +160,21 @@ def _spawn(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
 
 
 _running: weakref.WeakSet[LocalServer] = weakref.WeakSet()
+_LOG_PREFIX = "memento-llama-"
+
+
+def _sweep_stale_logs() -> None:
+    """Remove server logs left by a memento that was killed (its pid is in the name)."""
+    for log in Path(tempfile.gettempdir()).glob(f"{_LOG_PREFIX}*-*.log"):
+        owner = log.name.removeprefix(_LOG_PREFIX).split("-", 1)[0]
+        if not owner.isdigit():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            log.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive (another user's memento), or not ours to judge
 
 
 @atexit.register
@@ -224,7 +239,8 @@ class LocalServer:
             raise self._failure("could not bind a free port on 127.0.0.1")
 
     def _start_once(self, port: int) -> ServerInfo | None:
-        fd, log = tempfile.mkstemp(prefix="memento-llama-", suffix=".log")
+        _sweep_stale_logs()
+        fd, log = tempfile.mkstemp(prefix=f"{_LOG_PREFIX}{os.getpid()}-", suffix=".log")
         self.log_path = Path(log)
         env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
         env["MEMENTO_PARENT_PID"] = str(os.getpid())
