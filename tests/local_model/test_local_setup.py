@@ -129,7 +129,7 @@ def test_a_server_that_refuses_the_json_schema_shape_gets_the_json_object_shape(
                 "'response_format', 'type'), 'msg': \"Input should be 'text' or "
                 "'json_object'\", 'input': 'json_schema'}",
             )
-        assert shape["type"] == "json_object" and "anyOf" in shape["schema"]  # type: ignore[index]
+        assert shape["type"] == "json_object" and "anyOf" in shape["schema"]
         return json_action("finish", answer="done", success=True)
 
     with ScriptedServer([reply, reply, reply]) as server:

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,7 +161,8 @@ def test_memento_run_on_the_local_model_runs_a_sandboxed_command_and_records_a_v
 
     store = make_services(workspace).runs()
     record = store.list()[0]
-    events, problems = store.trace(record.id)
+    trace: tuple[list[Any], list[str]] = store.trace(record.id)
+    events, problems = trace
     assert problems == []
     assert record.model == "local"
     assert record.status in ("passed", "failed")
