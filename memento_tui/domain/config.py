@@ -124,7 +124,7 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     else:
         target = section
     for i in range(start, len(lines)):
-        if re.match(rf"^\s*\[", lines[i]) and i > start and key is not None:
+        if re.match(r"^\s*\[", lines[i]) and i > start and key is not None:
             break
         if re.match(rf"^\s*\[?{re.escape(target)}\]?\s*[=\]]", lines[i]):
             return i + 1

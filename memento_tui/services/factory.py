@@ -37,7 +37,7 @@ class Services:
     def _once(self, key: str, build: Callable[[], T]) -> T:
         if key not in self._cache:
             self._cache[key] = build()
-        return self._cache[key]  # type: ignore[no-any-return]
+        return self._cache[key]
 
     @property
     def paths(self) -> WorkspacePaths:

@@ -12,7 +12,14 @@ from memento_tui.cli.main import main
 from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import make_services
-from memento_tui.testing.scripted_server import ScriptedServer, call, fail, json_action, say, say_and_call
+from memento_tui.testing.scripted_server import (
+    ScriptedServer,
+    call,
+    fail,
+    json_action,
+    say,
+    say_and_call,
+)
 from tests.conftest import configure_model
 
 CHECK_JSON = "python3 -c \"import json; rows = json.load(open('people.json')); assert rows[1]['name'] == 'Grace', rows\""

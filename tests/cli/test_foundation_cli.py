@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memento_tui.cli.main import main
-from memento_tui.domain.workspace import Workspace, init_workspace
+from memento_tui.domain.workspace import Workspace
 from tests.conftest import write_skill
 
 

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from memento_tui.domain.agent.trace import ModelTurn, RunStarted, ToolCalled, ToolResult, VerdictGiven
+from memento_tui.domain.agent.trace import (
+    ModelTurn,
+    RunStarted,
+    ToolCalled,
+    ToolResult,
+    VerdictGiven,
+)
 from memento_tui.domain.learning.compress import compress_trace
 from memento_tui.domain.sandbox import NETWORK_DENIED_MARKER
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from memento_tui.domain.agent.judge import judge
 from memento_tui.domain.agent.runs import RunRecord, RunStore, new_run_id
@@ -184,7 +184,7 @@ class _Session:
         toolbox = Toolbox(
             self.work, skills, self.agent.sandbox, cfg.sandbox, on_output=self.callbacks.on_output
         )
-        status = "failed"
+        status: Literal["passed", "failed", "error"] = "failed"
         try:
             finished = self._loop(toolbox, hits)
             verdict = judge(
@@ -209,7 +209,7 @@ class _Session:
         except MementoError as err:
             self.emit(RunFailed(kind="error", message=str(err)))
             status = "error"
-        self.record.status = status  # type: ignore[assignment]
+        self.record.status = status
         self.record.skills_used = list(toolbox.used)
         self.record.answer = self.answer
         self.record.steps = self.step
@@ -218,7 +218,7 @@ class _Session:
             RunFinished(
                 status=status,
                 answer=self.answer,
-                steps=self.step,  # type: ignore[arg-type]
+                steps=self.step,
                 prompt_tokens=self.record.prompt_tokens,
                 completion_tokens=self.record.completion_tokens,
                 cost_usd=self.record.cost_usd,

@@ -4,6 +4,7 @@ rebuilt from the trace when missing or broken) and work/ (the task's files).
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import secrets
@@ -183,7 +184,7 @@ class RunStore:
                 record.answer = event.answer
         return record
 
-    def trace(self, run_id: str) -> tuple[list[Any], list[str]]:
+    def trace(self, run_id: str) -> tuple[builtins.list[Any], builtins.list[str]]:
         return read_trace(self.dir(run_id) / "trace.jsonl")
 
     def mark(self, run_id: str, passed: bool, note: str = "") -> RunRecord:

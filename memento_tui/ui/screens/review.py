@@ -1,4 +1,9 @@
-"""Review one patch: the side-by-side diff, its evidence, and the decision.
+"""Review one patch: the side-by-side diff, its failing step and evidence, and the decision.
+
+Beside the diff: the failing step of the run the patch came from (the tool call, its
+output, the check's verdict), the runs behind the patch (``t`` or enter opens a trace),
+and the full evidence. ``c`` and ``i`` show or hide those parts; on a narrow terminal the
+diff gets the width until one is asked for.
 
 Merge, reject and undo each ask first (a modal), run in a thread worker, and end in a
 past-tense message (``PatchMerged``, ``PatchRejected``, ``MergeUndone``) or
@@ -16,7 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.ui.screens.base import MementoScreen
@@ -24,8 +29,9 @@ from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
 from memento_tui.ui.widgets.diff_view import DiffView
 from memento_tui.ui.widgets.evidence import EvidencePanel, evidence_line
 from memento_tui.ui.widgets.footer import MementoFooter
+from memento_tui.ui.widgets.review_context import ReviewContext
 
-WIDE = 150  # columns from which the evidence panel shows beside the diff by default
+WIDE = 140  # columns from which the side panel (failing step, evidence) shows by default
 
 
 class ReviewScreen(MementoScreen):
@@ -85,6 +91,8 @@ class ReviewScreen(MementoScreen):
         self._prefetched = (patch, diff) if patch is not None and diff is not None else None
         self.busy = False
         self.merged_here = False
+        self.show_context = False
+        self.show_evidence = False
 
     def compose(self) -> ComposeResult:
         yield Static(f"patch {self.patch_id}", id="review-head", markup=False)
@@ -94,13 +102,16 @@ class ReviewScreen(MementoScreen):
             # A diff the queue already read is painted in the first frame.
             yield DiffView(self._prefetched[1] if self._prefetched else None, id="diff")
             with VerticalScroll(id="review-side"):
+                yield ReviewContext(id="review-context")
+                yield Static("Evidence", id="evidence-title", classes="side-title", markup=False)
                 yield EvidencePanel(id="review-evidence")
         yield MementoFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#review-side").border_title = "Evidence"
-        # On a narrow terminal the diff gets the width; i shows the full evidence.
-        self.query_one("#review-side").set_class(self.app.size.width < WIDE, "hidden")
+        # On a narrow terminal the diff gets the width; c shows the failing step, i the evidence.
+        wide = self.app.size.width >= WIDE
+        self.show_context = self.show_evidence = wide
+        self._lay_out_side()
         self.query_one("#diff", DiffView).focus()
         if self._prefetched is not None:
             self._apply(*self._prefetched)  # before the first frame: one paint, not two
@@ -130,6 +141,7 @@ class ReviewScreen(MementoScreen):
         if view.diff is not diff or not view.loaded:
             view.set_diff(diff)
         self.query_one("#review-evidence", EvidencePanel).show(self.patch, view.hidden_count)
+        self.query_one("#review-context", ReviewContext).show_patch(self.patch)
         self.query_one("#review-summary", Static).update(evidence_line(self.patch))
         banner = self.query_one("#hidden-banner", Static)
         if view.hidden_count:
@@ -179,10 +191,12 @@ class ReviewScreen(MementoScreen):
 
     # -- what can run now --------------------------------------------------------------
     def why_not(self, action: str) -> str | None:
-        if action in ("back", "toggle_evidence", "undo"):
+        if action in ("back", "toggle_evidence", "toggle_context", "undo"):
             return None
         if self.patch is None:
             return "the patch is still loading"
+        if action == "open_trace" and not self.query_one("#review-context", ReviewContext).links:
+            return "this patch names no runs (no failed run, no replay)"
         view = self.view
         if action in ("next_hunk", "prev_hunk") and (view is None or not view.hunk_count):
             return "this patch has no line changes"
@@ -201,6 +215,10 @@ class ReviewScreen(MementoScreen):
 
     # -- navigation --------------------------------------------------------------------
     def action_back(self) -> None:
+        # Like lazygit, esc pops one level: from the runs list back to the diff first.
+        if isinstance(self.focused, OptionList):
+            self.query_one("#diff", DiffView).focus()
+            return
         self.app.pop_screen()
 
     def action_next_hunk(self) -> None:
@@ -231,7 +249,34 @@ class ReviewScreen(MementoScreen):
             self._head()
 
     def action_toggle_evidence(self) -> None:
-        self.query_one("#review-side").toggle_class("hidden")
+        self.show_evidence = not self.show_evidence
+        self._lay_out_side()
+
+    def action_toggle_context(self) -> None:
+        self.show_context = not self.show_context
+        self._lay_out_side()
+
+    def _lay_out_side(self) -> None:
+        self.query_one("#review-context").set_class(not self.show_context, "hidden")
+        self.query_one("#evidence-title").set_class(not self.show_evidence, "hidden")
+        self.query_one("#review-evidence").set_class(not self.show_evidence, "hidden")
+        self.query_one("#review-side").set_class(not (self.show_context or self.show_evidence), "hidden")
+        if not self.show_context and isinstance(self.focused, OptionList):
+            self.query_one("#diff", DiffView).focus()
+
+    def action_open_trace(self) -> None:
+        run_id = self.query_one("#review-context", ReviewContext).current_run
+        if run_id is not None:
+            self._open_trace(run_id)
+
+    @on(ReviewContext.RunChosen)
+    def _run_chosen(self, message: ReviewContext.RunChosen) -> None:
+        self._open_trace(message.run_id)
+
+    def _open_trace(self, run_id: str) -> None:
+        from memento_tui.ui.screens.trace import TraceScreen
+
+        self.app.push_screen(TraceScreen(run_id))
 
     # -- decisions ---------------------------------------------------------------------
     def action_merge(self) -> None:
