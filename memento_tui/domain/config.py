@@ -70,7 +70,10 @@ class RetrievalConfig(_Section):
     description_weight: float = Field(default=1.5, ge=0)
     body_weight: float = Field(default=0.6, ge=0)
     trigger_weight: float = Field(
-        default=2.0, ge=0, description="weight of votes from similar past successes"
+        default=1.0, ge=0, description="weight of votes from similar past successes"
+    )
+    profile_weight: float = Field(
+        default=1.0, ge=0, description="weight of a skill's past successes taken together"
     )
     trigger_neighbours: int = Field(
         default=50, ge=1, le=1000, description="past outcomes consulted per query"

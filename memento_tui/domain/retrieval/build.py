@@ -14,6 +14,8 @@ from memento_tui.domain.retrieval.engine import (
     field_lengths,
     learned_document,
     learned_schema,
+    profile_document,
+    profiles_schema,
     skill_document,
     skill_id,
     skills_schema,
@@ -31,6 +33,7 @@ LENGTH_SAMPLE = 256
 class Built:
     skills: Engine
     learned: Engine
+    profiles: Engine
     manifest: Manifest
     errors: list[SkillError]
 
@@ -61,16 +64,16 @@ def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow], learned_s
     writer.commit()
     writer.wait_merging_threads()
     manifest.avg_len = {field: total / max(sampled, 1) for field, total in totals.items()}
-    learned = build_learned(folder, rows)
+    learned, profiles = build_learned(folder, rows)
     manifest.learned_docs = len(rows)
     manifest.learned_size = learned_size
     save_manifest(folder, manifest)
     skills.reload()
-    return Built(skills, learned, manifest, errors)
+    return Built(skills, learned, profiles, manifest, errors)
 
 
-def build_learned(folder: Path, rows: list[LearnedRow]) -> Engine:
-    """A fresh learned index from every row."""
+def build_learned(folder: Path, rows: list[LearnedRow]) -> tuple[Engine, Engine]:
+    """Fresh learned and profiles indexes from every row."""
     learned = Engine.create(folder / "learned", learned_schema())
     writer = learned.writer()
     for row in rows:
@@ -79,7 +82,18 @@ def build_learned(folder: Path, rows: list[LearnedRow]) -> Engine:
     writer.commit()
     writer.wait_merging_threads()
     learned.reload()
-    return learned
+    triggers: dict[str, list[str]] = {}
+    for row in rows:
+        if row.kind == "success":
+            triggers.setdefault(row.skill, []).append(row.task)
+    profiles = Engine.create(folder / "profiles", profiles_schema())
+    writer = profiles.writer()
+    for skill, texts in triggers.items():
+        writer.add_document(profile_document(skill, list(dict.fromkeys(texts))))
+    writer.commit()
+    writer.wait_merging_threads()
+    profiles.reload()
+    return learned, profiles
 
 
 __all__ = ["Built", "build_all", "build_learned"]

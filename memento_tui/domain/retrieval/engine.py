@@ -74,6 +74,27 @@ def learned_schema() -> tantivy.Schema:
     return sb.build()
 
 
+def profiles_schema() -> tantivy.Schema:
+    """One document per skill: every task text that succeeded with it, run together."""
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("skill", stored=True, tokenizer_name="raw")
+    sb.add_unsigned_field("sid", fast=True)
+    sb.add_text_field("trigger", tokenizer_name=ANALYZER_NAME, index_option="freq")
+    return sb.build()
+
+
+def profile_document(skill: str, triggers: list[str]) -> Any:
+    import tantivy
+
+    doc = tantivy.Document()
+    doc.add_text("skill", skill)
+    doc.add_unsigned("sid", skill_id(skill))
+    _add(doc, "trigger", "\n".join(triggers))
+    return doc
+
+
 @dataclass
 class Engine:
     """One tantivy index in one folder, with its analyzer registered."""

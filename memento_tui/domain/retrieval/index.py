@@ -24,6 +24,8 @@ from memento_tui.domain.retrieval.engine import (
     IndexBusy,
     learned_document,
     learned_schema,
+    profile_document,
+    profiles_schema,
     skill_document,
     skill_id,
     skills_schema,
@@ -63,6 +65,8 @@ class SkillIndex:
         self._learned: Engine | None = None
         self._searcher: Any = None
         self._lsearcher: Any = None
+        self._profiles: Engine | None = None
+        self._psearcher: Any = None
         self._manifest = Manifest()
         self._names_by_id: dict[int, str] = {}
         # Mutated in place under the lock (a search only looks names up in them): rebuilding
@@ -93,7 +97,9 @@ class SkillIndex:
         try:
             skills = Engine.open(self.folder / "skills", skills_schema())
             learned = Engine.open(self.folder / "learned", learned_schema())
+            profiles = Engine.open(self.folder / "profiles", profiles_schema())
             searcher, lsearcher = skills.searcher(), learned.searcher()
+            psearcher = profiles.searcher()
             indexed = len(manifest.skills) - len(manifest.broken)
             if searcher.num_docs != indexed or lsearcher.num_docs != manifest.learned_docs:
                 raise ValueError("its document counts do not match its manifest")
@@ -103,8 +109,8 @@ class SkillIndex:
             self.rebuild(f"it cannot be read ({_first_line(err)})")
             return
         with self._lock:
-            self._skills, self._learned = skills, learned
-            self._searcher, self._lsearcher = searcher, lsearcher
+            self._skills, self._learned, self._profiles = skills, learned, profiles
+            self._searcher, self._lsearcher, self._psearcher = searcher, lsearcher, psearcher
             self._set_manifest(manifest)
         self.refresh()
 
@@ -118,6 +124,8 @@ class SkillIndex:
                 self._skills, self._learned = result.skills, result.learned
                 self._searcher = result.skills.searcher()
                 self._lsearcher = result.learned.searcher()
+                self._profiles = result.profiles
+                self._psearcher = result.profiles.searcher()
                 self._pending.clear()
                 self._learned_pending.clear()
                 self._set_manifest(result.manifest)
@@ -129,10 +137,10 @@ class SkillIndex:
         store = self.store
         store.load()
         with self._commit_lock:
-            learned = build.build_learned(self.folder, store.rows)
+            learned, profiles = build.build_learned(self.folder, store.rows)
             with self._lock:
-                self._learned = learned
-                self._lsearcher = learned.searcher()
+                self._learned, self._profiles = learned, profiles
+                self._lsearcher, self._psearcher = learned.searcher(), profiles.searcher()
                 self._learned_pending.clear()
                 manifest = self._manifest.model_copy(deep=True)
                 manifest.learned_docs = int(self._lsearcher.num_docs)
@@ -270,13 +278,13 @@ class SkillIndex:
             with self._lock:
                 batch = dict(self._pending)
                 rows = list(self._learned_pending)
-                skills, learned = self._skills, self._learned
+                skills, learned, profiles = self._skills, self._learned, self._profiles
                 done = self._manifest.learned_size
-            if (not batch and not rows) or skills is None or learned is None:
+            if (not batch and not rows) or skills is None or learned is None or profiles is None:
                 return
             try:
                 searcher = self._commit_skills(skills, batch) if batch else None
-                learned_result = self._commit_learned(learned, rows, done) if rows else None
+                learned_result = self._commit_learned(learned, profiles, rows, done) if rows else None
             except IndexBusy as err:
                 raise MementoError(
                     "another memento process is writing the search index; changes are "
@@ -293,7 +301,7 @@ class SkillIndex:
                 if searcher is not None:
                     self._searcher = searcher
                 if learned_result is not None:
-                    self._lsearcher, size = learned_result
+                    self._lsearcher, self._psearcher, size = learned_result
                     self._manifest.learned_size = size
                     self._manifest.learned_docs = int(self._lsearcher.num_docs)
                 save_manifest(self.folder, self._manifest)
@@ -331,8 +339,8 @@ class SkillIndex:
         writer.wait_merging_threads()
         return skills.reload()
 
-    def _commit_learned(self, learned: Engine, rows: list[Row], done: int) -> tuple[Any, int]:
-        """Add the rows not yet in the learned index; returns its searcher and new extent."""
+    def _commit_learned(self, learned: Engine, profiles: Engine, rows: list[Row], done: int) -> tuple[Any, Any, int]:
+        """Add the rows not yet in the learned index and renew the profiles they touch."""
         # Another process sharing the index may have added some of these rows already: its
         # manifest says how far into the file it got.
         on_disk = load_manifest(self.folder)
@@ -345,7 +353,15 @@ class SkillIndex:
                 writer.add_document(learned_document(row.skill, kind, row.task))
             writer.commit()
             writer.wait_merging_threads()
-        return learned.reload(), max(done, max(end for _, end in rows))
+            touched = sorted({row.skill for row, _ in todo if row.kind == "success"})
+            if touched:
+                writer = profiles.writer()
+                for skill in touched:
+                    writer.delete_documents_by_term("skill", skill)
+                    writer.add_document(profile_document(skill, self.store.triggers(skill)))
+                writer.commit()
+                writer.wait_merging_threads()
+        return learned.reload(), profiles.reload(), max(done, max(end for _, end in rows))
 
     def close(self) -> None:
         """Stop the background committer and save what is pending."""
@@ -410,6 +426,8 @@ class SkillIndex:
                 schema=self._skills.schema if self._skills else None,
                 lsearcher=self._lsearcher,
                 lschema=self._learned.schema if self._learned else None,
+                psearcher=self._psearcher,
+                pschema=self._profiles.schema if self._profiles else None,
                 pending=dict(self._pending),
                 names_by_id=self._names_by_id,
                 live=self._live,

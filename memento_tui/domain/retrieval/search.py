@@ -34,6 +34,8 @@ class Snapshot:
     schema: Any
     lsearcher: Any
     lschema: Any
+    psearcher: Any
+    pschema: Any
     pending: dict[str, Change]
     names_by_id: dict[int, str]
     live: set[str]  # skills in the committed index (pending changes override them); read-only
@@ -82,8 +84,13 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
             votes_per_skill=config.trigger_votes,
             failure_weight=config.failure_weight,
         )
-        for name in set(scores) | {n for n in near.votes if _is_live(snap, n)}:
-            base = scores.get(name, 0.0) + config.trigger_weight * near.votes.get(name, 0.0)
+        profile = _profile_scores(snap, terms, limit) if config.profile_weight > 0 else {}
+        for name in set(scores) | {n for n in (*near.votes, *profile) if _is_live(snap, n)}:
+            base = (
+                scores.get(name, 0.0)
+                + config.trigger_weight * near.votes.get(name, 0.0)
+                + config.profile_weight * profile.get(name, 0.0)
+            )
             scores[name] = base * near.penalty.get(name, 1.0)
     ranked = sorted(((n, s) for n, s in scores.items() if s > 0), key=lambda kv: (-kv[1], kv[0]))
     ranked = ranked[:top_k]
@@ -110,6 +117,22 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
             if name in near.penalty:
                 why.append(f"failed on: {near.failed_on.get(name, '')}")
         out.append(SearchHit(name, score, description, why))
+    return out
+
+
+def _profile_scores(snap: Snapshot, terms: list[str], limit: int) -> dict[str, float]:
+    """BM25 of the query against each skill's triggers run together: where the votes of
+    single neighbours are noisy, a skill's whole vocabulary of past tasks still points."""
+    if snap.psearcher is None or snap.psearcher.num_docs == 0:
+        return {}
+    query = fields_query(snap.pschema, terms, {"trigger": 1.0})
+    hits = snap.psearcher.search(query, limit, count=False).hits
+    sids = snap.psearcher.fast_field_values("sid", [addr for _, addr in hits])
+    out: dict[str, float] = {}
+    for (score, _), sid in zip(hits, sids, strict=True):
+        name = snap.names_by_id.get(int(sid or 0))
+        if name is not None:
+            out[name] = score
     return out
 
 
