@@ -16,7 +16,7 @@ from memento_tui.domain.paths import SKILL_FILE
 
 # Bump when the schema, the analyzer or what goes into a document changes: the index is
 # then rebuilt on the next open, since it is disposable.
-FORMAT = 4
+FORMAT = 5
 MANIFEST_NAME = "manifest.json"
 
 Stamp = tuple[int, int]  # (mtime_ns, size)

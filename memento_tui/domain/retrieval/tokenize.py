@@ -22,6 +22,19 @@ if TYPE_CHECKING:
     import tantivy
 
 ANALYZER_NAME = "memento_en"
+
+# English function words plus the politeness of task texts ("can you please help me"):
+# they match everything and so point nowhere.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing don down during each few for
+    from further had has have having he her here hers herself him himself his how i if in into
+    is it its itself just me more most my myself no nor not now of off on once only or other
+    our ours ourselves out over own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until up very was
+    we were what when where which while who whom why will with would you your yours yourself
+    yourselves please help need want like get know also""".split()  # noqa: SIM905
+)
 MAX_TOKEN_CHARS = 40
 
 # What a compound looks like inside a token.
@@ -80,7 +93,7 @@ def analyzer(stem: bool = True, stopwords: bool = True) -> tantivy.TextAnalyzer:
         .filter(tantivy.Filter.lowercase())
     )
     if stopwords:
-        builder = builder.filter(tantivy.Filter.stopword("english"))
+        builder = builder.filter(tantivy.Filter.custom_stopword(sorted(STOPWORDS)))
     if stem:
         builder = builder.filter(tantivy.Filter.stemmer("english"))
     return builder.build()
