@@ -3,6 +3,10 @@
 Everything shown passes through ``make_visible``: a patch is model text, and bidi,
 zero-width and control characters in it must not hide from the reviewer or reach the
 terminal as escapes. ``--json`` output is ASCII-only JSON for the same reason.
+
+``list`` puts patches made from a run or task the person marked critical first (``!``);
+``show`` prints the failing step of the run a patch came from (the tool call, its output,
+the check's verdict) and the runs to open with ``memento runs show``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from typing import Any
 
 from memento_tui.cli.common import add_json_flag, services_from
@@ -56,21 +61,31 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    store = services_from(args).patches()
+    from memento_tui.services.insights import critical_set, patch_queue
+
+    services = services_from(args)
+    store = services.patches()
     status = args.status or ("all" if args.all else "pending")
-    patches = store.list(status)
+    # Critical first; otherwise the store's order.
+    patches = patch_queue(services, store.list(status))
+    marks = critical_set(services)
+    critical = {p.id for p in patches if marks.is_critical(p.evidence.run_id, p.evidence.task)}
     if args.json:
-        _print_json([p.model_dump(mode="json") for p in patches])
+        _print_json([{**p.model_dump(mode="json"), "critical": p.id in critical} for p in patches])
         return 0
     if not patches:
         print(f"no {'' if status == 'all' else status + ' '}patches")
         return 0
     # Plain lines, not a table: ids and summaries stay whole at any terminal width.
-    print(f"{len(patches)} {'' if status == 'all' else status + ' '}patches")
+    print(
+        f"{len(patches)} {'' if status == 'all' else status + ' '}patches"
+        + (f"; {len(critical)} critical first (!)" if critical else "")
+    )
     for p in patches:
         ev = p.evidence
         head = (
-            f"{p.id}  {p.skill}  {p.status}  {ev.failure_category or 'uncategorised'}  "
+            ("! " if p.id in critical else "")
+            + f"{p.id}  {p.skill}  {p.status}  {ev.failure_category or 'uncategorised'}  "
             f"replay {ev.replay_text()}  regressions {ev.regressions_text()}  "
             f"{'validated' if ev.validated else 'not validated'}  {len(p.files)} file(s)"
         )
@@ -84,10 +99,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    store = services_from(args).patches()
-    patch = store.get(args.id)
+    from memento_tui.domain.agent.failing_step import failing_step_for
+
+    services = services_from(args)
+    patch = services.patches().get(args.id)
+    failing = failing_step_for(patch.evidence, services.runs())
     if args.json:
-        _print_json(patch.model_dump(mode="json"))
+        _print_json({**patch.model_dump(mode="json"), "failing_step": asdict(failing)})
         return 0
     ev = patch.evidence
     lines = [
@@ -126,8 +144,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     lines += [f"  {name}" for name in patch.files]
     if ev.reflection_summary:
         lines += ["", "reflection:", *(f"  {line}" for line in ev.reflection_summary.split("\n"))]
+    lines += ["", *_context_lines(patch, failing)]
     print(visible("\n".join(lines)))
     return 0
+
+
+def _context_lines(patch: Any, failing: Any) -> list[str]:
+    """The failing step under the evidence, then the runs behind the patch."""
+    from memento_tui.domain.agent.failing_step import failing_step_lines, linked_runs, run_link_line
+
+    head = "failing step" + (f" (run {failing.run_id})" if failing.run_id else "") + ":"
+    lines = [head, *(f"  {line}" for line in failing_step_lines(failing))]
+    links = linked_runs(patch.evidence)
+    if links:
+        lines += ["", "runs (open one with: memento runs show ID):"]
+        lines += [f"  {run_link_line(link)}" for link in links]
+    return lines
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from memento_tui.cli.common import add_json_flag, one_line, print_json, print_table, workspace_from
 from memento_tui.domain.skills import Skill, check_new_name, skill_skeleton
+
+if TYPE_CHECKING:
+    from memento_tui.domain.config import Config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_teach_parser(skills_sub)
 
 
-def skill_summary(skill: Skill) -> dict[str, object]:
+def skill_summary(skill: Skill, config: Config | None = None) -> dict[str, object]:
+    """``protected`` is true when the SKILL.md or, given ``config``, a glob protects it."""
+    from memento_tui.domain.protection import protected_by_config
+
     return {
         "name": skill.name,
         "description": skill.description,
@@ -38,7 +45,7 @@ def skill_summary(skill: Skill) -> dict[str, object]:
         "license": skill.frontmatter.license,
         "files": skill.files(),
         "network": skill.wants_network,
-        "protected": skill.protected,
+        "protected": skill.protected or (config is not None and protected_by_config(skill.name, config)),
         "warnings": list(skill.warnings),
     }
 
@@ -49,14 +56,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             {
-                "skills": [skill_summary(s) for s in library],
+                "skills": [skill_summary(s, ws.config) for s in library],
                 "broken": [{"name": b.name, **b.error.to_dict()} for b in library.broken],
             }
         )
         return 0
+    from memento_tui.domain.protection import protected_by_config
+
     rows = []
     for skill in library:
-        marks = ("🔒 " if skill.protected else "") + ("⚠ " if skill.warnings else "")
+        locked = skill.protected or protected_by_config(skill.name, ws.config)
+        marks = ("🔒 " if locked else "") + ("⚠ " if skill.warnings else "")
         folders = ",".join(f for f in ("scripts", "references", "assets", "tests") if skill.folder(f))
         rows.append((marks + skill.name, one_line(skill.description, 90), folders or "-"))
     print_table(("skill", "description", "folders"), rows, title=f"{len(library)} skills in {ws.paths.skills}")
@@ -74,7 +84,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             {
-                **skill_summary(skill),
+                **skill_summary(skill, ws.config),
                 "body": skill.body,
                 "metadata": skill.frontmatter.metadata,
                 "triggers": learned.triggers(skill.name),

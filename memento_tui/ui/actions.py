@@ -68,6 +68,8 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
         _a("review-next-file", "right_square_bracket", "next_file", "Next file", "Jump to the next file", show=False),
         _a("review-prev-file", "left_square_bracket", "prev_file", "Prev file", "Jump to the previous file", show=False),
         _a("review-layout", "s", "toggle_layout", "Split/unified", "Switch between split and unified diff"),
+        _a("review-context", "c", "toggle_context", "Context", "Show or hide the failing step (call, output, verdict) and the runs behind the patch"),
+        _a("review-trace", "t", "open_trace", "Trace", "Open the trace of the run under the cursor in the runs list (the replay first; tab moves there)", show=False),
         _a("review-evidence", "i", "toggle_evidence", "Evidence", "Show or hide the evidence panel", show=False),
         _a("review-merge", "m", "merge", "Merge", "Merge into main (asks first; undo with u)"),
         _a("review-reject", "x", "reject", "Reject", "Reject with a reason that later reflections see"),
@@ -83,7 +85,7 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
         _a("runs-refresh", "r", "refresh", "Reload", "Read the runs again", show=False),
     ),
     "trace": (
-        _a("trace-back", "escape", "back", "Back", "Back to the runs"),
+        _a("trace-back", "escape", "back", "Back", "Back to where you came from (the runs or the review)"),
     ),
     "insights": (
         _a("insights-refresh", "r", "refresh", "Reload", "Count again"),

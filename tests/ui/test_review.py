@@ -125,7 +125,7 @@ async def test_hidden_characters_are_shown_as_markers_with_a_warning(services: S
         screen = d.app.screen
         await d.until(lambda: patch.id in screen.patches)
         assert screen.hidden[patch.id] == 1
-        assert "⚠" in str(screen.query_one("#patch-table", DataTable).get_row(patch.id)[-1])
+        assert "⚠" in str(screen.query_one("#patch-table", DataTable).get_row(patch.id)[0])
         review = await _open_review(d, patch.id)
         banner = review.query_one("#hidden-banner", Static)
         assert not banner.has_class("hidden") and "invisible or control characters" in str(banner.render())

@@ -1,5 +1,10 @@
 """Patches: the review queue with its evidence. Enter opens the split diff.
 
+Newest first, except that patches made from a run or task pattern the person marked
+critical (``memento stats critical``) come before the rest. The first column flags what a
+reviewer must not miss: ``!`` critical, ``⚠`` invisible or control characters in the change
+(first, so a narrow terminal still shows it).
+
 The list comes from a thread worker (git calls); branches made by a headless
 ``memento run`` in another terminal arrive through the app's poll and reload it.
 """
@@ -54,9 +59,11 @@ class PatchesScreen(MementoScreen):
             hidden: dict[str, int],
             diffs: dict[str, Any] | None = None,
             error: str | None = None,
+            critical: set[str] | None = None,
         ) -> None:
             super().__init__()
-            self.patches = patches
+            self.patches = patches  # in queue order: critical first, then newest first
+            self.critical = critical or set()
             self.hidden = hidden
             self.diffs = diffs or {}
             self.error = error
@@ -81,6 +88,7 @@ class PatchesScreen(MementoScreen):
         self.patches: dict[str, Any] = {}
         self.hidden: dict[str, int] = {}
         self.diffs: dict[str, Any] = {}
+        self.critical: set[str] = set()
         self.loaded = False
         self.error: str | None = None
 
@@ -95,13 +103,13 @@ class PatchesScreen(MementoScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#patch-table", DataTable)
+        table.add_column("", key="flags", width=2)
         table.add_column("patch", key="id", width=20)
         table.add_column("skill", key="skill", width=16)
         table.add_column("status", key="status", width=8)
         table.add_column("valid", key="validated", width=5)
         table.add_column("replay", key="replay", width=7)
         table.add_column("regress.", key="regressions", width=10)
-        table.add_column("⚠", key="hidden", width=1)
         self.query_one("#patch-side").border_title = "Evidence"
         self.memento.patches_changed.subscribe(self, lambda _: self.reload())
         self.reload()
@@ -119,10 +127,10 @@ class PatchesScreen(MementoScreen):
     def _load(self, status: str) -> None:
         try:
             store = self.services.patches()
-            patches = store.list(status)
+            patches, critical = self._queue(list(reversed(store.list(status))))  # newest first
             hidden: dict[str, int] = {}
             diffs: dict[str, Any] = {}
-            pending = [p for p in reversed(patches) if p.status == "pending"]  # newest first
+            pending = [p for p in patches if p.status == "pending"]
             worker = get_current_worker()
             for number, patch in enumerate(pending):
                 if worker.is_cancelled:  # a newer reload replaced this one
@@ -138,7 +146,20 @@ class PatchesScreen(MementoScreen):
         except MementoError as err:
             self.post_message(self.PatchesLoaded([], {}, error=str(err)))
             return
-        self.post_message(self.PatchesLoaded(patches, hidden, diffs))
+        self.post_message(self.PatchesLoaded(patches, hidden, diffs, critical=critical))
+
+    def _queue(self, patches: list[Any]) -> tuple[list[Any], set[str]]:
+        """Critical patches first (the order is otherwise kept), and which ones they are."""
+        from memento_tui.services.insights import critical_set, patch_queue
+
+        try:
+            marks = critical_set(self.services)
+            ordered = patch_queue(self.services, patches)
+        except MementoError as err:  # unreadable marks must not hide the queue
+            self.app.call_from_thread(self.notify, str(err), title="Critical marks", severity="warning")
+            return patches, set()
+        critical = {p.id for p in ordered if marks.is_critical(p.evidence.run_id, p.evidence.task)}
+        return ordered, critical
 
     @on(PatchesLoaded)
     def _loaded(self, message: PatchesLoaded) -> None:
@@ -146,20 +167,21 @@ class PatchesScreen(MementoScreen):
         self.error = message.error
         table = self.query_one("#patch-table", DataTable)
         keep = self.current_id
-        self.patches = {p.id: p for p in reversed(message.patches)}  # newest first
+        self.patches = {p.id: p for p in message.patches}
+        self.critical = message.critical
         self.hidden = message.hidden
         self.diffs = message.diffs
         table.clear()
         for patch in self.patches.values():
             ev = patch.evidence
             table.add_row(
+                ("!" if patch.id in self.critical else " ") + ("⚠" if self.hidden.get(patch.id) else ""),
                 patch.id,
                 patch.skill,
                 patch.status,
                 "yes" if ev.validated else "no",
                 ev.replay.result.replace("-", " "),
                 ev.regressions_text(),
-                "⚠" if self.hidden.get(patch.id) else "",
                 key=patch.id,
             )
         if keep in self.patches:
@@ -172,6 +194,7 @@ class PatchesScreen(MementoScreen):
             count.update(
                 f"{len(self.patches)} {self.filter} · f: filter ({' / '.join(FILTERS)})"
                 + (f" · {pending} waiting for review" if self.filter == "all" else "")
+                + (f" · {len(self.critical)} critical (!) first" if self.critical else "")
             )
         self._show_current()
         self.refresh_bindings()
@@ -195,7 +218,7 @@ class PatchesScreen(MementoScreen):
                 or f"No {self.filter} patches. When a run fails, learning proposes a fix here."
             )
             return
-        panel.show(self.patches[patch_id], self.hidden.get(patch_id, 0))
+        panel.show(self.patches[patch_id], self.hidden.get(patch_id, 0), critical=patch_id in self.critical)
 
     @on(DataTable.RowHighlighted, "#patch-table")
     def _highlighted(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import OptionList, Static
 
@@ -27,9 +27,9 @@ from memento_tui.domain.errors import MementoError
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
 from memento_tui.ui.widgets.diff_view import DiffView
-from memento_tui.ui.widgets.evidence import EvidencePanel, evidence_line
+from memento_tui.ui.widgets.evidence import evidence_line
 from memento_tui.ui.widgets.footer import MementoFooter
-from memento_tui.ui.widgets.review_context import ReviewContext
+from memento_tui.ui.widgets.review_side import ReviewSide
 
 WIDE = 140  # columns from which the side panel (failing step, evidence) shows by default
 
@@ -101,10 +101,7 @@ class ReviewScreen(MementoScreen):
         with Horizontal(id="review-body"):
             # A diff the queue already read is painted in the first frame.
             yield DiffView(self._prefetched[1] if self._prefetched else None, id="diff")
-            with VerticalScroll(id="review-side"):
-                yield ReviewContext(id="review-context")
-                yield Static("Evidence", id="evidence-title", classes="side-title", markup=False)
-                yield EvidencePanel(id="review-evidence")
+            yield ReviewSide(id="review-side")
         yield MementoFooter()
 
     def on_mount(self) -> None:
@@ -140,8 +137,7 @@ class ReviewScreen(MementoScreen):
         view = self.query_one("#diff", DiffView)
         if view.diff is not diff or not view.loaded:
             view.set_diff(diff)
-        self.query_one("#review-evidence", EvidencePanel).show(self.patch, view.hidden_count)
-        self.query_one("#review-context", ReviewContext).show_patch(self.patch)
+        self.query_one("#review-side", ReviewSide).show_patch(self.patch, view.hidden_count)
         self.query_one("#review-summary", Static).update(evidence_line(self.patch))
         banner = self.query_one("#hidden-banner", Static)
         if view.hidden_count:
@@ -195,7 +191,7 @@ class ReviewScreen(MementoScreen):
             return None
         if self.patch is None:
             return "the patch is still loading"
-        if action == "open_trace" and not self.query_one("#review-context", ReviewContext).links:
+        if action == "open_trace" and not self.query_one("#review-side", ReviewSide).links:
             return "this patch names no runs (no failed run, no replay)"
         view = self.view
         if action in ("next_hunk", "prev_hunk") and (view is None or not view.hunk_count):
@@ -257,26 +253,20 @@ class ReviewScreen(MementoScreen):
         self._lay_out_side()
 
     def _lay_out_side(self) -> None:
-        self.query_one("#review-context").set_class(not self.show_context, "hidden")
-        self.query_one("#evidence-title").set_class(not self.show_evidence, "hidden")
-        self.query_one("#review-evidence").set_class(not self.show_evidence, "hidden")
-        self.query_one("#review-side").set_class(not (self.show_context or self.show_evidence), "hidden")
+        self.query_one("#review-side", ReviewSide).show_parts(context=self.show_context, evidence=self.show_evidence)
         if not self.show_context and isinstance(self.focused, OptionList):
             self.query_one("#diff", DiffView).focus()
 
     def action_open_trace(self) -> None:
-        run_id = self.query_one("#review-context", ReviewContext).current_run
-        if run_id is not None:
-            self._open_trace(run_id)
+        chosen = self.query_one("#review-side", ReviewSide).choice()
+        if chosen is not None:
+            self._run_chosen(chosen)
 
-    @on(ReviewContext.RunChosen)
-    def _run_chosen(self, message: ReviewContext.RunChosen) -> None:
-        self._open_trace(message.run_id)
-
-    def _open_trace(self, run_id: str) -> None:
+    @on(ReviewSide.RunChosen)
+    def _run_chosen(self, message: ReviewSide.RunChosen) -> None:
         from memento_tui.ui.screens.trace import TraceScreen
 
-        self.app.push_screen(TraceScreen(run_id))
+        self.app.push_screen(TraceScreen(message.run_id, step=message.step))
 
     # -- decisions ---------------------------------------------------------------------
     def action_merge(self) -> None:
@@ -381,7 +371,7 @@ class ReviewScreen(MementoScreen):
         self.busy = False
         if self.patch is None:
             self.query_one("#review-head", Static).update(f"patch {self.patch_id}: cannot be shown")
-            self.query_one("#review-evidence", EvidencePanel).update(message.error)
+            self.query_one("#review-side", ReviewSide).show_error(message.error)
         self.notify(message.error, title="Nothing changed", severity="error", timeout=10)
 
     # -- edit ----------------------------------------------------------------------------

@@ -4,7 +4,8 @@ First paint shows names only (one ``scandir``); a worker then reads every SKILL.
 run history and fills in success rates and broken skills; the highlighted skill is read
 on its own. So 10k skills cost a directory listing before anything is on screen. Edits
 made anywhere (the person's editor, git, another process) arrive from the watcher and
-update just the skills they touched.
+update just the skills they touched. A protected skill (learning never patches it) has a
+🔒, whether its own SKILL.md or a glob in ``[learning] protected`` protects it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from textual.worker import get_current_worker
 from memento_tui.domain.errors import SkillError
 from memento_tui.domain.hidden_text import has_hidden, make_visible
 from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.protection import protected_by_config
 from memento_tui.domain.skills import Skill, load_skill
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
@@ -42,6 +44,7 @@ class Entry:
     error: str | None = None
     passed: int = 0
     runs: int = 0
+    protected: str = ""  # why learning never patches it; "" when it may
 
     @property
     def success(self) -> str:
@@ -65,6 +68,17 @@ def scan_names(root: Any) -> list[str]:
             return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
     except OSError:
         return []
+
+
+def protection(skill: Skill | None, config: Any) -> str:
+    """Why learning never writes a patch to ``skill``, or "" when it may."""
+    if skill is None:
+        return ""
+    if skill.protected:
+        return "metadata.memento.protected in its SKILL.md"
+    if protected_by_config(skill.name, config):
+        return "[learning] protected in .memento/config.toml"
+    return ""
 
 
 def success_by_skill(runs: list[Any]) -> dict[str, tuple[int, int]]:
@@ -154,6 +168,7 @@ class SkillsScreen(MementoScreen):
         self.entries = {name: Entry(name) for name in scan_names(self.services.paths.skills)}
         self._fill_table()
         self.memento.skills_changed.subscribe(self, self._on_disk_change)
+        self.memento.config_changed.subscribe(self, lambda _: self._config_changed())
         self.call_after_refresh(self._list)
         self.query_one("#skill-list", SkillList).focus()
 
@@ -167,9 +182,12 @@ class SkillsScreen(MementoScreen):
         except Exception:  # run history is a nicety here; the list must still load
             stats = {}
         entries: dict[str, Entry] = {}
+        config = self.services.workspace.config
         for skill in library:
             passed, total = stats.get(skill.name, (0, 0))
-            entries[skill.name] = Entry(skill.name, skill=skill, passed=passed, runs=total)
+            entries[skill.name] = Entry(
+                skill.name, skill=skill, passed=passed, runs=total, protected=protection(skill, config)
+            )
         for broken in library.broken:
             entries[broken.name] = Entry(broken.name, error=str(broken.error))
         self.post_message(self.LibraryLoaded(entries))
@@ -202,7 +220,8 @@ class SkillsScreen(MementoScreen):
         self.query_one("#skill-columns", Static).update(
             f" {'skill':<{NAME_WIDTH - 1}}{'success':<{SUCCESS_WIDTH}}{last}"
         )
-        skills.set_items(items, keep=skills.current)
+        locked = {e.name for e in self.entries.values() if e.protected}
+        skills.set_items(items, keep=skills.current, locked=locked)
         self._count()
         if not items:
             self._show(None)
@@ -259,6 +278,8 @@ class SkillsScreen(MementoScreen):
         self.query_one("#skill-name", Static).update(skill.name)
         lines = [make_visible(skill.description), ""]
         lines.append(f"success: {entry.success}" + (f" over {entry.runs} runs" if entry.runs else " (not used yet)"))
+        if entry.protected:
+            lines.append(f"🔒 protected: learning never patches it ({entry.protected})")
         lines += [f"⚠ {w}" for w in skill.warnings]
         head.update("\n".join(lines))
         hidden = has_hidden(skill.body) or has_hidden(skill.description)
@@ -356,7 +377,11 @@ class SkillsScreen(MementoScreen):
                 continue
             old = self.entries.get(name)
             try:
-                out[name] = Entry(name, skill=load_skill(folder), passed=old.passed if old else 0, runs=old.runs if old else 0)
+                skill = load_skill(folder)
+                out[name] = Entry(
+                    name, skill=skill, passed=old.passed if old else 0, runs=old.runs if old else 0,
+                    protected=protection(skill, self.services.workspace.config),
+                )
             except SkillError as err:
                 out[name] = Entry(name, error=str(err))
         self.post_message(self.SkillsUpdated(out))
@@ -374,6 +399,15 @@ class SkillsScreen(MementoScreen):
         else:
             self._fill_table()
         if self.shown in message.entries:
+            self._show(self.shown)
+
+    def _config_changed(self) -> None:
+        # A glob added to (or taken from) [learning] protected shows at once.
+        config = self.services.workspace.config
+        for entry in self.entries.values():
+            entry.protected = protection(entry.skill, config)
+        self._fill_table()
+        if self.shown is not None:
             self._show(self.shown)
 
     # -- actions -----------------------------------------------------------------------

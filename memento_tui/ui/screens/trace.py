@@ -1,4 +1,7 @@
-"""One run's trace, readable: every decision the agent made, in order."""
+"""One run's trace, readable: every decision the agent made, in order.
+
+Opened from the review with the failing step, it starts at that step's tool call.
+"""
 
 from __future__ import annotations
 
@@ -45,9 +48,10 @@ class TraceScreen(MementoScreen):
             self.problems = problems
             self.error = error
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, *, step: int | None = None) -> None:
         super().__init__()
         self.run_id = run_id
+        self.step = step  # start at this step's first tool call
 
     def compose(self) -> ComposeResult:
         yield Static(f"run {self.run_id}", id="trace-head", markup=False)
@@ -88,8 +92,12 @@ class TraceScreen(MementoScreen):
             head.update(f"run {self.run_id}: {message.error}")
             return
         record = message.record
-        head.update(make_visible(f"run {record.id} · {record.status} · {record.task}"))
+        at_step = f" · at step {self.step}" if self.step is not None else ""
+        head.update(make_visible(f"run {record.id} · {record.status}{at_step} · {record.task}"))
+        start: int | None = None
         for event in message.events:
+            if start is None and self.step is not None and event.type == "tool_called" and event.step == self.step:
+                start = len(log.lines)
             style = self._style(event)
             for line in describe(event):
                 log.write(Text(make_visible(line), style=style))
@@ -97,7 +105,10 @@ class TraceScreen(MementoScreen):
             log.write(Text(f"warning: {problem}", style=self.get_component_rich_style("trace--error", partial=True)))
         if record.status == "interrupted":
             log.write("the run was interrupted: the trace above is everything it recorded")
-        log.scroll_home(animate=False)
+        if start:
+            log.scroll_to(y=start, animate=False)
+        else:
+            log.scroll_home(animate=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()

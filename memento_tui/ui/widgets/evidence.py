@@ -21,9 +21,11 @@ def _age(when: Any) -> str:
         return str(when)
 
 
-def evidence_text(patch: Any, hidden: int = 0) -> str:
+def evidence_text(patch: Any, hidden: int = 0, critical: bool = False) -> str:
     ev = patch.evidence
     lines = [f"patch {patch.id}", f"status: {patch.status}"]
+    if critical:
+        lines.append("! critical: its run or task is marked critical (first in the queue)")
     if patch.status in ("merged", "rejected") and patch.decided_at is not None:
         lines[-1] += f" ({_age(patch.decided_at)})"
     if patch.reason:
@@ -73,17 +75,17 @@ def evidence_line(patch: Any) -> str:
     ]
     if ev.reflection_summary:
         parts.append(" ".join(ev.reflection_summary.split()))
-    return make_visible("  ·  ".join(parts) + "    (i: full evidence)")
+    return make_visible("  ·  ".join(parts) + "    (c: failing step · i: evidence)")
 
 
 class EvidencePanel(Static):
     def __init__(self, **kw: Any) -> None:
         super().__init__("", markup=False, **kw)
 
-    def show(self, patch: Any | None, hidden: int = 0) -> None:
+    def show(self, patch: Any | None, hidden: int = 0, *, critical: bool = False) -> None:
         if patch is None:
             self.update("No patch selected.")
             return
-        self.update(evidence_text(patch, hidden))
+        self.update(evidence_text(patch, hidden, critical))
         self.set_class(bool(hidden), "-hidden-text")
         self.set_class(patch.evidence.validated, "-validated")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import set_cell_size
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
@@ -23,6 +24,7 @@ from memento_tui.domain.hidden_text import make_visible
 Item = tuple[str, str, str]  # name, success, state (or score)
 NAME_WIDTH = 30
 SUCCESS_WIDTH = 10
+LOCK = "🔒"  # a protected skill: learning never patches it (two cells wide)
 
 
 class SkillList(ScrollView, can_focus=True):
@@ -62,12 +64,14 @@ class SkillList(ScrollView, can_focus=True):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.items: list[Item] = []
+        self.locked: set[str] = set()
         self._index: dict[str, int] = {}
         self.empty_text = ""
 
     # -- data --------------------------------------------------------------------------
-    def set_items(self, items: list[Item], *, keep: str | None = None) -> None:
+    def set_items(self, items: list[Item], *, keep: str | None = None, locked: set[str] | None = None) -> None:
         self.items = items
+        self.locked = locked or set()
         self._index = {name: i for i, (name, _, _) in enumerate(items)}
         self.virtual_size = Size(self.size.width, len(items))
         at = self._index.get(keep, 0) if keep else 0
@@ -152,8 +156,12 @@ class SkillList(ScrollView, can_focus=True):
             name_style = base + self.get_component_rich_style("skill-list--warning", partial=True)
         dim = base + self.get_component_rich_style("skill-list--dim", partial=True)
         shown = make_visible(name)
+        if name in self.locked:  # the lock at the end of the name column keeps names aligned
+            cell = f" {set_cell_size(shown, NAME_WIDTH - 4)}{LOCK} "
+        else:
+            cell = f" {shown[: NAME_WIDTH - 2]:<{NAME_WIDTH - 1}}"
         segments = [
-            Segment(f" {shown[: NAME_WIDTH - 2]:<{NAME_WIDTH - 1}}", name_style),
+            Segment(cell, name_style),
             Segment(f"{success:<{SUCCESS_WIDTH}}", dim),
             Segment(state, dim),
         ]

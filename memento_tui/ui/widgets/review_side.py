@@ -1,0 +1,202 @@
+"""The side panel of the review, beside the diff: the runs behind the patch (the failed run,
+the replay, each regression — enter opens a trace), the failing step of the run the patch
+was made from (the tool call, its output, the check's verdict), and the full evidence.
+
+The runs list sits above the scrolling part so it is always in view and next in the focus
+chain after the diff. The trace is read in a thread worker; the panel only shows what it
+is handed. Everything in it went through ``make_visible`` (domain/agent/failing_step.py):
+tool output is whatever a script printed.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from memento_tui.domain.agent.failing_step import (
+    FailingStep,
+    RunLink,
+    failing_step_for,
+    failing_step_lines,
+    linked_runs,
+    run_link_line,
+)
+from memento_tui.domain.hidden_text import make_visible
+from memento_tui.ui.widgets.evidence import EvidencePanel
+
+
+def hanging_wrap(lines: list[str], width: int) -> list[str]:
+    """Wrap each line to ``width``, continuing under its own indent plus two (output and
+    arguments stay readable as blocks in a narrow panel)."""
+    out: list[str] = []
+    width = max(width, 12)
+    for line in lines:
+        if cell_len(line) <= width:
+            out.append(line)
+            continue
+        body = line.lstrip(" ")
+        lead = " " * min(len(line) - len(body), width // 2)
+        out += textwrap.wrap(
+            body,
+            width=width,
+            initial_indent=lead,
+            subsequent_indent=lead + "  ",
+            break_on_hyphens=False,
+        ) or [line]
+    return out
+
+
+class HangingLines(Widget):
+    """Lines of text wrapped with a hanging indent to the widget's width."""
+
+    DEFAULT_CSS = "HangingLines { height: auto; }"
+
+    def __init__(self, text: str = "", **kw: Any) -> None:
+        super().__init__(**kw)
+        self.lines = text.split("\n")
+
+    def set_lines(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(hanging_wrap(self.lines, width))
+
+    def render(self) -> Text:
+        return Text("\n".join(hanging_wrap(self.lines, self.content_size.width)), no_wrap=True, overflow="crop")
+
+
+class ReviewSide(Vertical):
+    """Runs, failing step and evidence; ``context`` and ``evidence`` say which parts show."""
+
+    class FailingStepLoaded(Message):
+        """The failed run's trace was read and its failing step chosen."""
+
+        def __init__(self, patch_id: str, failing: FailingStep) -> None:
+            super().__init__()
+            self.patch_id = patch_id
+            self.failing = failing
+
+    class RunChosen(Message):
+        """Enter on a run in the list: open its trace (at ``step`` for the failed run)."""
+
+        def __init__(self, run_id: str, step: int | None = None) -> None:
+            super().__init__()
+            self.run_id = run_id
+            self.step = step
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.patch_id: str | None = None
+        self.links: list[RunLink] = []
+        self.failing: FailingStep | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Runs  (t or enter: trace)", id="runs-title", classes="side-title -context", markup=False)
+        yield OptionList(id="review-runs", classes="-context")
+        with VerticalScroll(id="review-side-scroll"):
+            yield Static("Failing step", id="failing-title", classes="side-title -context", markup=False)
+            yield HangingLines("reading the trace…", id="failing-step", classes="-context")
+            yield Static("Evidence", id="evidence-title", classes="side-title -evidence", markup=False)
+            yield EvidencePanel(id="review-evidence", classes="-evidence")
+
+    def show_parts(self, *, context: bool, evidence: bool) -> None:
+        for widget in self.query(".-context"):
+            widget.set_class(not context, "hidden")
+        for widget in self.query(".-evidence"):
+            widget.set_class(not evidence, "hidden")
+        self.query_one("#evidence-title").set_class(not context, "-first")
+        self.set_class(not (context or evidence), "hidden")
+
+    # -- loading -----------------------------------------------------------------------
+    def show_patch(self, patch: Any, hidden: int = 0) -> None:
+        """Show the runs and evidence at once; read the failing step in a worker (once per patch)."""
+        self.query_one("#review-evidence", EvidencePanel).show(patch, hidden)
+        self.links = linked_runs(patch.evidence)
+        runs = self.query_one("#review-runs", OptionList)
+        keep = self.current_run
+        runs.clear_options()
+        runs.add_options(
+            [Option(Text(run_link_line(link), no_wrap=True, overflow="ellipsis"), id=str(i)) for i, link in enumerate(self.links)]
+        )
+        if self.links:
+            ids = [link.run_id for link in self.links]
+            runs.highlighted = ids.index(keep) if keep in ids else self.default_index()
+        else:
+            runs.add_option(Option(Text("no runs recorded"), disabled=True))
+        if patch.id != self.patch_id:
+            self.patch_id = patch.id
+            self.failing = None
+            self.query_one("#failing-step", HangingLines).set_lines(["reading the trace…"])
+            self._load(patch.id, patch.evidence)
+
+    def show_error(self, error: str) -> None:
+        self.query_one("#review-evidence", EvidencePanel).update(error)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-context")
+    def _load(self, patch_id: str, evidence: Any) -> None:
+        store = self.app.services.runs()  # type: ignore[attr-defined]
+        self.post_message(self.FailingStepLoaded(patch_id, failing_step_for(evidence, store)))
+
+    @on(FailingStepLoaded)
+    def _loaded(self, message: FailingStepLoaded) -> None:
+        if message.patch_id != self.patch_id:
+            return
+        self.failing = message.failing
+        run_id = message.failing.run_id
+        self.query_one("#failing-title", Static).update(
+            make_visible("Failing step" + (f" · run {run_id}" if run_id else ""))
+        )
+        self.query_one("#failing-step", HangingLines).set_lines(failing_step_lines(message.failing))
+
+    # -- the runs list -----------------------------------------------------------------
+    def default_index(self) -> int:
+        """The replay when there is one (what the fix did), else the failed run."""
+        for i, link in enumerate(self.links):
+            if link.role == "replay":
+                return i
+        return 0
+
+    @property
+    def current_run(self) -> str | None:
+        """The run under the list's cursor (the replay until the person moves it)."""
+        index = self._current_index()
+        return None if index is None else self.links[index].run_id
+
+    def _current_index(self) -> int | None:
+        if not self.links:
+            return None
+        index = self.query_one("#review-runs", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.links):
+            index = self.default_index()
+        return index
+
+    def choice(self, index: int | None = None) -> RunChosen | None:
+        """The run to open (the one under the cursor by default), with the failing step
+        when it is the failed run."""
+        index = self._current_index() if index is None else index
+        if index is None or not 0 <= index < len(self.links):
+            return None
+        link = self.links[index]
+        failing = self.failing
+        step = None
+        if link.role == "failed run" and failing is not None and failing.call is not None:
+            step = failing.call.step
+        return self.RunChosen(link.run_id, step)
+
+    @on(OptionList.OptionSelected, "#review-runs")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if (chosen := self.choice(event.option_index)) is not None:
+            self.post_message(chosen)
