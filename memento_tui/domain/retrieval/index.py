@@ -353,11 +353,15 @@ class SkillIndex:
                 writer.add_document(learned_document(row.skill, kind, row.task))
             writer.commit()
             writer.wait_merging_threads()
-            touched = sorted({row.skill for row, _ in todo if row.kind == "success"})
-            if touched:
+            if any(row.kind == "success" for row, _ in todo):
+                # Rewritten whole rather than per skill: a deleted document keeps counting in
+                # tantivy's BM25 statistics until a merge, so per-skill updates would make the
+                # ranking depend on the order outcomes arrived in (and `skills teach --from`
+                # would not give what the same rows fed one by one give). It is one small
+                # document per skill that has triggers.
                 writer = profiles.writer()
-                for skill in touched:
-                    writer.delete_documents_by_term("skill", skill)
+                writer.delete_all_documents()
+                for skill in sorted({row.skill for row in self.store.rows if row.kind == "success"}):
                     writer.add_document(profile_document(skill, self.store.triggers(skill)))
                 writer.commit()
                 writer.wait_merging_threads()
