@@ -322,9 +322,9 @@ class SkillIndex:
             self._names_by_id[sid] = name
             self._live.add(name)
         else:
-            sid = manifest.ids.pop(name, None)
-            if sid is not None:
-                self._names_by_id.pop(sid, None)
+            old = manifest.ids.pop(name, None)
+            if old is not None:
+                self._names_by_id.pop(old, None)
             self._live.discard(name)
 
     def _commit_skills(self, skills: Engine, batch: dict[str, Change]) -> Any:

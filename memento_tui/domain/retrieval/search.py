@@ -96,10 +96,10 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
     ranked = ranked[:top_k]
     out = []
     for name, score in ranked:
-        change = snap.pending.get(name)
-        if change is not None and change.doc is not None:
-            description = change.doc.description
-            why = change.doc.matched_fields(terms)
+        pending = snap.pending.get(name)
+        if pending is not None and pending.doc is not None:
+            description = pending.doc.description
+            why = pending.doc.matched_fields(terms)
         else:
             addr = addresses.get(name) or _address_of(snap, name)
             description = (searcher.doc(addr).get_first("description") or "") if addr else ""

@@ -71,7 +71,7 @@ class SkillWatcher:
         ]
         self.skills_root.mkdir(parents=True, exist_ok=True)
         self.learned_root.mkdir(parents=True, exist_ok=True)
-        handler = _Handler(self)
+        handler: Any = _Handler(self)
         observer = Observer()
         observer.schedule(handler, str(self.skills_root), recursive=True, event_filter=wanted)
         observer.schedule(handler, str(self.learned_root), recursive=False, event_filter=wanted)
