@@ -56,16 +56,19 @@ class Driven:
 
 
 @asynccontextmanager
-async def drive(services: Services, *, live: bool = False, mode: str | None = None) -> AsyncIterator[Driven]:
+async def drive(
+    services: Services, *, live: bool = False, mode: str | None = None, size: tuple[int, int] = SIZE
+) -> AsyncIterator[Driven]:
     messages: list[Message] = []
     app = make_app(services, live=live, mode=mode)
-    async with app.run_test(size=SIZE, notifications=True, message_hook=messages.append) as pilot:
+    async with app.run_test(size=size, notifications=True, message_hook=messages.append) as pilot:
         await pilot.pause()
         yield Driven(app, pilot, messages)
 
 
 def evidence(**extra: object) -> PatchEvidence:
     fields: dict[str, object] = {
+        "run_id": "20260101-000000-abcd",
         "task": "convert people.csv to JSON",
         "failure_category": "wrong_data_format_assumption",
         "weak_skill": "csv-json",
@@ -73,10 +76,12 @@ def evidence(**extra: object) -> PatchEvidence:
         "decision_step": 3,
         "validated": True,
     }
-    return PatchEvidence(run_id="20260101-000000-abcd", **{**fields, **extra})  # type: ignore[arg-type]
+    return PatchEvidence(**{**fields, **extra})  # type: ignore[arg-type]
 
 
-def make_patch(services: Services, *, marker: str = "Semicolons too", extra: str = "") -> Patch:
+def make_patch(
+    services: Services, *, marker: str = "Semicolons too", extra: str = "", ev: PatchEvidence | None = None
+) -> Patch:
     """A real patch branch on csv-json: one changed line and one added paragraph."""
     skill_md = services.paths.skill_dir("csv-json") / "SKILL.md"
     text = skill_md.read_text(encoding="utf-8")
@@ -86,5 +91,5 @@ def make_patch(services: Services, *, marker: str = "Semicolons too", extra: str
     lines[body_at] = lines[body_at].replace("Three", "Four")
     new = "".join(lines) + f"\n## {marker}\n\nDetect ';' before assuming ','.{extra}\n"
     return services.patches().create(
-        "csv-json", {"skills/csv-json/SKILL.md": new.encode("utf-8")}, evidence()
+        "csv-json", {"skills/csv-json/SKILL.md": new.encode("utf-8")}, ev or evidence()
     )

@@ -52,6 +52,7 @@ class TraceScreen(MementoScreen):
         super().__init__()
         self.run_id = run_id
         self.step = step  # start at this step's first tool call
+        self.start: int | None = None  # the log line it starts at
 
     def compose(self) -> ComposeResult:
         yield Static(f"run {self.run_id}", id="trace-head", markup=False)
@@ -94,10 +95,9 @@ class TraceScreen(MementoScreen):
         record = message.record
         at_step = f" · at step {self.step}" if self.step is not None else ""
         head.update(make_visible(f"run {record.id} · {record.status}{at_step} · {record.task}"))
-        start: int | None = None
         for event in message.events:
-            if start is None and self.step is not None and event.type == "tool_called" and event.step == self.step:
-                start = len(log.lines)
+            if self.start is None and self.step is not None and event.type == "tool_called" and event.step == self.step:
+                self.start = len(log.lines)
             style = self._style(event)
             for line in describe(event):
                 log.write(Text(make_visible(line), style=style))
@@ -105,8 +105,8 @@ class TraceScreen(MementoScreen):
             log.write(Text(f"warning: {problem}", style=self.get_component_rich_style("trace--error", partial=True)))
         if record.status == "interrupted":
             log.write("the run was interrupted: the trace above is everything it recorded")
-        if start:
-            log.scroll_to(y=start, animate=False)
+        if self.start:
+            log.scroll_to(y=self.start, animate=False)
         else:
             log.scroll_home(animate=False)
 
