@@ -101,7 +101,8 @@ async def test_the_failing_step_sits_beside_the_diff_and_the_runs_open_their_tra
         assert trace.run_id == FAILED and trace.step == 2
         assert "at step 2" in str(trace.query_one("#trace-head", Static).render())
         log = trace.query_one("#trace-log")
-        assert trace.start and log.lines[trace.start].text.startswith("  → run")  # where it starts
+        assert trace.start and log.lines[trace.start].text.startswith("[2] model")  # where it starts
+        assert log.lines[trace.start + 1].text.startswith("  → run")
         await d.press("escape")
         # esc pops one level: the list, then the review.
         await d.press("escape")

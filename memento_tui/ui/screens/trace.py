@@ -1,6 +1,6 @@
 """One run's trace, readable: every decision the agent made, in order.
 
-Opened from the review with the failing step, it starts at that step's tool call.
+Opened from the review with the failing step, it starts at that step.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class TraceScreen(MementoScreen):
     def __init__(self, run_id: str, *, step: int | None = None) -> None:
         super().__init__()
         self.run_id = run_id
-        self.step = step  # start at this step's first tool call
+        self.step = step  # start at this step (its model turn)
         self.start: int | None = None  # the log line it starts at
 
     def compose(self) -> ComposeResult:
@@ -96,7 +96,12 @@ class TraceScreen(MementoScreen):
         at_step = f" · at step {self.step}" if self.step is not None else ""
         head.update(make_visible(f"run {record.id} · {record.status}{at_step} · {record.task}"))
         for event in message.events:
-            if self.start is None and self.step is not None and event.type == "tool_called" and event.step == self.step:
+            if (
+                self.start is None
+                and self.step is not None
+                and event.step == self.step
+                and event.type in ("model_turn", "tool_called")
+            ):
                 self.start = len(log.lines)
             style = self._style(event)
             for line in describe(event):
