@@ -233,3 +233,15 @@ def test_a_run_killed_mid_way_leaves_a_readable_trace_and_shows_interrupted(
     assert [e.type for e in events] == ["run_started", "skills_retrieved", "model_turn", "tool_called", "tool_result"]
     assert main(["-C", str(workspace.root), "runs", "show", record.id]) == 0
     assert "the run was interrupted" in capsys.readouterr().out
+
+
+def test_escape_sequences_from_scripts_never_reach_the_terminal(
+    workspace: Workspace, scripted: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scripted.add(call("run", command="printf 'ok\\033]0;pwned\\007\\n'; exit 3"), call("finish", answer="\u202eevil", success=False))
+    services = make_services(workspace)
+    record = services.agent().run(RunRequest(task="print things", learn=False))
+    assert main(["-C", str(workspace.root), "runs", "show", record.id]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "ok⟨U+001B⟩]0;pwned⟨U+0007⟩" in out
