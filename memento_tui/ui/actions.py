@@ -97,7 +97,7 @@ def actions_for(scope: str) -> tuple[Action, ...]:
     return REGISTRY[scope]
 
 
-def bindings_for(scope: str) -> list[Binding]:
+def bindings_for(scope: str) -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
     return [
         Binding(
             a.key,

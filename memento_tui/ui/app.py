@@ -71,7 +71,8 @@ class MementoApp(App[None]):
         if mode is not None:
             if mode not in self.MODES:
                 raise ValueError(f"no screen {mode!r}; the screens are {', '.join(self.MODES)}")
-            self.DEFAULT_MODE = mode  # the first screen built is the one asked for
+            # The first screen built is the one asked for (an instance attribute on purpose).
+            self.DEFAULT_MODE = mode  # type: ignore[misc]
         super().__init__()
         self.services = services
         self.live = live
@@ -100,7 +101,10 @@ class MementoApp(App[None]):
         from memento_tui.services.live import SkillsWatch, git_common_dir, patch_stamp
 
         try:
-            watch = SkillsWatch(self.services, lambda names: self.post_message(self.SkillsChanged(names)))
+            def changed(names: set[str]) -> None:
+                self.post_message(self.SkillsChanged(names))
+
+            watch = SkillsWatch(self.services, changed)
             watch.start()
             self._skills_watch = watch
         except Exception as err:  # no inotify, too many watches: say so, keep working

@@ -15,13 +15,13 @@ from memento_tui.ui.actions import Action, action_name, actions_for
 class ActionsProvider(Provider):
     def _entries(self) -> list[tuple[str, str, Callable[[], Any]]]:
         screen = self.screen
-        scopes = []
+        scopes: list[tuple[str, Any]] = []
         scope = getattr(screen, "SCOPE", "")
         if scope:
             scopes.append((scope, screen))
         scopes.append(("app", self.app))
         keymap = getattr(self.app, "_keymap", {})
-        out = []
+        out: list[tuple[str, str, Callable[[], Any]]] = []
         for name, target in scopes:
             for action in actions_for(name):
                 key = keymap.get(action.id, action.key)

@@ -47,7 +47,7 @@ async def test_the_queue_shows_the_evidence_and_enter_opens_an_aligned_split_dif
         # The queue read the diff while it loaded, so the review paints it at once.
         assert patch.id in screen.diffs and review.diff is screen.diffs[patch.id]
         view = review.view
-        assert view.layout == "split" and view.hunk_count == 2
+        assert view.mode == "split" and view.hunk_count == 2
         kinds = [r.kind for r in view.rows.rows]
         assert kinds[0] == "file" and "change" in kinds and "add" in kinds
         change = next(r for r in view.rows.rows if r.kind == "change")
@@ -63,9 +63,9 @@ async def test_the_queue_shows_the_evidence_and_enter_opens_an_aligned_split_dif
         await d.press("p")
         assert view.current_hunk == 0
         await d.press("s")
-        assert view.layout == "unified" and [r.kind for r in view.rows.rows].count("change") == 0
+        assert view.mode == "unified" and [r.kind for r in view.rows.rows].count("change") == 0
         await d.press("s")
-        assert view.layout == "split"
+        assert view.mode == "split"
         # One file: file navigation says why it cannot move.
         await d.press("right_square_bracket")
         assert "this patch changes one file" in d.notifications()

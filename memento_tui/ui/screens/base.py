@@ -47,7 +47,7 @@ class MementoScreen(ActionsMixin, Screen[None]):
     def __init_subclass__(cls, **kwargs: object) -> None:
         # Before Textual's own __init_subclass__, which merges BINDINGS.
         if cls.__dict__.get("SCOPE") and "BINDINGS" not in cls.__dict__:
-            cls.BINDINGS = bindings_for(cls.SCOPE)  # type: ignore[assignment]
+            cls.BINDINGS = bindings_for(cls.SCOPE)
         super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
 
     @property
@@ -65,7 +65,7 @@ class MementoModal(ActionsMixin, ModalScreen[object]):
     def __init_subclass__(cls, **kwargs: object) -> None:
         # Before Textual's own __init_subclass__, which merges BINDINGS.
         if cls.__dict__.get("SCOPE") and "BINDINGS" not in cls.__dict__:
-            cls.BINDINGS = bindings_for(cls.SCOPE)  # type: ignore[assignment]
+            cls.BINDINGS = bindings_for(cls.SCOPE)
         super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
 
     @property

@@ -34,28 +34,8 @@ def _own_runs(records: list[Any]) -> list[Any]:
 def by_status(records: list[Any]) -> Table:
     counts = Counter(r.status for r in _own_runs(records))
     total = sum(counts.values()) or 1
-    rows = [(status, str(n), f"{100 * n // total}%") for status, n in counts.most_common()]
+    rows: list[tuple[str, ...]] = [(status, str(n), f"{100 * n // total}%") for status, n in counts.most_common()]
     return "Runs by status", ["status", "runs", "share"], rows
-
-
-def by_skill(records: list[Any]) -> Table:
-    used: Counter[str] = Counter()
-    passed: Counter[str] = Counter()
-    for r in _own_runs(records):
-        for name in r.skills_used or ["(no skill)"]:
-            used[name] += 1
-            passed[name] += r.status == "passed"
-    rows = [
-        (name, str(n), str(passed[name]), str(n - passed[name]), f"{100 * passed[name] // n}%")
-        for name, n in used.most_common()
-    ]
-    return "Runs by skill used", ["skill", "runs", "passed", "not passed", "success"], rows
-
-
-def by_category(records: list[Any]) -> Table:
-    counts = Counter(r.failure_category for r in _own_runs(records) if r.failure_category)
-    rows = [(category, str(n)) for category, n in counts.most_common()]
-    return "Failures by category (from reflections)", ["category", "runs"], rows
 
 
 # Per-skill success and failure categories come from the analytics (services.insights),

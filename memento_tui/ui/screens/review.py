@@ -167,7 +167,7 @@ class ReviewScreen(MementoScreen):
             parts.append(f"{path} ({view.current_file + 1}/{count})" if count > 1 else path)
             if view.hunk_count:
                 parts.append(f"hunk {view.current_hunk + 1}/{view.hunk_count}")
-            parts.append(view.layout)
+            parts.append(view.mode)
         parts.append(f"+{self.diff.additions} −{self.diff.deletions}")
         head = self.query_one("#review-head", Static)
         head.update("  ·  ".join(parts))
@@ -241,7 +241,7 @@ class ReviewScreen(MementoScreen):
 
     def action_toggle_layout(self) -> None:
         if (view := self.view) is not None:
-            view.layout = "unified" if view.layout == "split" else "split"
+            view.mode = "unified" if view.mode == "split" else "split"
             self._head()
 
     def action_toggle_evidence(self) -> None:

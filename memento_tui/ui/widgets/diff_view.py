@@ -98,7 +98,8 @@ class DiffView(ScrollView, can_focus=True):
         Binding("end,G", "scroll_end", "Bottom", show=False),
     ]
 
-    layout: reactive[Layout] = reactive("split")
+    # Not "layout": that name is Widget's own (its layout algorithm).
+    mode: reactive[Layout] = reactive("split")
     current_hunk: reactive[int] = reactive(0)
 
     class HunkChanged(Message):
@@ -112,7 +113,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def __init__(self, diff: StructuredDiff | None = None, *, layout: Layout = "split", **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self.set_reactive(DiffView.layout, layout)
+        self.set_reactive(DiffView.mode, layout)
         self._strips: LRUCache[tuple[int, int, int, int, bool], Strip] = LRUCache(1024)
         self.set_diff(diff or StructuredDiff(base="", head=""), loaded=diff is not None)
 
@@ -120,7 +121,7 @@ class DiffView(ScrollView, can_focus=True):
         """Show ``diff`` (the view exists before its diff arrives, so nothing is mounted late)."""
         self.diff = diff
         self.loaded = loaded
-        self._rows: DiffRows = build_rows(diff, self.layout)
+        self._rows: DiffRows = build_rows(diff, self.mode)
         self._languages = [language_for(f.path) for f in diff.files]
         # (file, hunk, side) -> that side's lines; (file, hunk, side, block) -> highlighted
         self._sides: dict[tuple[int, int, str], tuple[list[DiffLine], dict[int, int]]] = {}
@@ -148,7 +149,7 @@ class DiffView(ScrollView, can_focus=True):
     def _pane_text_width(self) -> int:
         width = self.scrollable_content_region.width or self.size.width
         gutter = self._rows.number_width + 3  # number, space, sign, space
-        if self.layout == "split":
+        if self.mode == "split":
             return max(1, (width - 1) // 2 - gutter)
         return max(1, width - 2 * (self._rows.number_width + 1) - 2)
 
@@ -164,7 +165,7 @@ class DiffView(ScrollView, can_focus=True):
         # Painted rows are cached by width, so nothing painted needs throwing away here.
         self._update_virtual_size()
 
-    def watch_layout(self, layout: Layout) -> None:
+    def watch_mode(self, layout: Layout) -> None:
         hunk = self.current_hunk
         self._rows = build_rows(self.diff, layout)
         self._strips.clear()
@@ -223,7 +224,7 @@ class DiffView(ScrollView, can_focus=True):
         x = round(self.scroll_x)
         row = self._rows.rows[index]
         current = row.kind == "hunk" and row.hunk == self.current_hunk
-        key = (index, width, x, hash(self.layout), current)
+        key = (index, width, x, hash(self.mode), current)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._paint(row, width, x, current)
@@ -243,7 +244,7 @@ class DiffView(ScrollView, can_focus=True):
             style = self.get_component_rich_style(name)
             text = (" ▸ " if current else "   ") + row.text if row.kind == "hunk" else " " + row.text
             return Strip(Segment.adjust_line_length([Segment(text, style)], width, style), width)
-        if self.layout == "split":
+        if self.mode == "split":
             pane = (width - 1) // 2
             segments = self._side(row, "left", pane, x)
             segments.append(Segment("│", self.get_component_rich_style("diffview--separator")))
