@@ -20,10 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Search the skills as the agent does. QUERY '-' reads one query per line "
         "from stdin and prints one JSON line per query.",
     )
-    p.add_argument("query", metavar="QUERY", help="the task text, or '-' for stdin")
+    p.add_argument("query", metavar="QUERY", nargs="?", help="the task text, or '-' for stdin")
     p.add_argument("--top", "-k", type=int, default=None, metavar="K", help="how many skills (default: retrieval.top_k)")
     p.add_argument("--json", action="store_true", help="print JSON: name, score, why")
-    # A later '--eval FILE' (Recall@k over labelled queries) hooks in here; see _run_eval.
+    p.add_argument(
+        "--eval",
+        action="store_true",
+        help="measure retrieval on this workspace's past runs (leave-one-out Recall@1/@5, MRR, per skill)",
+    )
     p.set_defaults(handler=cmd_search)
 
 
@@ -32,13 +36,17 @@ def cmd_search(args: argparse.Namespace) -> int:
         from memento_tui.domain.errors import MementoError
 
         raise MementoError("--top must be 1 or more", field="--top", fix="e.g. --top 5")
+    if not args.eval and args.query is None:
+        from memento_tui.domain.errors import MementoError
+
+        raise MementoError("give a QUERY, '-' for stdin, or --eval", field="QUERY", fix='memento search "convert csv to json"')
     services = services_from(args)
     try:
         index = services.index()
         for note in index.notes:
             print(f"memento: {note}", file=sys.stderr)
-        if getattr(args, "eval", None):
-            return _run_eval(args)
+        if args.eval:
+            return _run_eval(services, as_json=args.json)
         if args.query == "-":
             return _search_stdin(index, args.top)
         hits = index.search(args.query, args.top)
@@ -70,6 +78,12 @@ def _search_stdin(index: object, top: int | None) -> int:
     return 0
 
 
-def _run_eval(args: argparse.Namespace) -> int:
-    """Placeholder for ``--eval FILE`` (labelled queries → Recall@k); not implemented yet."""
-    raise NotImplementedError("memento search --eval is not implemented yet")
+def _run_eval(services: object, *, as_json: bool) -> int:
+    from memento_tui.services.retrieval_eval import evaluate_retrieval, quality_lines
+
+    quality = evaluate_retrieval(services)  # type: ignore[arg-type]
+    if as_json:
+        print_json(quality.to_dict())
+    else:
+        print("\n".join(quality_lines(quality)))
+    return 0

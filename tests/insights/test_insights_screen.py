@@ -44,3 +44,5 @@ async def test_the_insights_screen_lays_out_the_analytics(workspace: Workspace) 
     patterns = next(rows for title, rows in tables.items() if title.startswith("Recurring"))
     assert patterns[0][0] == "!" and patterns[0][-1] == RATES
     assert any(t.startswith("Merged patches") for t in titles)
+    # Retrieval quality on the workspace's own passed runs (memento search --eval's figures).
+    assert any(t.startswith("Retrieval on your runs (leave-one-out): Recall@1") for t in titles)

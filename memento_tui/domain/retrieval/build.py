@@ -72,9 +72,9 @@ def build_all(folder: Path, skills_root: Path, rows: list[LearnedRow], learned_s
     return Built(skills, learned, profiles, manifest, errors)
 
 
-def build_learned(folder: Path, rows: list[LearnedRow]) -> tuple[Engine, Engine]:
-    """Fresh learned and profiles indexes from every row."""
-    learned = Engine.create(folder / "learned", learned_schema())
+def build_learned(folder: Path | None, rows: list[LearnedRow]) -> tuple[Engine, Engine]:
+    """Fresh learned and profiles indexes from every row (in memory when ``folder`` is None)."""
+    learned = Engine.create(folder / "learned" if folder else None, learned_schema())
     writer = learned.writer()
     for row in rows:
         kind = KIND_SUCCESS if row.kind == "success" else KIND_FAILURE
@@ -86,7 +86,7 @@ def build_learned(folder: Path, rows: list[LearnedRow]) -> tuple[Engine, Engine]
     for row in rows:
         if row.kind == "success":
             triggers.setdefault(row.skill, []).append(row.task)
-    profiles = Engine.create(folder / "profiles", profiles_schema())
+    profiles = Engine.create(folder / "profiles" if folder else None, profiles_schema())
     writer = profiles.writer()
     for skill, texts in triggers.items():
         writer.add_document(profile_document(skill, list(dict.fromkeys(texts))))

@@ -440,6 +440,39 @@ class SkillIndex:
         return run_search(snap, self.config, query, top_k or self.config.top_k)
 
 
+    def search_leaving_out(self, query: str, top_k: int, task: str, skill: str) -> list[SearchHit]:
+        """Search as if one success (``task`` with ``skill``) had never been recorded.
+
+        For measuring retrieval on past runs without a run's own trigger counting
+        (``memento search --eval``): the learned part is rebuilt in memory from every other
+        outcome, so the ranking is exactly the real one minus that single row.
+        """
+        from memento_tui.domain.retrieval import build
+
+        self.flush()
+        wanted = " ".join(task.split())
+        rows = list(self.store.rows)
+        for i, row in enumerate(rows):
+            if row.kind == "success" and row.skill == skill and " ".join(row.task.split()) == wanted:
+                del rows[i]  # only this run's own row: another run with the same text still counts
+                break
+        learned, profiles = build.build_learned(None, rows)
+        with self._lock:
+            snap = Snapshot(
+                searcher=self._searcher,
+                schema=self._skills.schema if self._skills else None,
+                lsearcher=learned.searcher(),
+                lschema=learned.schema,
+                psearcher=profiles.searcher(),
+                pschema=profiles.schema,
+                pending=dict(self._pending),
+                names_by_id=self._names_by_id,
+                live=self._live,
+                avg_len=self._manifest.avg_len,
+            )
+        return run_search(snap, self.config, query, top_k)
+
+
 def _check_folder_name(name: str) -> None:
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise SkillError(

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Label, Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.services.insights import insight_tables, load_insights
+from memento_tui.services.retrieval_eval import evaluate_retrieval, quality_table
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
@@ -77,6 +78,9 @@ class InsightsScreen(MementoScreen):
         try:
             records = self.services.runs().list(include_replays=True)
             analytics = insight_tables(load_insights(self.services))
+            quality = evaluate_retrieval(self.services)
+            if quality.ranks:
+                analytics.append(quality_table(quality))
         except MementoError as err:
             self.post_message(self.CountsLoaded([], 0, str(err)))
             return
