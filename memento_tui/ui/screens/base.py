@@ -8,7 +8,7 @@ they press its key anyway.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
 from textual.screen import ModalScreen, Screen
@@ -23,6 +23,21 @@ if TYPE_CHECKING:
 
 class ActionsMixin:
     SCOPE: ClassVar[str] = ""
+    app: Any  # given by the Screen this is mixed into
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # Before Textual's own __init_subclass__, which merges BINDINGS.
+        if cls.__dict__.get("SCOPE") and "BINDINGS" not in cls.__dict__:
+            cls.BINDINGS = bindings_for(cls.SCOPE)  # type: ignore[attr-defined]
+        super().__init_subclass__(**kwargs)
+
+    @property
+    def memento(self) -> MementoApp:
+        return cast("MementoApp", self.app)
+
+    @property
+    def services(self) -> Services:
+        return self.memento.services
 
     def why_not(self, action: str) -> str | None:
         """Why ``action`` cannot run now, or None when it can."""
@@ -44,34 +59,6 @@ class MementoScreen(ActionsMixin, Screen[None]):
             others = [w for w in self.focus_chain if not isinstance(w, Input)]
             self.set_focus(others[0] if others else None)
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        # Before Textual's own __init_subclass__, which merges BINDINGS.
-        if cls.__dict__.get("SCOPE") and "BINDINGS" not in cls.__dict__:
-            cls.BINDINGS = bindings_for(cls.SCOPE)
-        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
-
-    @property
-    def memento(self) -> MementoApp:
-        return cast("MementoApp", self.app)
-
-    @property
-    def services(self) -> Services:
-        return self.memento.services
-
 
 class MementoModal(ActionsMixin, ModalScreen[object]):
     """A pushed screen over another (review, trace, help, dialogs)."""
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        # Before Textual's own __init_subclass__, which merges BINDINGS.
-        if cls.__dict__.get("SCOPE") and "BINDINGS" not in cls.__dict__:
-            cls.BINDINGS = bindings_for(cls.SCOPE)
-        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
-
-    @property
-    def memento(self) -> MementoApp:
-        return cast("MementoApp", self.app)
-
-    @property
-    def services(self) -> Services:
-        return self.memento.services
