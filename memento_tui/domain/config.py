@@ -75,6 +75,11 @@ class RetrievalConfig(_Section):
     profile_weight: float = Field(
         default=1.0, ge=0, description="weight of a skill's past successes taken together"
     )
+    classifier_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="weight of the model trained on outcomes, relative to the best lexical score",
+    )
     trigger_neighbours: int = Field(
         default=50, ge=1, le=1000, description="past outcomes consulted per query"
     )

@@ -12,6 +12,8 @@ from memento_tui.domain.retrieval.overlay import Change
 from memento_tui.domain.retrieval.ranking import Neighbours, find_neighbours
 from memento_tui.domain.retrieval.tokenize import analyzer, expand_compounds
 
+WHY_PROBABILITY = 0.1  # a classifier probability worth showing in "why"
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -40,6 +42,8 @@ class Snapshot:
     names_by_id: dict[int, str]
     live: set[str]  # skills in the committed index (pending changes override them); read-only
     avg_len: dict[str, float]
+    # P(skill | query) from the classifier over outcomes (empty when it has learned nothing)
+    probabilities: dict[str, float] = field(default_factory=dict)
 
 
 def weights_of(config: RetrievalConfig) -> dict[str, float]:
@@ -92,6 +96,14 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
                 + config.profile_weight * profile.get(name, 0.0)
             )
             scores[name] = base * near.penalty.get(name, 1.0)
+        if snap.probabilities:
+            # Scaled by the query's best score so the weight means the same whatever the
+            # scale of BM25 on this library: 0.5 lets a sure classifier (p near 1) overturn
+            # a lead of up to half the top score, and a doubtful one only break near-ties.
+            lift = config.classifier_weight * (max(scores.values(), default=0.0) or 1.0)
+            for name, p in snap.probabilities.items():
+                if _is_live(snap, name):
+                    scores[name] = scores.get(name, 0.0) + lift * p
     ranked = sorted(((n, s) for n, s in scores.items() if s > 0), key=lambda kv: (-kv[1], kv[0]))
     ranked = ranked[:top_k]
     out = []
@@ -116,6 +128,8 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
                 why.append(f"trigger: {task}")
             if name in near.penalty:
                 why.append(f"failed on: {near.failed_on.get(name, '')}")
+        if snap.probabilities.get(name, 0.0) >= WHY_PROBABILITY:
+            why.append(f"learned: {snap.probabilities[name]:.0%}")
         out.append(SearchHit(name, score, description, why))
     return out
 
