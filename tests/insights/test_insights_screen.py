@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import make_services
@@ -20,16 +20,19 @@ async def test_the_insights_screen_lays_out_the_analytics(workspace: Workspace) 
     services = make_services(workspace)
     mark_critical(services, run_id="r05", note="payroll")
     loaded: list[InsightsScreen.CountsLoaded] = []
+    quality: list[InsightsScreen.QualityLoaded] = []
 
     def hook(message: object) -> None:
         if isinstance(message, InsightsScreen.CountsLoaded):
             loaded.append(message)
+        elif isinstance(message, InsightsScreen.QualityLoaded):
+            quality.append(message)
 
     app = make_app(services, live=False, mode="insights")
     try:
         async with app.run_test(size=(140, 50), message_hook=hook) as pilot:
-            for _ in range(200):
-                if loaded and app.screen.query(DataTable):
+            for _ in range(600):  # the workers read real files; generous under CI load
+                if loaded and quality and app.screen.query(".retrieval-quality"):
                     break
                 await asyncio.sleep(0.05)
                 await pilot.pause()

@@ -58,6 +58,13 @@ class InsightsScreen(MementoScreen):
             self.runs = runs
             self.error = error
 
+    class QualityLoaded(Message):
+        """Retrieval quality on the workspace's own runs (memento search --eval)."""
+
+        def __init__(self, table: Table) -> None:
+            super().__init__()
+            self.table = table
+
     def compose(self) -> ComposeResult:
         yield NavBar("insights", "")
         yield Static("", id="insights-summary", classes="muted", markup=False)
@@ -78,14 +85,33 @@ class InsightsScreen(MementoScreen):
         try:
             records = self.services.runs().list(include_replays=True)
             analytics = insight_tables(load_insights(self.services))
-            quality = evaluate_retrieval(self.services)
-            if quality.ranks:
-                analytics.append(quality_table(quality))
         except MementoError as err:
             self.post_message(self.CountsLoaded([], 0, str(err)))
             return
         tables = [section(records) for section in SECTIONS] + analytics
         self.post_message(self.CountsLoaded(tables, len(records)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="insights-retrieval")
+    def _quality(self) -> None:
+        # Leave-one-out search rebuilds the learned part once per past run: it can take
+        # seconds on a long history, so it comes after the rest of the screen.
+        try:
+            quality = evaluate_retrieval(self.services)
+        except MementoError:
+            return
+        if quality.ranks:
+            self.post_message(self.QualityLoaded(quality_table(quality)))
+
+    @on(QualityLoaded)
+    async def _quality_loaded(self, message: QualityLoaded) -> None:
+        body = self.query_one("#insights-body", VerticalScroll)
+        for old in body.query(".retrieval-quality"):
+            await old.remove()
+        title, headers, rows = message.table
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="insight-table retrieval-quality")
+        table.add_columns(*headers)
+        table.add_rows(rows)
+        await body.mount_all([Label(title, classes="insight-title retrieval-quality"), table])
 
     @on(CountsLoaded)
     async def _loaded(self, message: CountsLoaded) -> None:
@@ -99,6 +125,7 @@ class InsightsScreen(MementoScreen):
             summary.update("No runs yet: run a task (1) and the counts appear here.")
             return
         summary.update(f"{message.runs} runs recorded (replays made while validating patches are left out of the counts)")
+        self._quality()  # started here, on the app's thread, once the rest is on screen
         widgets = []
         for title, headers, rows in message.tables:
             table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="insight-table")
