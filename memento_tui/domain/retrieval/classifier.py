@@ -38,7 +38,7 @@ FORMAT = 1
 # The step size of the one SGD pass. Chosen on MetaTool dev (5 and 30 were worse at 1,000
 # and 5,000 experiences; 10 is in the middle of a broad plateau).
 LEARNING_RATE = 10.0
-MIN_GRADIENT = 0.01  # skills with less probability than this are not pushed down
+MIN_GRADIENT = 0.05  # skills with less probability than this are not pushed down
 
 
 def features(text: str) -> list[str]:
