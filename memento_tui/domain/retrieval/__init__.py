@@ -4,6 +4,7 @@ tokenize   compound-aware tokens (csv-to-json, snake_case, camelCase)
 engine     the tantivy indexes and queries (tantivy is imported on first use only)
 learned    ``.memento/learned/outcomes.jsonl``: successes and failures, append-only
 ranking    how outcomes move a ranking: nearest-neighbour votes and failure penalties
+classifier a softmax regression over outcomes (one SGD pass; its weights a cache in the index)
 index      SkillIndex: open / rebuild / refresh / search / record_success / record_failure
 watcher    a watchdog watcher that keeps a SkillIndex current as files change
 """
