@@ -500,7 +500,8 @@ class SkillIndex:
 
         For measuring retrieval on past runs without a run's own trigger counting
         (``memento search --eval``): the learned part is rebuilt in memory from every other
-        outcome, so the ranking is exactly the real one minus that single row.
+        outcome (votes, profiles and the classifier alike), so the ranking is exactly the
+        real one minus that single row.
         """
         from memento_tui.domain.retrieval import build
 
@@ -512,6 +513,12 @@ class SkillIndex:
                 del rows[i]  # only this run's own row: another run with the same text still counts
                 break
         learned, profiles = build.build_learned(None, rows)
+        probabilities: dict[str, float] = {}
+        if self.config.learn and self.config.classifier_weight > 0:
+            model = SkillClassifier()
+            model.learn_all(rows, list(range(1, len(rows) + 1)))
+            if model.weights:
+                probabilities = model.probabilities(features(query), max(len(self._live), 1))
         with self._lock:
             snap = Snapshot(
                 searcher=self._searcher,
@@ -524,6 +531,7 @@ class SkillIndex:
                 names_by_id=self._names_by_id,
                 live=self._live,
                 avg_len=self._manifest.avg_len,
+                probabilities=probabilities,
             )
         return run_search(snap, self.config, query, top_k)
 
