@@ -22,3 +22,9 @@ def test_every_config_key_is_documented_in_its_section() -> None:
             if f"| `{key}` |" not in text:
                 missing.append(f"{section}.{key}")
     assert missing == []
+
+
+def test_the_repo_workspace_ships_the_same_config_as_memento_init() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    template = repo / "memento_tui" / "domain" / "templates" / "config.toml"
+    assert (repo / ".memento" / "config.toml").read_text() == template.read_text()
