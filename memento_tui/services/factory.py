@@ -7,6 +7,7 @@ then), so a command pays only for what it touches.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +34,15 @@ class Services:
     # Set only by a person's explicit --no-sandbox flag; never by config, model or skill.
     allow_unsandboxed: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def _once(self, key: str, build: Callable[[], T]) -> T:
-        if key not in self._cache:
-            self._cache[key] = build()
-        return self._cache[key]
+        # The TUI's thread workers ask for parts at the same time: build each one once
+        # (two search indexes on one folder would fight over its lock).
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
 
     @property
     def paths(self) -> WorkspacePaths:

@@ -31,13 +31,17 @@ async def test_the_insights_screen_lays_out_the_analytics(workspace: Workspace) 
     app = make_app(services, live=False, mode="insights")
     try:
         async with app.run_test(size=(140, 50), message_hook=hook) as pilot:
+            titles: list[str] = []
             for _ in range(600):  # the workers read real files; generous under CI load
-                if loaded and quality and app.screen.query(".retrieval-quality"):
+                # A refresh (mount, then resume) lays the screen out again: read the titles
+                # that are on screen now, and wait until both parts are there together.
+                titles = [str(label.render()) for label in app.screen.query(Label).results(Label)]
+                if "Failures by category" in titles and any(t.startswith("Retrieval on your runs") for t in titles):
                     break
                 await asyncio.sleep(0.05)
                 await pilot.pause()
             assert isinstance(app.screen, InsightsScreen)
-            titles = [str(label.render()) for label in app.screen.query(Label).results(Label)]
+            assert loaded and quality
             tables = {title: rows for title, _, rows in loaded[-1].tables}
     finally:
         services.close()
