@@ -202,7 +202,10 @@ def test_ctrl_c_stops_memento_run_and_its_server(small_workspace: tuple[Workspac
     pid, _ = _wait_for_server(proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, f"{out}\n{err}"
+    # 130 is memento's own exit on Ctrl-C; -SIGINT is the same Ctrl-C landing while Python
+    # shuts down (it then dies by the signal, as CPython does). Either way memento stopped,
+    # said so, and what matters is checked next: no server outlives it.
+    assert proc.returncode in (130, -signal.SIGINT), f"{out}\n{err}"
     assert "interrupted" in err
     assert not _alive(pid), "the llama.cpp server was still running when memento exited"
 

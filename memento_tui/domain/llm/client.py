@@ -85,6 +85,9 @@ def _lazy_litellm() -> Any:
         import litellm
 
         litellm.suppress_debug_info = True
+        # Memento keeps its own trace and registers no litellm callbacks, so litellm's
+        # per-chunk logging jobs (a thread-pool task for every streamed chunk) are pure cost.
+        litellm.disable_streaming_logging = True
         litellm.drop_params = True
         _litellm = litellm
     return _litellm
