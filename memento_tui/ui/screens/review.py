@@ -106,9 +106,12 @@ class ReviewScreen(MementoScreen):
 
     def on_mount(self) -> None:
         # On a narrow terminal the diff gets the width; c shows the failing step, i the evidence.
-        wide = self.app.size.width >= WIDE
-        self.show_context = self.show_evidence = wide
+        # On a wide one the side panel opens right after the diff's first frame: the change
+        # is what a reviewer reads first, and it paints sooner without the panel's layout.
+        self.show_context = self.show_evidence = False
         self._lay_out_side()
+        if self.app.size.width >= WIDE:
+            self.call_after_refresh(self._open_side)
         self.query_one("#diff", DiffView).focus()
         if self._prefetched is not None:
             self._apply(*self._prefetched)  # before the first frame: one paint, not two
@@ -250,6 +253,10 @@ class ReviewScreen(MementoScreen):
 
     def action_toggle_context(self) -> None:
         self.show_context = not self.show_context
+        self._lay_out_side()
+
+    def _open_side(self) -> None:
+        self.show_context = self.show_evidence = True
         self._lay_out_side()
 
     def _lay_out_side(self) -> None:
