@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import has_hidden
 from memento_tui.ui.screens.base import MementoScreen
-from memento_tui.ui.screens.dialogs import ConfirmScreen
+from memento_tui.ui.screens.undo import UndoLastMerge
 from memento_tui.ui.widgets.evidence import EvidencePanel
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
@@ -45,7 +45,7 @@ def hidden_lines(diff: Any) -> int:
     )
 
 
-class PatchesScreen(MementoScreen):
+class PatchesScreen(UndoLastMerge, MementoScreen):
     SCOPE = "patches"
     CSS_PATH = "patches.tcss"
     TITLE = "Patches"
@@ -249,30 +249,6 @@ class PatchesScreen(MementoScreen):
 
     def action_refresh(self) -> None:
         self.reload()
-
-    def action_undo(self) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._undo()
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Undo the last merge?",
-                "main goes back to the commit before that merge; the patch branch is "
-                "restored as pending. Refused if anything was committed after the merge.",
-                yes="Undo",
-            ),
-            answered,
-        )
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
-    def _undo(self) -> None:
-        try:
-            result = self.services.patches().undo()
-        except MementoError as err:
-            self.post_message(self.ReviewFailed(str(err)))
-            return
-        self.post_message(self.MergeUndone(result))
 
     @on(MergeUndone)
     def _undone(self, message: MergeUndone) -> None:

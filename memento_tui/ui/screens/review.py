@@ -26,6 +26,7 @@ from textual.widgets import OptionList, Static
 from memento_tui.domain.errors import MementoError
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
+from memento_tui.ui.screens.undo import UndoLastMerge
 from memento_tui.ui.widgets.diff_view import DiffView
 from memento_tui.ui.widgets.evidence import evidence_line
 from memento_tui.ui.widgets.footer import MementoFooter
@@ -34,7 +35,7 @@ from memento_tui.ui.widgets.review_side import ReviewSide
 WIDE = 140  # columns from which the side panel (failing step, evidence) shows by default
 
 
-class ReviewScreen(MementoScreen):
+class ReviewScreen(UndoLastMerge, MementoScreen):
     SCOPE = "review"
     CSS_PATH = "review.tcss"
     TITLE = "Review"
@@ -341,30 +342,8 @@ class ReviewScreen(MementoScreen):
         self.notify(f"Rejected {message.rejection.id}.", title="Rejected")
         self.app.pop_screen()
 
-    def action_undo(self) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.busy = True
-                self._undo()
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Undo the last merge?",
-                "main goes back to the commit before that merge and its patch is pending "
-                "again. Refused if anything was committed after the merge.",
-                yes="Undo",
-            ),
-            answered,
-        )
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
-    def _undo(self) -> None:
-        try:
-            result = self.services.patches().undo()
-        except MementoError as err:
-            self.post_message(self.ReviewFailed(str(err)))
-            return
-        self.post_message(self.MergeUndone(result))
+    def undo_started(self) -> None:
+        self.busy = True
 
     @on(MergeUndone)
     def _undone(self, message: MergeUndone) -> None:
