@@ -36,6 +36,8 @@ async def _review(d: Driven, patch_id: str) -> tuple[ReviewScreen, ReviewSide]:
     await d.press("enter")
     review = d.app.screen
     assert isinstance(review, ReviewScreen)
+    # The side panel is mounted just after the diff's first frame.
+    await d.until(lambda: bool(review.query(ReviewSide)), "the side panel")
     side = review.query_one(ReviewSide)
     await d.until(lambda: review.view is not None and side.failing is not None, "the diff and the failing step")
     return review, side

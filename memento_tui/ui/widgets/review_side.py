@@ -96,11 +96,25 @@ class ReviewSide(Vertical):
             self.run_id = run_id
             self.step = step
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, *, patch: Any = None, hidden: int = 0, error: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.patch_id: str | None = None
         self.links: list[RunLink] = []
         self.failing: FailingStep | None = None
+        # What to show once the children exist (the screen mounts this after its first frame).
+        self._first: tuple[Any, int, str | None] = (patch, hidden, error)
+        self._parts: tuple[bool, bool] | None = None
+        self._ready = False  # children composed (set first thing in on_mount)
+
+    def on_mount(self) -> None:
+        self._ready = True
+        patch, hidden, error = self._first
+        if patch is not None:
+            self.show_patch(patch, hidden)
+        elif error:
+            self.show_error(error)
+        if self._parts is not None:
+            self.show_parts(context=self._parts[0], evidence=self._parts[1])
 
     def compose(self) -> ComposeResult:
         yield Static("Runs  (t or enter: trace)", id="runs-title", classes="side-title -context", markup=False)
@@ -112,6 +126,9 @@ class ReviewSide(Vertical):
             yield EvidencePanel(id="review-evidence", classes="-evidence")
 
     def show_parts(self, *, context: bool, evidence: bool) -> None:
+        self._parts = (context, evidence)
+        if not self._ready:
+            return  # on_mount applies it
         for widget in self.query(".-context"):
             widget.set_class(not context, "hidden")
         for widget in self.query(".-evidence"):
@@ -122,6 +139,9 @@ class ReviewSide(Vertical):
     # -- loading -----------------------------------------------------------------------
     def show_patch(self, patch: Any, hidden: int = 0) -> None:
         """Show the runs and evidence at once; read the failing step in a worker (once per patch)."""
+        if not self._ready:
+            self._first = (patch, hidden, None)
+            return
         self.query_one("#review-evidence", EvidencePanel).show(patch, hidden)
         self.links = linked_runs(patch.evidence)
         runs = self.query_one("#review-runs", OptionList)
@@ -142,6 +162,9 @@ class ReviewSide(Vertical):
             self._load(patch.id, patch.evidence)
 
     def show_error(self, error: str) -> None:
+        if not self._ready:
+            self._first = (None, 0, error)
+            return
         self.query_one("#review-evidence", EvidencePanel).update(error)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-context")
