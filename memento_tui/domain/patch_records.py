@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.files import append_line, atomic_write
 from memento_tui.domain.patch_model import ID_RE, PatchRecord, ReviewRecord
 from memento_tui.domain.paths import WorkspacePaths
 
@@ -67,27 +67,14 @@ class PatchRecords:
         return out
 
     def append_review(self, review: ReviewRecord) -> None:
-        line = review.model_dump_json().encode("utf-8") + b"\n"
-        self.reviews_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.reviews_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            # A previous writer that crashed mid-line must not swallow this line.
-            size = os.fstat(fd).st_size
-            if size:
-                with open(self.reviews_file, "rb") as existing:
-                    existing.seek(size - 1)
-                    if existing.read(1) != b"\n":
-                        line = b"\n" + line
-            os.write(fd, line)  # one write on an O_APPEND file: lines never interleave
-            os.fsync(fd)
+            append_line(self.reviews_file, review.model_dump_json().encode("utf-8"))
         except OSError as err:
             raise MementoError(
                 f"cannot record the review decision: {err}",
                 file=self.reviews_file,
                 fix="check the disk and the folder's permissions",
             ) from None
-        finally:
-            os.close(fd)
 
     @contextlib.contextmanager
     def decision_lock(self) -> Iterator[None]:
@@ -100,18 +87,3 @@ class PatchRecords:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

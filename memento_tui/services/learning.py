@@ -17,6 +17,7 @@ from typing import Any
 from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.agent.runs import RunRecord
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.files import append_line
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
@@ -34,9 +35,7 @@ def _reachable(folder: str) -> None:
 
 
 def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row, default=str) + "\n")
+    append_line(path, json.dumps(row, default=str).encode("utf-8"))
 
 
 class _Learner:

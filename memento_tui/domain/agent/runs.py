@@ -24,6 +24,7 @@ from memento_tui.domain.agent.trace import (
     read_trace,
 )
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.files import atomic_write
 from memento_tui.domain.paths import WorkspacePaths
 
 RunStatus = Literal["running", "passed", "failed", "error", "interrupted"]
@@ -73,12 +74,6 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 class RunStore:
     def __init__(self, paths: WorkspacePaths) -> None:
         self.paths = paths
@@ -93,7 +88,7 @@ class RunStore:
         return folder, TraceWriter(folder / "trace.jsonl")
 
     def save(self, record: RunRecord) -> None:
-        _atomic_write(self.dir(record.id) / "run.json", record.model_dump_json(indent=2))
+        atomic_write(self.dir(record.id) / "run.json", record.model_dump_json(indent=2).encode("utf-8"))
 
     def ids(self) -> list[str]:
         if not self.paths.runs.is_dir():

@@ -13,7 +13,6 @@ working as new runs regroup the patterns.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from memento_tui.domain.analytics.patterns import DEFAULT_THRESHOLD, jaccard, tokens
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.files import append_line
 
 CRITICAL_FILE = "critical.jsonl"
 
@@ -140,27 +140,14 @@ class CriticalStore:
         return marks, problems
 
     def append(self, mark: CriticalMark) -> CriticalMark:
-        line = mark.model_dump_json().encode("utf-8") + b"\n"
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            size = os.fstat(fd).st_size
-            if size:
-                # A writer that crashed mid-line must not swallow this line.
-                with open(self.file, "rb") as existing:
-                    existing.seek(size - 1)
-                    if existing.read(1) != b"\n":
-                        line = b"\n" + line
-            os.write(fd, line)
-            os.fsync(fd)
+            append_line(self.file, mark.model_dump_json().encode("utf-8"))
         except OSError as err:
             raise MementoError(
                 f"cannot record the mark: {err}",
                 file=self.file,
                 fix="check the disk and the folder's permissions",
             ) from None
-        finally:
-            os.close(fd)
         return mark
 
     def load(self, threshold: float = DEFAULT_THRESHOLD) -> CriticalSet:
