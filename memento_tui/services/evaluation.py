@@ -15,7 +15,6 @@ saved after every step (domain.evaluation.state), so an interrupted eval resumes
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -37,6 +36,7 @@ from memento_tui.domain.evaluation.state import (
     save_state,
 )
 from memento_tui.domain.evaluation.suite import LoadedSuite, SuiteTask, load_suite
+from memento_tui.domain.files import atomic_write
 from memento_tui.domain.git_repo import GitRepo
 from memento_tui.domain.paths import WorkspacePaths
 from memento_tui.domain.workspace import Workspace
@@ -99,9 +99,7 @@ def write_reports(state: EvalState, suite: LoadedSuite | None = None) -> tuple[P
         (md, report_markdown(state, tags)),
         (js, json.dumps(report_data(state, tags), indent=2, default=str) + "\n"),
     ):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, text.encode("utf-8"))
     return md, js
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.agent.runs import RunRecord
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.files import append_line
+from memento_tui.domain.files import append_line, atomic_write
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
@@ -53,9 +53,7 @@ class _Learner:
     # -- helpers -----------------------------------------------------------------------
     def _save_reflection(self, payload: dict[str, Any]) -> None:
         path = self.runs.dir(self.run_id) / "reflection.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, json.dumps(payload, indent=2, default=str).encode("utf-8"))
 
     def _rejected(self, skill: str) -> list[str]:
         try:

@@ -9,9 +9,7 @@ reflection and each merge, so a crash loses at most the step in flight, which is
 
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 import time
 from pathlib import Path
 from typing import Literal
@@ -19,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.files import atomic_write
 
 STATE_NAME = "state.json"
 EvalStatus = Literal["running", "finished"]
@@ -160,19 +159,7 @@ def state_file(clone: Path) -> Path:
 
 def save_state(state: EvalState) -> None:
     state.updated = time.time()
-    path = state_file(Path(state.clone))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".state.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(state.model_dump_json(indent=2))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(state_file(Path(state.clone)), state.model_dump_json(indent=2).encode("utf-8"))
 
 
 def load_state(clone: Path) -> EvalState:
