@@ -13,6 +13,7 @@ from memento_tui.ui.screens.patches import PatchesScreen
 from memento_tui.ui.screens.run import RunScreen
 from memento_tui.ui.screens.runs import RunsScreen
 from memento_tui.ui.screens.skills import SkillsScreen
+from memento_tui.ui.widgets.footer import MementoFooter
 from tests.ui.conftest import drive
 
 
@@ -76,3 +77,40 @@ async def test_a_key_that_cannot_act_says_why(services: Services) -> None:
         assert "no run is going" in d.notifications()
         active = d.app.screen.active_bindings["ctrl+x"]
         assert active.enabled is False  # shown dim in the footer
+
+
+async def test_the_key_bar_shows_the_focused_keys_and_a_click_presses_one(services: Services) -> None:
+    async with drive(services, mode="runs") as d:
+        bar = d.app.screen.query_one(MementoFooter)
+        line = bar.render().plain
+        assert "f Failures only" in line and line.rstrip().endswith("^p Commands")
+        failures = next(span for span in bar.spans if span.key == "f")
+        await d.pilot.click(MementoFooter, offset=(failures.start + 1, 0))
+        await d.pilot.pause()
+        assert d.app.screen.failed_only is True
+        await d.pilot.hover(MementoFooter, offset=(failures.start + 1, 0))
+        assert bar.tooltip == failures.tooltip and failures.tooltip
+
+
+async def test_the_key_bar_keeps_the_palette_and_drops_whole_keys_when_narrow(services: Services) -> None:
+    async with drive(services, mode="runs", size=(50, 20)) as d:
+        bar = d.app.screen.query_one(MementoFooter)
+        line = bar.render().plain
+        assert len(line) == 50 and line.rstrip().endswith("^p Commands")
+        keys = [span.key for span in bar.spans]
+        assert keys[-1] == "ctrl+p" and "f" in keys and "ctrl+q" not in keys
+        # every key shown is whole: its span's text is the key and its description
+        for span in bar.spans:
+            assert line[span.start : span.end].strip()
+
+
+async def test_a_dim_key_in_the_bar_says_why_when_clicked(services: Services) -> None:
+    async with drive(services, mode="skills") as d:
+        await d.press("escape", "1", "escape")
+        bar = d.app.screen.query_one(MementoFooter)
+        bar.render()
+        cancel = next(span for span in bar.spans if span.key == "ctrl+x")
+        assert cancel.enabled is False
+        await d.pilot.click(MementoFooter, offset=(cancel.start + 1, 0))
+        await d.pilot.pause()
+        assert "no run is going" in d.notifications()

@@ -94,7 +94,6 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         self.merged_here = False
         self.show_context = False
         self.show_evidence = False
-        self._error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(f"patch {self.patch_id}", id="review-head", markup=False)
@@ -103,15 +102,16 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         with Horizontal(id="review-body"):
             # A diff the queue already read is painted in the first frame.
             yield DiffView(self._prefetched[1] if self._prefetched else None, id="diff")
-            # The side panel (runs, failing step, evidence) is mounted after the first frame.
+            # Runs, failing step and evidence: the panel's contents come after the first frame.
+            yield ReviewSide(id="review-side")
         yield MementoFooter()
 
     def on_mount(self) -> None:
         # On a narrow terminal the diff gets the width; c shows the failing step, i the evidence.
-        # The panel itself is mounted right after the diff's first frame: the change is what
-        # a reviewer reads first, and it paints sooner without the panel's layout.
+        # The panel fills in right after the diff's first frame: the change is what a
+        # reviewer reads first, and it paints sooner without the panel's contents.
         self.show_context = self.show_evidence = self.app.size.width >= WIDE
-        self.call_after_refresh(self._mount_side)
+        self._lay_out_side()
         self.query_one("#diff", DiffView).focus()
         if self._prefetched is not None:
             self._apply(*self._prefetched)  # before the first frame: one paint, not two
@@ -140,9 +140,7 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         view = self.query_one("#diff", DiffView)
         if view.diff is not diff or not view.loaded:
             view.set_diff(diff)
-        side = self._side()
-        if side is not None:
-            side.show_patch(self.patch, view.hidden_count)
+        self._side().show_patch(self.patch, view.hidden_count)
         self.query_one("#review-summary", Static).update(evidence_line(self.patch))
         banner = self.query_one("#hidden-banner", Static)
         if view.hidden_count:
@@ -196,8 +194,7 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
             return None
         if self.patch is None:
             return "the patch is still loading"
-        side = self._side()
-        if action == "open_trace" and (side is None or not side.links):
+        if action == "open_trace" and not self._side().links:
             return "this patch names no runs (no failed run, no replay)"
         view = self.view
         if action in ("next_hunk", "prev_hunk") and (view is None or not view.hunk_count):
@@ -258,27 +255,17 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         self.show_context = not self.show_context
         self._lay_out_side()
 
-    def _side(self) -> ReviewSide | None:
-        found = self.query("#review-side")
-        return found.first(ReviewSide) if found else None
-
-    def _mount_side(self) -> None:
-        view = self.query_one("#diff", DiffView)
-        side = ReviewSide(id="review-side", patch=self.patch, hidden=view.hidden_count, error=self._error)
-        self.query_one("#review-body", Horizontal).mount(side)
-        self._lay_out_side()
+    def _side(self) -> ReviewSide:
+        return self.query_one("#review-side", ReviewSide)
 
     def _lay_out_side(self) -> None:
         side = self._side()
-        if side is None:
-            return  # _mount_side lays it out
         side.show_parts(context=self.show_context, evidence=self.show_evidence)
         if not self.show_context and isinstance(self.focused, OptionList):
             self.query_one("#diff", DiffView).focus()
 
     def action_open_trace(self) -> None:
-        side = self._side()
-        chosen = side.choice() if side is not None else None
+        chosen = self._side().choice()
         if chosen is not None:
             self._run_chosen(chosen)
 
@@ -369,10 +356,7 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         self.busy = False
         if self.patch is None:
             self.query_one("#review-head", Static).update(f"patch {self.patch_id}: cannot be shown")
-            self._error = message.error
-            side = self._side()
-            if side is not None:
-                side.show_error(message.error)
+            self._side().show_error(message.error)
         self.notify(message.error, title="Nothing changed", severity="error", timeout=10)
 
     # -- edit ----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
@@ -96,17 +95,22 @@ class ReviewSide(Vertical):
             self.run_id = run_id
             self.step = step
 
-    def __init__(self, *, patch: Any = None, hidden: int = 0, error: str | None = None, **kw: Any) -> None:
+    def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.patch_id: str | None = None
         self.links: list[RunLink] = []
         self.failing: FailingStep | None = None
-        # What to show once the children exist (the screen mounts this after its first frame).
-        self._first: tuple[Any, int, str | None] = (patch, hidden, error)
+        # What to show once the children exist: the panel takes its width in the screen's
+        # first frame (so the diff is laid out once) and fills in right after it.
+        self._first: tuple[Any, int, str | None] = (None, 0, None)
         self._parts: tuple[bool, bool] | None = None
-        self._ready = False  # children composed (set first thing in on_mount)
+        self._ready = False  # children mounted
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._fill)
+
+    async def _fill(self) -> None:
+        await self.mount_all(self._children())
         self._ready = True
         patch, hidden, error = self._first
         if patch is not None:
@@ -116,25 +120,29 @@ class ReviewSide(Vertical):
         if self._parts is not None:
             self.show_parts(context=self._parts[0], evidence=self._parts[1])
 
-    def compose(self) -> ComposeResult:
-        yield Static("Runs  (t or enter: trace)", id="runs-title", classes="side-title -context", markup=False)
-        yield OptionList(id="review-runs", classes="-context")
-        with VerticalScroll(id="review-side-scroll"):
-            yield Static("Failing step", id="failing-title", classes="side-title -context", markup=False)
-            yield HangingLines("reading the trace…", id="failing-step", classes="-context")
-            yield Static("Evidence", id="evidence-title", classes="side-title -evidence", markup=False)
-            yield EvidencePanel(id="review-evidence", classes="-evidence")
+    def _children(self) -> list[Widget]:
+        return [
+            Static("Runs  (t or enter: trace)", id="runs-title", classes="side-title -context", markup=False),
+            OptionList(id="review-runs", classes="-context"),
+            VerticalScroll(
+                Static("Failing step", id="failing-title", classes="side-title -context", markup=False),
+                HangingLines("reading the trace…", id="failing-step", classes="-context"),
+                Static("Evidence", id="evidence-title", classes="side-title -evidence", markup=False),
+                EvidencePanel(id="review-evidence", classes="-evidence"),
+                id="review-side-scroll",
+            ),
+        ]
 
     def show_parts(self, *, context: bool, evidence: bool) -> None:
         self._parts = (context, evidence)
+        self.set_class(not (context or evidence), "hidden")
         if not self._ready:
-            return  # on_mount applies it
+            return  # _fill applies the rest
         for widget in self.query(".-context"):
             widget.set_class(not context, "hidden")
         for widget in self.query(".-evidence"):
             widget.set_class(not evidence, "hidden")
         self.query_one("#evidence-title").set_class(not context, "-first")
-        self.set_class(not (context or evidence), "hidden")
 
     # -- loading -----------------------------------------------------------------------
     def show_patch(self, patch: Any, hidden: int = 0) -> None:
