@@ -114,3 +114,14 @@ async def test_a_dim_key_in_the_bar_says_why_when_clicked(services: Services) ->
         await d.pilot.click(MementoFooter, offset=(cancel.start + 1, 0))
         await d.pilot.pause()
         assert "no run is going" in d.notifications()
+
+
+async def test_the_app_collects_garbage_less_often_and_gives_the_setting_back(services: Services) -> None:
+    import gc
+
+    from memento_tui.ui.app import GC_YOUNG_THRESHOLD
+
+    before = gc.get_threshold()
+    async with drive(services):
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
