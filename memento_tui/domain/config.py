@@ -89,6 +89,11 @@ class RetrievalConfig(_Section):
     failure_weight: float = Field(
         default=0.5, ge=0, le=1, description="how far a failure on a similar task pushes down"
     )
+    semantic_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="weight of meaning (word vectors) beside the words themselves; 0 turns it off",
+    )
     learn: bool = Field(default=True, description="let learned outcomes move the ranking")
 
 

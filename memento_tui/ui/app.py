@@ -105,6 +105,7 @@ class MementoApp(App[None]):
         self.set_keymap({k: v for k, v in keys.items() if v.strip()})
         if self.live:
             self._start_watching()
+            self.call_after_refresh(self.warm_index)  # after the first frame, not before it
 
     def _start_watching(self) -> None:
         from memento_tui.services.live import SkillsWatch, git_common_dir, patch_stamp
@@ -196,7 +197,7 @@ class MementoApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="warm-index")
     def warm_index(self) -> None:
         """Open (or build) the search index ahead of the first search."""
-        self.services.index()
+        self.services.index().warm()
 
 
 def make_app(services: Services, *, live: bool = True, mode: str | None = None) -> MementoApp:

@@ -41,6 +41,8 @@ from memento_tui.domain.retrieval.manifest import (
 )
 from memento_tui.domain.retrieval.overlay import Change, PendingSkill
 from memento_tui.domain.retrieval.search import SearchHit, Snapshot, run_search
+from memento_tui.domain.retrieval.semantic import CACHE as SEMANTIC_CACHE
+from memento_tui.domain.retrieval.semantic import LeaveOut, SemanticMemory, word_vectors
 from memento_tui.domain.skills import load_skill
 
 COALESCE_SECONDS = 0.02  # a burst of saves (an editor, a git checkout) becomes one commit
@@ -86,6 +88,12 @@ class SkillIndex:
         self._classifier_rows: list[Row] = []
         self._classifier_dirty = False
         self._classifier_lock = threading.Lock()
+        # Word vectors of the skills and past successes (semantic.py): loaded on the first
+        # search, kept current like the classifier, cached in semantic.npz on close.
+        self._semantic: SemanticMemory | None = None
+        self._semantic_rows: list[Row] = []
+        self._semantic_version = -1  # the _version its skill vectors were synced at
+        self._semantic_lock = threading.Lock()
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -137,6 +145,7 @@ class SkillIndex:
                 self._learned_pending.clear()
                 self._set_manifest(result.manifest)
         self._forget_classifier()
+        self._forget_semantic()
         self.notes.extend(f"not indexed: {_first_line(err)}" for err in result.errors)
         self.notes.extend(str(problem) for problem in store.problems)
 
@@ -151,6 +160,7 @@ class SkillIndex:
                 self._lsearcher, self._psearcher = learned.searcher(), profiles.searcher()
                 self._learned_pending.clear()
                 self._forget_classifier()
+                self._forget_semantic()
                 manifest = self._manifest.model_copy(deep=True)
                 manifest.learned_docs = int(self._lsearcher.num_docs)
                 manifest.learned_size = store.size
@@ -248,6 +258,9 @@ class SkillIndex:
             with self._classifier_lock:
                 if self._classifier is not None:
                     self._classifier_rows.extend(rows)
+            with self._semantic_lock:
+                if self._semantic is not None:
+                    self._semantic_rows.extend(rows)
             self._schedule_commit()
 
     def skill_names(self) -> list[str]:
@@ -392,6 +405,7 @@ class SkillIndex:
         except MementoError as err:
             self.notes.append(str(err))
         self._save_classifier()
+        self._save_semantic()
 
     def __enter__(self) -> SkillIndex:
         return self
@@ -466,6 +480,81 @@ class SkillIndex:
             except OSError as err:  # a cache: the next open trains it again from the file
                 self.notes.append(f"could not save the classifier cache: {err}")
 
+    # -- meaning ---------------------------------------------------------------------------
+
+    def _forget_semantic(self) -> None:
+        """The skills or the outcomes file were replaced: start the vectors again."""
+        with self._semantic_lock:
+            self._semantic = None
+            self._semantic_rows = []
+            self._semantic_version = -1
+            (self.folder / SEMANTIC_CACHE).unlink(missing_ok=True)
+
+    def _semantic_memory(self) -> SemanticMemory | None:
+        """The vectors, current with the skills and outcomes this index has seen."""
+        if self.config.semantic_weight <= 0:
+            return None
+        with self._semantic_lock:
+            memory = self._semantic
+            if memory is None:
+                size = LearnedStore.file_size(self.paths.learned)
+                memory = SemanticMemory.load(self.folder, word_vectors(), size)
+                if memory.learned_size < size:
+                    fresh = LearnedStore(self.paths.learned)  # private, as for the classifier
+                    memory.learn(zip(fresh.rows, fresh.ends, strict=True))
+                self._semantic = memory
+            rows, self._semantic_rows = self._semantic_rows, []
+            memory.learn(rows)
+            with self._lock:
+                version = self._version
+            if version != self._semantic_version:
+                memory.sync_skills(self._stamps(), self._descriptions)
+                self._semantic_version = version
+            return memory
+
+    def warm(self) -> None:
+        """Make ready what the first search would (the word vectors of every skill: half a
+        second at 10k skills when their cache is missing), so it does not wait for it."""
+        self._semantic_memory()
+
+    def _stamps(self) -> dict[str, str]:
+        """Every searchable skill and the stamp of the SKILL.md it was read from."""
+        with self._lock:
+            stamps = {name: self._manifest.skills[name] for name in self._live if name in self._manifest.skills}
+            for name, change in self._pending.items():
+                if change.doc is None or change.stamp is None:
+                    stamps.pop(name, None)
+                else:
+                    stamps[name] = change.stamp
+        return {name: f"{stamp[0]}:{stamp[1]}" for name, stamp in stamps.items()}
+
+    def _descriptions(self, names: list[str]) -> dict[str, str]:
+        import tantivy
+
+        out: dict[str, str] = {}
+        with self._lock:
+            pending = {n: c.doc for n, c in self._pending.items() if c.doc is not None}
+            searcher, schema = self._searcher, self._skills.schema if self._skills else None
+        for name in names:
+            if name in pending:
+                out[name] = pending[name].description
+            elif searcher is not None and schema is not None:
+                hits = searcher.search(tantivy.Query.term_query(schema, "id", name), 1, count=False).hits
+                if hits:
+                    out[name] = searcher.doc(hits[0][1]).get_first("description") or ""
+        return out
+
+    def _save_semantic(self) -> None:
+        with self._semantic_lock:
+            if self._semantic is None:
+                return
+            rows, self._semantic_rows = self._semantic_rows, []
+            try:
+                self._semantic.learn(rows)  # outcomes recorded since the last search
+                self._semantic.save(self.folder)
+            except OSError as err:  # a cache: the next search makes the vectors again
+                self.notes.append(f"could not save the word-vector cache: {err}")
+
     # -- searching -------------------------------------------------------------------------
 
     def search(self, query: str, top_k: int | None = None) -> list[SearchHit]:
@@ -478,6 +567,7 @@ class SkillIndex:
             except MementoError as err:  # the rows are safe in outcomes.jsonl all the same
                 self.notes.append(str(err))
         probabilities = self._classifier_probabilities(query)
+        semantic = self._semantic_memory()
         with self._lock:
             snap = Snapshot(
                 searcher=self._searcher,
@@ -491,6 +581,7 @@ class SkillIndex:
                 live=self._live,
                 avg_len=self._manifest.avg_len,
                 probabilities=probabilities,
+                semantic=semantic,
             )
         return run_search(snap, self.config, query, top_k or self.config.top_k)
 
@@ -519,6 +610,7 @@ class SkillIndex:
             model.learn_all(rows, list(range(1, len(rows) + 1)))
             if model.weights:
                 probabilities = model.probabilities(features(query), max(len(self._live), 1))
+        semantic = self._semantic_memory()
         with self._lock:
             snap = Snapshot(
                 searcher=self._searcher,
@@ -532,6 +624,8 @@ class SkillIndex:
                 live=self._live,
                 avg_len=self._manifest.avg_len,
                 probabilities=probabilities,
+                semantic=semantic,
+                leave_out=LeaveOut(task, skill),
             )
         return run_search(snap, self.config, query, top_k)
 

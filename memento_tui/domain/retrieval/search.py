@@ -10,9 +10,11 @@ from memento_tui.domain.config import RetrievalConfig
 from memento_tui.domain.retrieval.engine import fields_query, query_terms
 from memento_tui.domain.retrieval.overlay import Change
 from memento_tui.domain.retrieval.ranking import Neighbours, find_neighbours
+from memento_tui.domain.retrieval.semantic import LeaveOut, SemanticMemory
 from memento_tui.domain.retrieval.tokenize import analyzer, expand_compounds
 
 WHY_PROBABILITY = 0.1  # a classifier probability worth showing in "why"
+SEMANTIC_CANDIDATES = 30  # skills that meaning may reorder (plus those past tasks vote for)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Snapshot:
     avg_len: dict[str, float]
     # P(skill | query) from the classifier over outcomes (empty when it has learned nothing)
     probabilities: dict[str, float] = field(default_factory=dict)
+    semantic: SemanticMemory | None = None  # None: retrieval.semantic_weight is 0
+    leave_out: LeaveOut | None = None
 
 
 def weights_of(config: RetrievalConfig) -> dict[str, float]:
@@ -61,8 +65,9 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
     weights = weights_of(config)
     searcher = snap.searcher
     learning = config.learn and snap.lsearcher is not None and snap.lsearcher.num_docs > 0
-    # Learned votes can lift a skill from below the top k, so collect more candidates then.
-    limit = (max(top_k * 4, 40) if learning else top_k) + len(snap.pending)
+    # Learned votes and meaning can lift a skill from below the top k: more candidates then.
+    rerank = learning or snap.semantic is not None
+    limit = (max(top_k * 4, 40) if rerank else top_k) + len(snap.pending)
     hits = searcher.search(fields_query(snap.schema, terms, weights), limit, count=False).hits
     sids = searcher.fast_field_values("sid", [addr for _, addr in hits])
     scores: dict[str, float] = {}
@@ -104,6 +109,21 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
             for name, p in snap.probabilities.items():
                 if _is_live(snap, name):
                     scores[name] = scores.get(name, 0.0) + lift * p
+    similar: dict[str, str] = {}
+    if snap.semantic is not None:
+        # The best few only: the classifier gives every skill a probability, and meaning is
+        # there to reorder the near-misses, not to lift the 150th skill.
+        leaders = sorted(((n, s) for n, s in scores.items() if s > 0), key=lambda kv: -kv[1])
+        scores, similar = snap.semantic.rerank(
+            query,
+            dict(leaders[: max(top_k * 6, SEMANTIC_CANDIDATES)]),
+            weight=config.semantic_weight,
+            is_live=lambda name: _is_live(snap, name),
+            penalty=near.penalty if near is not None else {},
+            learned=learning,
+            leave_out=snap.leave_out,
+            fill_to=top_k,
+        )
     ranked = sorted(((n, s) for n, s in scores.items() if s > 0), key=lambda kv: (-kv[1], kv[0]))
     ranked = ranked[:top_k]
     out = []
@@ -130,6 +150,10 @@ def run_search(snap: Snapshot, config: RetrievalConfig, query: str, top_k: int) 
                 why.append(f"failed on: {near.failed_on.get(name, '')}")
         if snap.probabilities.get(name, 0.0) >= WHY_PROBABILITY:
             why.append(f"learned: {snap.probabilities[name]:.0%}")
+        if name in similar and (near is None or name not in near.best):
+            why.append(f"similar task: {similar[name]}")
+        if not why:
+            why.append("similar meaning")
         out.append(SearchHit(name, score, description, why))
     return out
 
