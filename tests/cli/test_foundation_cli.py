@@ -121,7 +121,7 @@ def test_help_imports_neither_litellm_nor_textual() -> None:
         "import sys\n"
         "from memento_tui.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('litellm', 'textual', 'git', 'tantivy') if m in sys.modules]\n"
+        "heavy = [m for m in ('litellm', 'textual', 'git', 'tantivy', 'numpy') if m in sys.modules]\n"
         "print('heavy=' + ','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,6 +4,8 @@ past successes, are cached by SKILL.md stamp, and leave-one-out leaves them out 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +140,22 @@ def test_leaving_one_success_out_scores_as_if_it_was_never_recorded(tmp_path: Pa
         expected = [(h.name, round(h.score, 5)) for h in index.search(query)]
     assert leaving_out == expected
     assert kept != expected  # the row did count in the ordinary search
+
+
+def test_the_vectors_load_only_with_the_first_search_that_uses_them(meaning_workspace: Workspace) -> None:
+    code = (
+        "import sys\n"
+        "from memento_tui.domain.config import RetrievalConfig\n"
+        "from pathlib import Path\n"
+        "from memento_tui.domain.paths import WorkspacePaths\n"
+        "from memento_tui.domain.retrieval import SkillIndex\n"
+        f"paths = WorkspacePaths(Path({str(meaning_workspace.root)!r}))\n"
+        "with SkillIndex.open(paths, RetrievalConfig(semantic_weight=0)) as index:\n"
+        "    index.search('convert csv')\n"
+        "print('numpy' in sys.modules)\n"
+        "with SkillIndex.open(paths) as index:\n"
+        "    index.search('convert csv')\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memento_tui.domain.config import RetrievalConfig
 from memento_tui.domain.errors import MementoError, SkillError
@@ -41,9 +41,10 @@ from memento_tui.domain.retrieval.manifest import (
 )
 from memento_tui.domain.retrieval.overlay import Change, PendingSkill
 from memento_tui.domain.retrieval.search import SearchHit, Snapshot, run_search
-from memento_tui.domain.retrieval.semantic import CACHE as SEMANTIC_CACHE
-from memento_tui.domain.retrieval.semantic import LeaveOut, SemanticMemory, word_vectors
 from memento_tui.domain.skills import load_skill
+
+if TYPE_CHECKING:  # numpy comes with it: imported on the first search that uses it
+    from memento_tui.domain.retrieval.semantic import SemanticMemory
 
 COALESCE_SECONDS = 0.02  # a burst of saves (an editor, a git checkout) becomes one commit
 
@@ -488,12 +489,14 @@ class SkillIndex:
             self._semantic = None
             self._semantic_rows = []
             self._semantic_version = -1
-            (self.folder / SEMANTIC_CACHE).unlink(missing_ok=True)
+            (self.folder / "semantic.npz").unlink(missing_ok=True)  # semantic.CACHE
 
     def _semantic_memory(self) -> SemanticMemory | None:
         """The vectors, current with the skills and outcomes this index has seen."""
         if self.config.semantic_weight <= 0:
             return None
+        from memento_tui.domain.retrieval.semantic import SemanticMemory, word_vectors
+
         with self._semantic_lock:
             memory = self._semantic
             if memory is None:
@@ -595,6 +598,7 @@ class SkillIndex:
         real one minus that single row.
         """
         from memento_tui.domain.retrieval import build
+        from memento_tui.domain.retrieval.semantic import LeaveOut
 
         self.flush()
         wanted = " ".join(task.split())

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memento_tui.domain.config import RetrievalConfig
 from memento_tui.domain.retrieval.engine import fields_query, query_terms
 from memento_tui.domain.retrieval.overlay import Change
 from memento_tui.domain.retrieval.ranking import Neighbours, find_neighbours
-from memento_tui.domain.retrieval.semantic import LeaveOut, SemanticMemory
 from memento_tui.domain.retrieval.tokenize import analyzer, expand_compounds
+
+if TYPE_CHECKING:  # numpy comes with semantic.py: imported on the first search that uses it
+    from memento_tui.domain.retrieval.semantic import LeaveOut, SemanticMemory
 
 WHY_PROBABILITY = 0.1  # a classifier probability worth showing in "why"
 SEMANTIC_CANDIDATES = 30  # skills that meaning may reorder (plus those past tasks vote for)
