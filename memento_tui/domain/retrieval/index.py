@@ -569,33 +569,38 @@ class SkillIndex:
                 self.flush()  # one commit after a burst of outcomes, then plain searches
             except MementoError as err:  # the rows are safe in outcomes.jsonl all the same
                 self.notes.append(str(err))
-        probabilities = self._classifier_probabilities(query)
+        snap = self._snapshot(probabilities=self._classifier_probabilities(query))
+        return run_search(snap, self.config, query, top_k or self.config.top_k)
+
+    def _snapshot(self, *, learned: Any = None, profiles: Any = None, **extra: Any) -> Snapshot:
+        """What one search reads, taken under the lock (``learned`` and ``profiles``: engines
+        to read instead of this index's own)."""
         semantic = self._semantic_memory()
         with self._lock:
-            snap = Snapshot(
+            learned = learned or self._learned
+            profiles = profiles or self._profiles
+            return Snapshot(
                 searcher=self._searcher,
                 schema=self._skills.schema if self._skills else None,
-                lsearcher=self._lsearcher,
-                lschema=self._learned.schema if self._learned else None,
-                psearcher=self._psearcher,
-                pschema=self._profiles.schema if self._profiles else None,
+                lsearcher=self._lsearcher if learned is self._learned else learned.searcher(),
+                lschema=learned.schema if learned else None,
+                psearcher=self._psearcher if profiles is self._profiles else profiles.searcher(),
+                pschema=profiles.schema if profiles else None,
                 pending=dict(self._pending),
                 names_by_id=self._names_by_id,
                 live=self._live,
                 avg_len=self._manifest.avg_len,
-                probabilities=probabilities,
                 semantic=semantic,
+                **extra,
             )
-        return run_search(snap, self.config, query, top_k or self.config.top_k)
-
 
     def search_leaving_out(self, query: str, top_k: int, task: str, skill: str) -> list[SearchHit]:
         """Search as if one success (``task`` with ``skill``) had never been recorded.
 
         For measuring retrieval on past runs without a run's own trigger counting
         (``memento search --eval``): the learned part is rebuilt in memory from every other
-        outcome (votes, profiles and the classifier alike), so the ranking is exactly the
-        real one minus that single row.
+        outcome (votes, profiles, the classifier and the word vectors alike), so the ranking
+        is exactly the real one minus that single row.
         """
         from memento_tui.domain.retrieval import build
         from memento_tui.domain.retrieval.semantic import LeaveOut
@@ -614,23 +619,9 @@ class SkillIndex:
             model.learn_all(rows, list(range(1, len(rows) + 1)))
             if model.weights:
                 probabilities = model.probabilities(features(query), max(len(self._live), 1))
-        semantic = self._semantic_memory()
-        with self._lock:
-            snap = Snapshot(
-                searcher=self._searcher,
-                schema=self._skills.schema if self._skills else None,
-                lsearcher=learned.searcher(),
-                lschema=learned.schema,
-                psearcher=profiles.searcher(),
-                pschema=profiles.schema,
-                pending=dict(self._pending),
-                names_by_id=self._names_by_id,
-                live=self._live,
-                avg_len=self._manifest.avg_len,
-                probabilities=probabilities,
-                semantic=semantic,
-                leave_out=LeaveOut(task, skill),
-            )
+        snap = self._snapshot(
+            learned=learned, profiles=profiles, probabilities=probabilities, leave_out=LeaveOut(task, skill)
+        )
         return run_search(snap, self.config, query, top_k)
 
 
