@@ -161,12 +161,13 @@ class SkillIndex:
                 self._lsearcher, self._psearcher = learned.searcher(), profiles.searcher()
                 self._learned_pending.clear()
                 self._forget_classifier()
-                self._forget_semantic()
                 manifest = self._manifest.model_copy(deep=True)
                 manifest.learned_docs = int(self._lsearcher.num_docs)
                 manifest.learned_size = store.size
                 self._set_manifest(manifest)
                 save_manifest(self.folder, manifest)
+        # Outside the index lock: a search holds the vectors' lock while it takes that one.
+        self._forget_semantic()
         self.notes.extend(str(problem) for problem in store.problems)
 
     def _set_manifest(self, manifest: Manifest) -> None:
