@@ -20,6 +20,7 @@ failure penalty scales its semantic part as it scales the rest.
 from __future__ import annotations
 
 import threading
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -311,6 +312,6 @@ class SemanticMemory:
                     memory.learned_size = size
                     for name, vector in zip(memory.task_skills, memory.task_vectors, strict=True):
                         memory.task_sums[name] = memory.task_sums.get(name, 0) + vector
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # a torn write
             return cls(vectors)
         return memory
