@@ -161,3 +161,15 @@ def test_the_vectors_load_only_with_the_first_search_that_uses_them(meaning_work
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_an_edit_or_a_removal_while_open_moves_the_vectors(meaning_workspace: Workspace) -> None:
+    paths = meaning_workspace.paths
+    with SkillIndex.open(paths) as index:
+        assert [h.name for h in index.search("shorten this URL")] == ["link-tool"]
+        description = json.dumps(SKILLS["link-tool"])
+        write_skill(paths.skills, "weather-report", f"name: weather-report\ndescription: {description}\n", "# x\n")
+        index.update_skill("weather-report")  # what the watcher calls
+        assert "weather-report" in [h.name for h in index.search("shorten this URL")]
+        index.remove_skill("link-tool")
+        assert "link-tool" not in [h.name for h in index.search("shorten this URL")]

@@ -120,19 +120,27 @@ class SemanticMemory:
 
     # -- keeping current ---------------------------------------------------------------------
     def sync_skills(self, stamps: dict[str, str], describe: Callable[[list[str]], dict[str, str]]) -> None:
-        """Drop skills that are gone; embed those new or changed since their vector was made."""
+        """Match ``stamps`` (every searchable skill): drop the skills that are gone, embed the
+        new and changed ones."""
         with self.lock:
-            for name in set(self.skills).difference(stamps):
+            gone = set(self.skills).difference(stamps)
+        self.update_skills({**dict.fromkeys(gone), **stamps}, describe)
+
+    def update_skills(self, changes: dict[str, str | None], describe: Callable[[list[str]], dict[str, str]]) -> None:
+        """Skill -> its SKILL.md's stamp now (None: gone); embed those whose stamp moved."""
+        with self.lock:
+            for name in [n for n, stamp in changes.items() if stamp is None and n in self.skills]:
                 del self.skills[name]
                 self._matrix = None
-            stale = [name for name, stamp in stamps.items() if self.skills.get(name, ("",))[0] != stamp]
+                self.dirty = True
+            stale = [n for n, stamp in changes.items() if stamp is not None and self.skills.get(n, ("",))[0] != stamp]
         if not stale:
             return
         texts = describe(stale)
         made = self.vectors.embed_many([f"{name}: {texts.get(name, '')}" for name in stale])
         with self.lock:
             for name, vector in zip(stale, made, strict=True):
-                self.skills[name] = (stamps[name], vector)
+                self.skills[name] = (str(changes[name]), vector)
             self.dirty = True
             self._matrix = None
 
