@@ -56,6 +56,19 @@ async def test_search_as_you_type_goes_through_the_real_retrieval(services: Serv
         assert finished.hits[0].name == "csv-json"
         assert _names(screen)[0] == "csv-json"
         assert "matches for" in str(screen.query_one("#skill-count", Static).render())
+        skills = screen.query_one(SkillList)
+        hits = list(finished.hits)
+        assert len(hits) >= 2
+        skills.move_to(hits[1].name)
+        # The same query's hits again (a skill edited elsewhere) keep the cursor where it is...
+        screen.post_message(SkillsScreen.SearchFinished(screen.search_text, hits))
+        await d.pilot.pause()
+        assert skills.current == hits[1].name
+        # ...and a new query's hits put it on their best match.
+        screen.search_text = "another query"
+        screen.post_message(SkillsScreen.SearchFinished("another query", hits[::-1]))
+        await d.pilot.pause()
+        assert skills.current == hits[-1].name
         # Clearing the box brings the whole list back.
         screen.query_one("#skill-search", Input).value = ""
         await d.until(lambda: screen.hits is None)

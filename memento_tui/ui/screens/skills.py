@@ -140,6 +140,7 @@ class SkillsScreen(MementoScreen):
         self.entries: dict[str, Entry] = {}
         self.loaded = False
         self.search_text = ""
+        self._shown_query: str | None = None  # the query whose hits the list shows
         self.hits: list[Any] | None = None
         self.shown: str | None = None
         self._search_timer: Timer | None = None
@@ -149,7 +150,7 @@ class SkillsScreen(MementoScreen):
         yield NavBar("skills", f"workspace {self.services.paths.root.name}")
         with Horizontal(id="skills-body"):
             with Vertical(id="skills-left"):
-                yield Input(placeholder="/ search skills (BM25 + learned triggers)", id="skill-search")
+                yield Input(placeholder="/ search skills (words, meaning, past tasks)", id="skill-search")
                 yield Static(
                     f" {'skill':<{NAME_WIDTH - 1}}{'success':<{SUCCESS_WIDTH}}", id="skill-columns", markup=False
                 )
@@ -205,7 +206,9 @@ class SkillsScreen(MementoScreen):
         self.loaded = True
         self._fill_table()
 
-    def _fill_table(self) -> None:
+    def _fill_table(self, *, to_top: bool = False) -> None:
+        """``to_top``: put the cursor on the first row (a new search's best match) instead of
+        keeping it on the skill it was on."""
         skills = self.query_one("#skill-list", SkillList)
         if self.hits is not None:
             items = [
@@ -221,7 +224,7 @@ class SkillsScreen(MementoScreen):
             f" {'skill':<{NAME_WIDTH - 1}}{'success':<{SUCCESS_WIDTH}}{last}"
         )
         locked = {e.name for e in self.entries.values() if e.protected}
-        skills.set_items(items, keep=skills.current, locked=locked)
+        skills.set_items(items, keep=None if to_top else skills.current, locked=locked)
         self._count()
         if not items:
             self._show(None)
@@ -334,6 +337,7 @@ class SkillsScreen(MementoScreen):
             self._search_timer.stop()
         if not self.search_text:
             self.hits = None
+            self._shown_query = None
             self._fill_table()
             return
         self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self._search(self.search_text))
@@ -357,8 +361,10 @@ class SkillsScreen(MementoScreen):
             return  # a newer query is on its way
         if message.error:
             self.notify(message.error, title="Search failed", severity="error")
+        new_query = message.query != self._shown_query
         self.hits = message.hits
-        self._fill_table()
+        self._shown_query = message.query
+        self._fill_table(to_top=new_query)
 
     # -- live --------------------------------------------------------------------------
     def _on_disk_change(self, names: set[str]) -> None:
