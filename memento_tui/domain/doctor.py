@@ -44,6 +44,7 @@ def run_checks(workspace: Workspace | None) -> list[CheckResult]:
     # Modules that add checks of their own, imported here so the registry is complete.
     for module in (
         "memento_tui.domain.sandbox.doctor",
+        "memento_tui.domain.retrieval.doctor",
         "memento_tui.domain.llm.doctor",
         "memento_tui.domain.llm.local_doctor",
     ):

@@ -173,3 +173,38 @@ def test_an_edit_or_a_removal_while_open_moves_the_vectors(meaning_workspace: Wo
         assert "weather-report" in [h.name for h in index.search("shorten this URL")]
         index.remove_skill("link-tool")
         assert "link-tool" not in [h.name for h in index.search("shorten this URL")]
+
+
+@pytest.fixture
+def no_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A broken install: the vectors folder is empty."""
+    from memento_tui.domain.retrieval import semantic
+
+    empty = tmp_path / "vectors"
+    empty.mkdir()
+    monkeypatch.setattr(semantic, "VECTORS", empty)
+    word_vectors.cache_clear()
+    yield empty
+    word_vectors.cache_clear()
+
+
+def test_without_its_vectors_search_falls_back_to_words_and_says_so(meaning_workspace: Workspace, no_vectors: Path) -> None:
+    with SkillIndex.open(meaning_workspace.paths) as index:
+        assert [h.name for h in index.search("convert csv records")] == ["csv-json"]
+        assert index.search("shorten this URL") == []  # meaning is what found this one
+        assert any("word vectors cannot be read" in note for note in index.notes)
+
+
+def test_doctor_checks_the_vectors_and_names_the_fix(meaning_workspace: Workspace, no_vectors: Path) -> None:
+    from memento_tui.domain.retrieval.doctor import check_word_vectors
+
+    result = check_word_vectors(meaning_workspace)
+    assert result.status == "fail" and str(no_vectors) in result.detail
+    assert "semantic_weight = 0" in result.fix
+
+
+def test_doctor_passes_with_the_shipped_vectors(meaning_workspace: Workspace) -> None:
+    from memento_tui.domain.retrieval.doctor import check_word_vectors
+
+    result = check_word_vectors(meaning_workspace)
+    assert result.status == "ok" and "x 128" in result.detail

@@ -96,6 +96,7 @@ class SkillIndex:
         self._semantic_synced = False  # its skill vectors match every skill (then: only changes)
         self._semantic_changed: set[str] = set()  # skills queued since (under _lock)
         self._semantic_lock = threading.Lock()
+        self._semantic_broken = False  # the vectors could not be read: words alone
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -503,8 +504,19 @@ class SkillIndex:
         with self._semantic_lock:
             memory = self._semantic
             if memory is None:
+                if self._semantic_broken:
+                    return None
+                try:
+                    vectors = word_vectors()
+                except Exception as err:  # a broken install: words alone, and say so
+                    self._semantic_broken = True
+                    self.notes.append(
+                        f"the word vectors cannot be read ({_first_line(err)}): searching by words "
+                        "alone; 'memento doctor' says how to fix it"
+                    )
+                    return None
                 size = LearnedStore.file_size(self.paths.learned)
-                memory = SemanticMemory.load(self.folder, word_vectors(), size)
+                memory = SemanticMemory.load(self.folder, vectors, size)
                 if memory.learned_size < size:
                     fresh = LearnedStore(self.paths.learned)  # private, as for the classifier
                     memory.learn(zip(fresh.rows, fresh.ends, strict=True))

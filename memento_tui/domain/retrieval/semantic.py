@@ -45,8 +45,10 @@ CACHE = "semantic.npz"
 class WordVectors:
     """The token table and its tokenizer, read once per process (the table is memory-mapped)."""
 
-    def __init__(self, folder: Path = VECTORS) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         from tokenizers import Tokenizer
+
+        folder = folder or VECTORS
 
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
