@@ -39,6 +39,7 @@ from memento_tui.domain.retrieval.manifest import (
     scan_skills,
     stamp_of,
 )
+from memento_tui.domain.retrieval.meaning import Meaning
 from memento_tui.domain.retrieval.overlay import Change, PendingSkill
 from memento_tui.domain.retrieval.search import SearchHit, Snapshot, run_search
 from memento_tui.domain.skills import load_skill
@@ -91,12 +92,7 @@ class SkillIndex:
         self._classifier_lock = threading.Lock()
         # Word vectors of the skills and past successes (semantic.py): loaded on the first
         # search, kept current like the classifier, cached in semantic.npz on close.
-        self._semantic: SemanticMemory | None = None
-        self._semantic_rows: list[Row] = []
-        self._semantic_synced = False  # its skill vectors match every skill (then: only changes)
-        self._semantic_changed: set[str] = set()  # skills queued since (under _lock)
-        self._semantic_lock = threading.Lock()
-        self._semantic_broken = False  # the vectors could not be read: words alone
+        self._meaning = Meaning(self.folder, paths.learned, self.notes)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -148,7 +144,7 @@ class SkillIndex:
                 self._learned_pending.clear()
                 self._set_manifest(result.manifest)
         self._forget_classifier()
-        self._forget_semantic()
+        self._meaning.forget()
         self.notes.extend(f"not indexed: {_first_line(err)}" for err in result.errors)
         self.notes.extend(str(problem) for problem in store.problems)
 
@@ -169,7 +165,7 @@ class SkillIndex:
                 self._set_manifest(manifest)
                 save_manifest(self.folder, manifest)
         # Outside the index lock: a search holds the vectors' lock while it takes that one.
-        self._forget_semantic()
+        self._meaning.forget()
         self.notes.extend(str(problem) for problem in store.problems)
 
     def _set_manifest(self, manifest: Manifest) -> None:
@@ -251,7 +247,7 @@ class SkillIndex:
 
     def _queue(self, name: str, change: Change) -> None:
         with self._lock:
-            self._semantic_changed.add(name)
+            self._meaning.skill_changed(name)
             self._version += 1
             self._pending[name] = Change(self._version, change.stamp, change.doc, change.broken)
         self._schedule_commit()
@@ -263,9 +259,7 @@ class SkillIndex:
             with self._classifier_lock:
                 if self._classifier is not None:
                     self._classifier_rows.extend(rows)
-            with self._semantic_lock:
-                if self._semantic is not None:
-                    self._semantic_rows.extend(rows)
+            self._meaning.queue_rows(rows)
             self._schedule_commit()
 
     def skill_names(self) -> list[str]:
@@ -410,7 +404,7 @@ class SkillIndex:
         except MementoError as err:
             self.notes.append(str(err))
         self._save_classifier()
-        self._save_semantic()
+        self._meaning.save()
 
     def __enter__(self) -> SkillIndex:
         return self
@@ -487,52 +481,11 @@ class SkillIndex:
 
     # -- meaning ---------------------------------------------------------------------------
 
-    def _forget_semantic(self) -> None:
-        """The skills or the outcomes file were replaced: start the vectors again."""
-        with self._semantic_lock:
-            self._semantic = None
-            self._semantic_rows = []
-            self._semantic_synced = False
-            (self.folder / "semantic.npz").unlink(missing_ok=True)  # semantic.CACHE
-
     def _semantic_memory(self) -> SemanticMemory | None:
-        """The vectors, current with the skills and outcomes this index has seen."""
+        """The word vectors (meaning.py), current with this index; None when turned off."""
         if self.config.semantic_weight <= 0:
             return None
-        from memento_tui.domain.retrieval.semantic import SemanticMemory, word_vectors
-
-        with self._semantic_lock:
-            memory = self._semantic
-            if memory is None:
-                if self._semantic_broken:
-                    return None
-                try:
-                    vectors = word_vectors()
-                except Exception as err:  # a broken install: words alone, and say so
-                    self._semantic_broken = True
-                    self.notes.append(
-                        f"the word vectors cannot be read ({_first_line(err)}): searching by words "
-                        "alone; 'memento doctor' says how to fix it"
-                    )
-                    return None
-                size = LearnedStore.file_size(self.paths.learned)
-                memory = SemanticMemory.load(self.folder, vectors, size)
-                if memory.learned_size < size:
-                    fresh = LearnedStore(self.paths.learned)  # private, as for the classifier
-                    memory.learn(zip(fresh.rows, fresh.ends, strict=True))
-                self._semantic = memory
-            rows, self._semantic_rows = self._semantic_rows, []
-            memory.learn(rows)
-            with self._lock:
-                changed, self._semantic_changed = self._semantic_changed, set()
-            if not self._semantic_synced:
-                memory.sync_skills(self._stamps(), self._descriptions)
-                self._semantic_synced = True
-            elif changed:
-                # Only what changed: a pass over every stamp cost 150 ms per edit at 100k skills.
-                stamps = self._stamps(changed)
-                memory.update_skills({name: stamps.get(name) for name in changed}, self._descriptions)
-            return memory
+        return self._meaning.memory(self._stamps, self._descriptions)
 
     def warm(self) -> None:
         """Make ready what the first search would (the word vectors of every skill: half a
@@ -568,17 +521,6 @@ class SkillIndex:
                 if hits:
                     out[name] = searcher.doc(hits[0][1]).get_first("description") or ""
         return out
-
-    def _save_semantic(self) -> None:
-        with self._semantic_lock:
-            if self._semantic is None:
-                return
-            rows, self._semantic_rows = self._semantic_rows, []
-            try:
-                self._semantic.learn(rows)  # outcomes recorded since the last search
-                self._semantic.save(self.folder)
-            except OSError as err:  # a cache: the next search makes the vectors again
-                self.notes.append(f"could not save the word-vector cache: {err}")
 
     # -- searching -------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from memento_tui.domain.retrieval.meaning import CACHE
+
 VECTORS = Path(__file__).resolve().parent / "vectors"
 W_DESCRIPTION = 1.0
 W_PROTOTYPE = 2.0
@@ -39,7 +41,6 @@ TEMPERATURE = 0.1  # of the softmax over the neighbours' similarities
 # nothing ever seen still collected votes. (0.2 to 0.5 all give the same dev figures.)
 MIN_NEIGHBOUR_SIMILARITY = 0.35
 MIN_DESCRIPTION_SIMILARITY = 0.25  # for a skill found by meaning alone
-CACHE = "semantic.npz"
 
 
 class WordVectors:
