@@ -37,6 +37,12 @@ def meaning_workspace(tmp_path: Path) -> Workspace:
     return _workspace(tmp_path / "ws")
 
 
+def _describe_weather_as_links(skills: Path) -> None:
+    """An edit that gives weather-report link-tool's description."""
+    description = json.dumps(SKILLS["link-tool"])
+    write_skill(skills, "weather-report", f"name: weather-report\ndescription: {description}\n", "# x\n")
+
+
 def _top(index: SkillIndex, query: str) -> list[tuple[str, list[str]]]:
     return [(hit.name, hit.why) for hit in index.search(query)]
 
@@ -96,8 +102,7 @@ def test_an_edited_skill_gets_a_new_vector(meaning_workspace: Workspace) -> None
     paths = meaning_workspace.paths
     with SkillIndex.open(paths) as index:
         assert [h.name for h in index.search("shorten this URL")] == ["link-tool"]
-    description = json.dumps(SKILLS["link-tool"])
-    write_skill(paths.skills, "weather-report", f"name: weather-report\ndescription: {description}\n", "# x\n")
+    _describe_weather_as_links(paths.skills)
     with SkillIndex.open(paths) as index:  # the cache holds the old vector, by the old stamp
         assert "weather-report" in [h.name for h in index.search("shorten this URL")]
 
@@ -167,8 +172,7 @@ def test_an_edit_or_a_removal_while_open_moves_the_vectors(meaning_workspace: Wo
     paths = meaning_workspace.paths
     with SkillIndex.open(paths) as index:
         assert [h.name for h in index.search("shorten this URL")] == ["link-tool"]
-        description = json.dumps(SKILLS["link-tool"])
-        write_skill(paths.skills, "weather-report", f"name: weather-report\ndescription: {description}\n", "# x\n")
+        _describe_weather_as_links(paths.skills)
         index.update_skill("weather-report")  # what the watcher calls
         assert "weather-report" in [h.name for h in index.search("shorten this URL")]
         index.remove_skill("link-tool")
