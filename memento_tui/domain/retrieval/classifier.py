@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from memento_tui.domain.retrieval.kept import Kept, Rows
 from memento_tui.domain.retrieval.learned import LearnedRow
 from memento_tui.domain.retrieval.tokenize import tokenize
 
@@ -158,3 +159,35 @@ class SkillClassifier:
 
 
 __all__ = ["CACHE_FILE", "ClassifierCache", "SkillClassifier", "features"]
+
+
+class KeptClassifier(Kept[SkillClassifier]):
+    """The classifier beside a SkillIndex (kept.py): trained on the first search that needs
+    it, from ``classifier.json`` and then the rows that cache had not seen."""
+
+    NAME = "the classifier cache"
+
+    def __init__(self, folder: Path, learned: Path, notes: list[str]) -> None:
+        super().__init__(folder, learned, notes)
+        self.dirty = False  # learned more than the cache on disk holds
+
+    def load(self, outcomes_size: int) -> SkillClassifier:
+        return SkillClassifier.load(self.folder, outcomes_size)
+
+    def learned_size(self, model: SkillClassifier) -> int:
+        return model.size
+
+    def learn(self, model: SkillClassifier, rows: Rows) -> None:
+        if model.learn_all([row for row, _ in rows], [end for _, end in rows]):
+            self.dirty = True
+
+    def write(self, model: SkillClassifier) -> None:
+        if self.dirty:
+            model.save(self.folder)
+            self.dirty = False
+
+    def probabilities(self, query: str, n_skills: int) -> dict[str, float]:
+        """P(skill | query), with every outcome recorded so far learned first."""
+        with self.lock:
+            model = self.current()
+            return model.probabilities(features(query), n_skills) if model.weights else {}

@@ -17,7 +17,7 @@ from memento_tui.domain.config import RetrievalConfig
 from memento_tui.domain.errors import MementoError, SkillError
 from memento_tui.domain.paths import SKILL_FILE, WorkspacePaths
 from memento_tui.domain.retrieval import build
-from memento_tui.domain.retrieval.classifier import SkillClassifier, features
+from memento_tui.domain.retrieval.classifier import KeptClassifier, SkillClassifier, features
 from memento_tui.domain.retrieval.engine import (
     KIND_FAILURE,
     KIND_SUCCESS,
@@ -86,10 +86,7 @@ class SkillIndex:
         self._thread: threading.Thread | None = None
         # The supervised model over outcomes (classifier.py): loaded or trained on the first
         # search that needs it, then fed the rows queued here as they arrive.
-        self._classifier: SkillClassifier | None = None
-        self._classifier_rows: list[Row] = []
-        self._classifier_dirty = False
-        self._classifier_lock = threading.Lock()
+        self._classifier = KeptClassifier(self.folder, paths.learned, self.notes)
         # Word vectors of the skills and past successes (semantic.py): loaded on the first
         # search, kept current like the classifier, cached in semantic.npz on close.
         self._meaning = Meaning(self.folder, paths.learned, self.notes)
@@ -143,7 +140,7 @@ class SkillIndex:
                 self._pending.clear()
                 self._learned_pending.clear()
                 self._set_manifest(result.manifest)
-        self._forget_classifier()
+        self._classifier.forget()
         self._meaning.forget()
         self.notes.extend(f"not indexed: {_first_line(err)}" for err in result.errors)
         self.notes.extend(str(problem) for problem in store.problems)
@@ -158,7 +155,7 @@ class SkillIndex:
                 self._learned, self._profiles = learned, profiles
                 self._lsearcher, self._psearcher = learned.searcher(), profiles.searcher()
                 self._learned_pending.clear()
-                self._forget_classifier()
+                self._classifier.forget()
                 manifest = self._manifest.model_copy(deep=True)
                 manifest.learned_docs = int(self._lsearcher.num_docs)
                 manifest.learned_size = store.size
@@ -256,9 +253,7 @@ class SkillIndex:
         if rows:
             with self._lock:
                 self._learned_pending.extend(rows)
-            with self._classifier_lock:
-                if self._classifier is not None:
-                    self._classifier_rows.extend(rows)
+            self._classifier.queue_rows(rows)
             self._meaning.queue_rows(rows)
             self._schedule_commit()
 
@@ -403,7 +398,7 @@ class SkillIndex:
             self.flush()
         except MementoError as err:
             self.notes.append(str(err))
-        self._save_classifier()
+        self._classifier.save()
         self._meaning.save()
 
     def __enter__(self) -> SkillIndex:
@@ -441,43 +436,11 @@ class SkillIndex:
 
     # -- the classifier --------------------------------------------------------------------
 
-    def _forget_classifier(self) -> None:
-        """The outcomes file was replaced or the index rebuilt: train again on next use."""
-        with self._classifier_lock:
-            self._classifier = None
-            self._classifier_rows = []
-
     def _classifier_probabilities(self, query: str) -> dict[str, float]:
-        """P(skill | query) from the model over outcomes; trains it on what is new first."""
+        """P(skill | query) from the model over outcomes (classifier.py)."""
         if not self.config.learn or self.config.classifier_weight <= 0:
             return {}
-        with self._classifier_lock:
-            model = self._classifier
-            if model is None:
-                size = LearnedStore.file_size(self.paths.learned)
-                model = SkillClassifier.load(self.folder, size)
-                if model.size < size:
-                    # A private read: the index's own store must not skip rows it has not
-                    # indexed yet (sync_learned tells new rows by what its store has read).
-                    fresh = LearnedStore(self.paths.learned)
-                    self._classifier_dirty = model.learn_all(fresh.rows, fresh.ends) > 0 or self._classifier_dirty
-                self._classifier = model
-            rows, self._classifier_rows = self._classifier_rows, []
-            if rows and model.learn_all([row for row, _ in rows], [end for _, end in rows]):
-                self._classifier_dirty = True
-            if not model.weights:
-                return {}
-            return model.probabilities(features(query), max(len(self._live), 1))
-
-    def _save_classifier(self) -> None:
-        with self._classifier_lock:
-            if self._classifier is None or not self._classifier_dirty:
-                return
-            try:
-                self._classifier.save(self.folder)
-                self._classifier_dirty = False
-            except OSError as err:  # a cache: the next open trains it again from the file
-                self.notes.append(f"could not save the classifier cache: {err}")
+        return self._classifier.probabilities(query, max(len(self._live), 1))
 
     # -- meaning ---------------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from memento_tui.domain.retrieval.learned import LearnedStore
+from memento_tui.domain.retrieval.kept import Kept, Rows
 
 if TYPE_CHECKING:
     from memento_tui.domain.retrieval.semantic import SemanticMemory
@@ -23,23 +23,29 @@ Describe = Callable[[list[str]], dict[str, str]]  # skill -> description
 CACHE = "semantic.npz"  # the cache; named here, not in semantic.py, so forgetting needs no numpy
 
 
-class Meaning:
+class Meaning(Kept["SemanticMemory"]):
+    NAME = "the word-vector cache"
+
     def __init__(self, folder: Path, learned: Path, notes: list[str]) -> None:
-        self.folder = folder
-        self.learned = learned
-        self.notes = notes
-        self._lock = threading.Lock()
-        self._memory: SemanticMemory | None = None
-        self._rows: list[tuple[Any, int]] = []  # outcome rows since the last search
+        super().__init__(folder, learned, notes)
         self._changed: set[str] = set()  # skills queued since the last search
         self._changed_lock = threading.Lock()  # taken under the index's lock: never waits long
         self._synced = False  # the skill vectors match every skill (after that, only changes)
         self._broken = False  # the vectors could not be read: words alone
 
-    def queue_rows(self, rows: list[tuple[Any, int]]) -> None:
-        with self._lock:
-            if self._memory is not None:
-                self._rows.extend(rows)
+    def load(self, outcomes_size: int) -> SemanticMemory:
+        from memento_tui.domain.retrieval.semantic import SemanticMemory, word_vectors
+
+        return SemanticMemory.load(self.folder, word_vectors(), outcomes_size)
+
+    def learned_size(self, model: SemanticMemory) -> int:
+        return model.learned_size
+
+    def learn(self, model: SemanticMemory, rows: Rows) -> None:
+        model.learn(rows)
+
+    def write(self, model: SemanticMemory) -> None:
+        model.save(self.folder)
 
     def skill_changed(self, name: str) -> None:
         with self._changed_lock:
@@ -47,24 +53,22 @@ class Meaning:
 
     def forget(self) -> None:
         """The skills or the outcomes file were replaced: start the vectors again."""
-        with self._lock:
-            self._memory = None
-            self._rows = []
+        super().forget()
+        with self.lock:
             self._synced = False
             (self.folder / CACHE).unlink(missing_ok=True)
 
     def memory(self, stamps: Stamps, describe: Describe) -> SemanticMemory | None:
         """The vectors, current with the skills and outcomes the index has seen; None when
         they cannot be read (a broken install: the index searches by words alone)."""
-        from memento_tui.domain.retrieval.semantic import SemanticMemory, word_vectors
+        from memento_tui.domain.retrieval.semantic import word_vectors
 
-        with self._lock:
-            memory = self._memory
-            if memory is None:
+        with self.lock:
+            if self.model is None:
                 if self._broken:
                     return None
                 try:
-                    vectors = word_vectors()
+                    word_vectors()
                 except Exception as err:  # numpy, tokenizers and the OS each raise their own
                     self._broken = True
                     first = (str(err).strip().splitlines() or [type(err).__name__])[0]
@@ -73,14 +77,7 @@ class Meaning:
                         "'memento doctor' says how to fix it"
                     )
                     return None
-                size = LearnedStore.file_size(self.learned)
-                memory = SemanticMemory.load(self.folder, vectors, size)
-                if memory.learned_size < size:
-                    fresh = LearnedStore(self.learned)  # a private read, as for the classifier
-                    memory.learn(zip(fresh.rows, fresh.ends, strict=True))
-                self._memory = memory
-            rows, self._rows = self._rows, []
-            memory.learn(rows)
+            memory = self.current()
             with self._changed_lock:
                 changed, self._changed = self._changed, set()
             if not self._synced:
@@ -91,15 +88,3 @@ class Meaning:
                 now = stamps(changed)
                 memory.update_skills({name: now.get(name) for name in changed}, describe)
             return memory
-
-    def save(self) -> None:
-        """Write the cache, with the outcomes recorded since the last search taken in."""
-        with self._lock:
-            if self._memory is None:
-                return
-            rows, self._rows = self._rows, []
-            try:
-                self._memory.learn(rows)
-                self._memory.save(self.folder)
-            except OSError as err:  # a cache: the next search makes the vectors again
-                self.notes.append(f"could not save the word-vector cache: {err}")
