@@ -69,6 +69,12 @@ async def test_search_as_you_type_goes_through_the_real_retrieval(services: Serv
         screen.post_message(SkillsScreen.SearchFinished("another query", hits[::-1]))
         await d.pilot.pause()
         assert skills.current == hits[-1].name
+        # A search nothing matches says so, not that the library is empty.
+        screen.search_text = "qqqq zzzz"
+        screen.post_message(SkillsScreen.SearchFinished("qqqq zzzz", []))
+        await d.pilot.pause()
+        assert "No skill matches this search" in str(screen.query_one("#skill-head", Static).render())
+        screen.search_text = "semicolon csv to json"
         # Clearing the box brings the whole list back.
         screen.query_one("#skill-search", Input).value = ""
         await d.until(lambda: screen.hits is None)

@@ -227,6 +227,8 @@ class SkillsScreen(MementoScreen):
         skills.set_items(items, keep=None if to_top else skills.current, locked=locked)
         self._count()
         if not items:
+            if self._show_timer is not None:
+                self._show_timer.stop()  # a skill highlighted a moment ago is no longer listed
             self._show(None)
 
     def _count(self) -> None:
@@ -256,7 +258,11 @@ class SkillsScreen(MementoScreen):
         banner = self.query_one("#skill-hidden", Static)
         if name is None:
             self.query_one("#skill-name", Static).update("")
-            head.update("No skills yet: make one with 'memento skills new NAME'.")
+            head.update(
+                "No skill matches this search: the agent would work without one."
+                if self.hits is not None and self.entries
+                else "No skills yet: make one with 'memento skills new NAME'."
+            )
             meta.update("")
             body.update("")
             banner.add_class("hidden")
