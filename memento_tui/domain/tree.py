@@ -110,10 +110,9 @@ def walk(
             top = stack[-1]
             if not top.names:
                 stack.pop()
-                if top.fd is not None and stack:
-                    if stack[-1].fd is None:
-                        _reopen_parent(top.fd, stack[-1])
-                        lowest_open = len(stack) - 1
+                if top.fd is not None and stack and stack[-1].fd is None:
+                    _reopen_parent(top.fd, stack[-1])
+                    lowest_open = len(stack) - 1
                 if top.fd is not None:
                     os.close(top.fd)
                     top.fd = None
