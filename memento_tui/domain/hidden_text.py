@@ -1,7 +1,8 @@
 """Characters that change what text means without being seen ("Trojan source").
 
 Used by ``memento verify`` on skills and by the diff viewer, which shows every one of
-them as a visible marker such as ``⟨U+202E⟩``. Kinds:
+them as a visible marker such as ``⟨U+202E⟩``; ``terminal_safe`` (at the end) marks them in
+every text from outside that the CLI or the TUI shows. Kinds:
 
 - ``bidi``: directional overrides and isolates that reorder what is displayed;
 - ``zero-width``: invisible joiners/spaces that split or glue words (a BOM at the very
@@ -151,3 +152,73 @@ def make_visible(text: str) -> str:
         last = index + 1
     out.append(text[last:])
     return "".join(out)
+
+
+# -- text from outside, shown on a terminal ---------------------------------------------
+#
+# Names, descriptions and bodies from skills, text from a model, output of commands: a
+# terminal obeys ESC and C1 sequences (OSC 52 writes the clipboard, OSC 0 the title) and
+# hides bidi, zero-width and tag characters. Everything the CLI and the TUI show from
+# outside goes through ``terminal_safe``. Lone surrogates are marked too: a file name that
+# is not UTF-8 decodes to them, and written out they are its raw bytes again (0x9B among them).
+
+_TERMINAL_UNSAFE = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"
+    + _class(_BIDI | _ZERO_WIDTH | _INVISIBLE)
+    + "\ud800-\udfff\U000e0000-\U000e007f\U000e0100-\U000e01ef"
+)
+_UNSAFE = re.compile(f"[{_TERMINAL_UNSAFE}]")
+_UNSAFE_IN_LINE = re.compile(f"[\n{_TERMINAL_UNSAFE}]")
+
+
+def _keep(text: str, index: int) -> bool:
+    # The one exception: a joiner inside an emoji sequence (👩‍💻) hides nothing.
+    return text[index] == "\u200d" and _benign(text, index, 0x200D)
+
+
+def unsafe_spots(text: str, *, single_line: bool = False) -> list[int]:
+    """Indexes of the characters ``terminal_safe`` marks (CR of a CRLF included)."""
+    pattern = _UNSAFE_IN_LINE if single_line else _UNSAFE
+    return [m.start() for m in pattern.finditer(text) if not _keep(text, m.start())]
+
+
+def terminal_safe(text: str, *, single_line: bool = False) -> str:
+    """Text from a skill, a model or a command, safe to show on a terminal.
+
+    Every control character but tab and newline (ESC, BEL, CR, form feed…), DEL, C1
+    controls, bidi controls, zero-width, tag and other invisible characters become a
+    visible ``⟨U+XXXX⟩``. ``single_line``: a newline is marked too (a name, a table cell).
+    A CRLF line end of multi-line text is read as a newline. Marked text passes unchanged.
+    """
+    if not single_line and "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    spots = unsafe_spots(text, single_line=single_line)
+    if not spots:
+        return text
+    out: list[str] = []
+    last = 0
+    for index in spots:
+        out.append(text[last:index])
+        out.append(marker(ord(text[index])))
+        last = index + 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    cp = ord(match.group())
+    if cp > 0xFFFF:  # JSON writes a character past the BMP as a surrogate pair
+        cp -= 0x10000
+        return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+    return f"\\u{cp:04x}"
+
+
+def escape_json(document: str) -> str:
+    """A JSON document with every character ``terminal_safe`` would mark written as a
+    ``\\uXXXX`` escape: still the same JSON, readable non-ASCII (é, 中) stays as it is.
+
+    Such characters can only be inside strings (JSON's own syntax is ASCII), where an
+    escape means the same character; ``json.dumps`` already escapes C0 but not DEL, C1,
+    bidi or tag characters.
+    """
+    return _UNSAFE.sub(_json_escape, document)
