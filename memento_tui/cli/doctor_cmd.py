@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from memento_tui.cli.common import add_json_flag, print_json, workspace_from
+from memento_tui.cli.common import add_json_flag, print_json, safe, workspace_from
 from memento_tui.domain.errors import MementoError
 
 _MARKS = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
@@ -30,8 +30,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     else:
         width = max(len(r.name) for r in results)
         for r in results:
-            print(f"{_MARKS[r.status]} {r.name.ljust(width)}  {r.detail}")
+            # A detail may quote a tool's own output (bwrap, git, the model server).
+            print(f"{_MARKS[r.status]} {r.name.ljust(width)}  {safe(r.detail)}")
             if r.fix and r.status != "ok":
-                print(f"  {' ' * width}  fix: {r.fix}")
+                print(f"  {' ' * width}  fix: {safe(r.fix)}")
         print("\nall checks passed" if not failed else "\nsome checks failed")
     return 1 if failed else 0

@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from memento_tui.cli.common import print_json, print_table, services_from
+from memento_tui.cli.common import print_json, print_table, safe, services_from
 from memento_tui.cli.main import EXIT_OK
 
 
@@ -74,7 +74,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     def progress(line: str) -> None:
         if not quiet:
-            print(line, flush=True)
+            print(safe(line), flush=True)  # tasks and verdicts come from the suite and the model
 
     options = EvalOptions(
         rounds=args.rounds,
@@ -120,10 +120,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if learned:
         print(
             "passed after learning: "
-            + ", ".join(f"{t['id']} (round {t['first_passed_round']})" for t in learned)
+            + safe(", ".join(f"{t['id']} (round {t['first_passed_round']})" for t in learned))
         )
     if never:
-        print("never passed: " + ", ".join(never))
+        print("never passed: " + safe(", ".join(never)))
     print(f"report: {outcome.report_md}")
     print(f"        {outcome.report_json}")
     return EXIT_OK

@@ -59,9 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from memento_tui.cli.safe_output import safe_output
+
+    # Everything a command prints (argparse's messages too) passes through the sink's net.
+    with safe_output():
+        args = build_parser().parse_args(argv)
+        if args.command is not None:
+            return _run(args)
+    return _run(args)  # the full-screen app: Textual owns the terminal
+
+
+def _run(args: argparse.Namespace) -> int:
     from memento_tui.domain.errors import MementoError
+    from memento_tui.domain.hidden_text import terminal_safe
 
     try:
         if args.command is None:
@@ -70,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(args)
         return int(args.handler(args) or 0)
     except MementoError as err:
-        print(f"memento: {err}", file=sys.stderr)
+        # Errors name files and skills, whose names may hold escapes.
+        print(f"memento: {terminal_safe(str(err))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("memento: interrupted", file=sys.stderr)

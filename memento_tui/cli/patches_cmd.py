@@ -1,8 +1,8 @@
 """``memento patches list|show|diff|merge|reject|undo``: review without the TUI.
 
-Everything shown passes through ``make_visible``: a patch is model text, and bidi,
+Everything shown passes through ``terminal_safe``: a patch is model text, and bidi,
 zero-width and control characters in it must not hide from the reviewer or reach the
-terminal as escapes. ``--json`` output is ASCII-only JSON for the same reason.
+terminal as escapes. ``--json`` output writes them as \\u escapes for the same reason.
 
 ``list`` puts patches made from a run or task the person marked critical first (``!``);
 ``show`` prints the failing step of the run a patch came from (the tool call, its output,
@@ -12,12 +12,11 @@ the check's verdict) and the runs to open with ``memento runs show``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from typing import Any
 
-from memento_tui.cli.common import add_json_flag, services_from
+from memento_tui.cli.common import add_json_flag, print_json, services_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -180,12 +179,14 @@ def cmd_merge(args: argparse.Namespace) -> int:
         _print_json(result.model_dump(mode="json"))
         return 0
     if result.merge_commit is None:
-        print(f"{result.main} already had patch {result.id}; recorded it as merged")
+        print(visible(f"{result.main} already had patch {result.id}; recorded it as merged"))
     else:
         where = f" and updated your files in {result.worktree}" if result.checked_out else ""
         print(
-            f"merged patch {result.id} ({result.skill}) into {result.main} as "
-            f"{result.merge_commit[:12]}{where}"
+            visible(
+                f"merged patch {result.id} ({result.skill}) into {result.main} as "
+                f"{result.merge_commit[:12]}{where}"
+            )
         )
         print("undo with: memento patches undo")
     return 0
@@ -208,16 +209,17 @@ def cmd_undo(args: argparse.Namespace) -> int:
         _print_json(result.model_dump(mode="json"))
         return 0
     print(
-        f"undid the merge of patch {result.id} ({result.skill}): {result.main} is back at "
-        f"{result.restored[:12]}; the patch is pending again on {result.branch}"
+        visible(
+            f"undid the merge of patch {result.id} ({result.skill}): {result.main} is back at "
+            f"{result.restored[:12]}; the patch is pending again on {result.branch}"
+        )
     )
     return 0
 
 
 def _print_json(data: Any) -> None:
-    # ensure_ascii: every non-ASCII character is a visible \\u escape; still valid JSON.
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=True, default=str)
-    sys.stdout.write("\n")
+    # Escapes, bidi, tag and zero-width characters come out as \\u escapes; é stays é.
+    print_json(data)
 
 
 def _short(text: str, width: int) -> str:
@@ -226,6 +228,6 @@ def _short(text: str, width: int) -> str:
 
 
 def visible(text: str) -> str:
-    from memento_tui.domain.hidden_text import make_visible
+    from memento_tui.domain.hidden_text import terminal_safe
 
-    return make_visible(text)
+    return terminal_safe(text)

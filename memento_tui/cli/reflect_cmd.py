@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from memento_tui.cli.common import print_json, services_from
+from memento_tui.cli.common import print_json, safe, services_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,9 +19,14 @@ def cmd_reflect(args: argparse.Namespace) -> int:
 
     services = services_from(args)
     try:
-        result = learn_from_run(services, args.id, on_progress=None if args.json else print)
+        # Progress quotes the model's reflection and the skill's words.
+        result = learn_from_run(services, args.id, on_progress=None if args.json else _say)
     finally:
         services.close()
     if args.json:
         print_json(result)
     return 0 if result["status"] not in ("reflection_failed",) else 1
+
+
+def _say(line: str) -> None:
+    print(safe(line), flush=True)

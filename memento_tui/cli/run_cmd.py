@@ -9,7 +9,7 @@ from typing import Any
 
 from memento_tui.cli.common import print_json, services_from
 from memento_tui.cli.main import EXIT_ERROR, EXIT_FAIL, EXIT_OK
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -96,7 +96,7 @@ class ProgressPrinter:
     def line(self, text: str) -> None:
         if not self.quiet:
             # Tool arguments and output come from the model and from scripts.
-            print(make_visible(text), flush=True)
+            print(terminal_safe(text), flush=True)
 
     def event(self, event: Any) -> None:
         kind = event.type

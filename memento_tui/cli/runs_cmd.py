@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from memento_tui.cli.common import add_json_flag, one_line, print_json, print_table, services_from
+from memento_tui.cli.common import (
+    add_json_flag,
+    one_line,
+    print_json,
+    print_table,
+    safe,
+    services_from,
+)
 from memento_tui.domain.agent.render import describe
 
 
@@ -70,16 +77,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(
         f"run {record.id}  {record.status}  ({time.strftime('%Y-%m-%d %H:%M', time.localtime(record.started))})"
     )
-    print(f"task: {record.task}")
+    # The task and check are a person's or a suite's words, the trace is model text and
+    # command output: all of it is shown, never obeyed.
+    print(f"task: {safe(record.task)}")
     if record.check:
-        print(f"check: {record.check}")
-    print(f"folder: {store.dir(run_id)}")
+        print(f"check: {safe(record.check)}")
+    print(f"folder: {safe(store.dir(run_id), single_line=True)}")
     print()
     for event in events:
         for line in describe(event):
             print(line)
     for problem in problems:
-        print(f"warning: {problem}")
+        print(f"warning: {safe(problem)}")
     if record.status == "interrupted":
         print("\nthe run was interrupted: the trace above is everything it recorded")
     return 0
@@ -88,7 +97,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_mark(args: argparse.Namespace) -> int:
     services = services_from(args)
     record = services.mark_run(args.id, passed=args.verdict == "pass", note=args.note)
-    print(f"marked {record.id} {record.status}")
+    print(f"marked {safe(record.id, single_line=True)} {record.status}")
     if record.status == "failed":
-        print(f"next: 'memento reflect {record.id}' to learn from it")
+        print(f"next: 'memento reflect {safe(record.id, single_line=True)}' to learn from it")
     return 0

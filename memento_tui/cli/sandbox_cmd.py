@@ -10,6 +10,7 @@ from pathlib import Path
 
 from memento_tui.cli.common import add_json_flag, print_json, services_from
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.hidden_text import terminal_safe
 
 # Exit codes of our own, in the range timeout(1) uses, when a limit stopped the command.
 EXIT_LIMIT = 124
@@ -41,11 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _write(stream: str, text: str) -> None:
-    from memento_tui.domain.hidden_text import make_visible
-
     out = sys.stdout if stream == "stdout" else sys.stderr
-    # Skill output is untrusted: on a terminal, show escape sequences instead of obeying them.
-    out.write(make_visible(text) if out.isatty() else text)
+    # Skill output is untrusted: show escape sequences instead of obeying them, piped too
+    # (a pager such as 'less -R' or a later 'cat' would replay them).
+    out.write(terminal_safe(text))
     out.flush()
 
 
@@ -95,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     elif result.limit or not result.sandboxed:
-        print(f"memento: {result.summary()}", file=sys.stderr)
+        print(f"memento: {terminal_safe(result.summary())}", file=sys.stderr)
     if result.limit is not None:
         return EXIT_LIMIT
     return result.exit_code if result.exit_code is not None else EXIT_LIMIT

@@ -7,10 +7,9 @@ for scripts and evaluations.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from memento_tui.cli.common import one_line, print_json, services_from
+from memento_tui.cli.common import json_text, one_line, print_json, safe, services_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +43,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         index = services.index()
         for note in index.notes:
-            print(f"memento: {note}", file=sys.stderr)
+            print(f"memento: {safe(note)}", file=sys.stderr)
         if args.eval:
             return _run_eval(services, as_json=args.json)
         if args.query == "-":
@@ -56,9 +55,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         if not hits:
             print("no skill matches; the agent would work without one")
             return 0
-        width = max(len(hit.name) for hit in hits)
-        for hit in hits:
-            print(f"{hit.score:7.2f}  {hit.name.ljust(width)}  {one_line(hit.description, 80)}")
+        names = [safe(hit.name, single_line=True) for hit in hits]
+        width = max(len(name) for name in names)
+        for hit, name in zip(hits, names, strict=True):
+            print(f"{hit.score:7.2f}  {name.ljust(width)}  {one_line(hit.description, 80)}")
             for reason in hit.why:
                 print(f"{'':9}{'':{width}}  · {one_line(reason, 90)}")
         return 0
@@ -73,7 +73,7 @@ def _search_stdin(index: object, top: int | None) -> int:
             continue
         hits = index.search(query, top)  # type: ignore[attr-defined]
         record = {"query": query, "hits": [hit.to_dict() for hit in hits]}
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(record, indent=None) + "\n")
         sys.stdout.flush()
     return 0
 

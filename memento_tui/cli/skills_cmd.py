@@ -1,11 +1,22 @@
-"""``memento skills list|show|new``: the library."""
+"""``memento skills list|show|new``: the library.
+
+Everything from a skill (folder and file names, frontmatter, body) is printed through
+``safe``: a skill may come from a stranger or a model.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
-from memento_tui.cli.common import add_json_flag, one_line, print_json, print_table, workspace_from
+from memento_tui.cli.common import (
+    add_json_flag,
+    one_line,
+    print_json,
+    print_table,
+    safe,
+    workspace_from,
+)
 from memento_tui.domain.skills import Skill, check_new_name, skill_skeleton
 
 if TYPE_CHECKING:
@@ -71,7 +82,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append((marks + skill.name, one_line(skill.description, 90), folders or "-"))
     print_table(("skill", "description", "folders"), rows, title=f"{len(library)} skills in {ws.paths.skills}")
     for broken in library.broken:
-        print(f"\nbroken: {broken.name}\n  {broken.error}")
+        print(f"\nbroken: {safe(broken.name, single_line=True)}\n  {safe(broken.error)}")
     return 0
 
 
@@ -92,17 +103,18 @@ def cmd_show(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"{skill.name}  ({skill.dir})")
-    print(f"description: {skill.description}")
+    print(f"{skill.name}  ({safe(skill.dir, single_line=True)})")
+    print(f"description: {safe(skill.description)}")
     if skill.frontmatter.license:
-        print(f"license: {skill.frontmatter.license}")
+        print(f"license: {safe(skill.frontmatter.license)}")
     if skill.frontmatter.metadata:
-        print(f"metadata: {skill.frontmatter.metadata}")
+        # repr() of the dict already escapes control characters, but not bidi or tags.
+        print(f"metadata: {safe(skill.frontmatter.metadata)}")
     for warning in skill.warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {safe(warning)}")
     print("files:")
     for name in skill.files():
-        print(f"  {name}")
+        print(f"  {safe(name, single_line=True)}")
     triggers = learned.triggers(skill.name)
     print(f"learned triggers ({len(triggers)}):" if triggers else "learned triggers: none yet")
     for task in triggers:
@@ -113,7 +125,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for task in failures:
             print(f"  {one_line(task, 100)}")
     print()
-    print(skill.body.rstrip())
+    print(safe(skill.body.rstrip()))
     return 0
 
 

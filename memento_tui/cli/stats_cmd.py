@@ -12,7 +12,7 @@ import argparse
 import time
 from typing import Any
 
-from memento_tui.cli.common import one_line, print_json, print_table, services_from
+from memento_tui.cli.common import one_line, print_json, print_table, safe, services_from
 from memento_tui.cli.main import EXIT_OK
 
 
@@ -107,7 +107,7 @@ def cmd_critical(args: argparse.Namespace) -> int:
     what = (
         f"run {mark.run_id}"
         if mark.kind == "run"
-        else f"pattern {one_line(mark.pattern or '', 70)!r}"
+        else f"pattern {safe(repr(one_line(mark.pattern or '', 70)))}"
     )
     print(f"{what}: {'no longer critical' if args.unmark else 'marked critical'}")
     return EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from memento_tui.cli.common import one_line, print_table
+from memento_tui.cli.common import one_line, print_table, safe
 from memento_tui.domain.analytics import Insights
 from memento_tui.domain.analytics.failures import category_label
 from memento_tui.domain.textcharts import bar, bar_chart, percent, sparkline
@@ -28,14 +28,14 @@ def show(ins: Insights) -> None:
         print("no runs yet: 'memento run \"TASK\" --check CMD' makes one")
         return
     for problem in ins.problems:
-        print(f"note: {problem}")
+        print(f"note: {safe(problem)}")
 
     if ins.critical:
         print("\nCRITICAL (marked by you; ranks first everywhere)")
         for item in ins.critical:
-            ref = item.ref if item.kind == "run" else f"pattern {one_line(item.ref, 50)!r}"
+            ref = safe(item.ref) if item.kind == "run" else f"pattern {safe(repr(one_line(item.ref, 50)))}"
             task = one_line(item.task, 60) if item.task else ""
-            note = f"  — {item.note}" if item.note else ""
+            note = f"  — {safe(item.note, single_line=True)}" if item.note else ""
             print(f"  ! {ref}  {item.status}  {task}{note}")
 
     if ins.categories:
@@ -65,7 +65,7 @@ def show(ins: Insights) -> None:
                 f"{row.failures} of {row.runs} run(s) failed  {one_line(row.label, 48)}"
             )
             cats = ", ".join(f"{category_label(c)} {n}" for c, n in row.categories.items())
-            print(f"               skills: {', '.join(row.skills) or '-'} · {cats}")
+            print(f"               skills: {safe(', '.join(row.skills)) or '-'} · {safe(cats)}")
         if len(ins.patterns) > 15:
             print(f"  … and {len(ins.patterns) - 15} more (--json shows all)")
 
@@ -95,7 +95,7 @@ def show(ins: Insights) -> None:
         print("\nMerged patches: success of the skill before → after the merge")
         for e in ins.patch_effects:
             undone = " (undone)" if e.undone_at else ""
-            print(f"  {e.patch_id}  {e.skill}  merged {_date(e.merged_at)}{undone}")
+            print(f"  {safe(e.patch_id)}  {safe(e.skill)}  merged {_date(e.merged_at)}{undone}")
             change = "" if e.change is None else f"  {e.change * 100:+.0f} pts"
             line = (
                 f"      {percent(e.before.rate)} ({e.before.runs} runs) → "
@@ -120,7 +120,7 @@ def _show_causes_and_listing(ins: Insights) -> None:
         print_table(headers, rows, title=title)
         worst = ins.causes[0]
         label = CAUSE_LABELS[worst.main_cause]
-        print(f"  most failures: {worst.skill}, mostly {label}: fix {CAUSE_FIXES[worst.main_cause]}")
+        print(f"  most failures: {safe(worst.skill)}, mostly {label}: fix {CAUSE_FIXES[worst.main_cause]}")
     if ins.listing is not None:
         print()
         print(listing_line(ins.listing))

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from memento_tui.cli.common import services_from
+from memento_tui.cli.common import safe, services_from
 from memento_tui.domain.errors import MementoError
 
 MAX_REPORTED = 20
@@ -144,7 +144,7 @@ def read_teach_file(path: Path, known: set[str]) -> list[TeachLine]:
         lines.append(line)
     if problems:
         for problem in problems[:MAX_REPORTED]:
-            print(f"memento: {problem}", file=sys.stderr)
+            print(f"memento: {safe(problem)}", file=sys.stderr)
         more = len(problems) - MAX_REPORTED
         raise MementoError(
             f"{len(problems)} line(s) cannot be taught"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from memento_tui.cli.common import add_json_flag, print_json, services_from
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,17 +62,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
         passed = sum(t.passed for t in report.tests)
         tests = f", tests {passed}/{len(report.tests)} passed" if report.tests else ""
         mark = "✓" if report.ok else "✗"
-        out.write(f"{mark} {report.skill}: {len(report.errors)} errors, "
+        # The skill's folder and file names and its own words may hold escapes: every
+        # field is shown with its hidden characters marked, never replayed.
+        out.write(f"{mark} {terminal_safe(report.skill, single_line=True)}: {len(report.errors)} errors, "
                   f"{len(report.warnings)} warnings{tests}\n")
         for f in report.findings:
-            where = f" {f.where()}" if f.file else ""
-            # Findings quote the skill's own text: show hidden characters, never replay them.
-            out.write(f"  {f.level}: [{f.code}]{where}: {make_visible(f.message)}\n")
-            out.write(f"    fix: {f.fix}\n")
+            where = f" {terminal_safe(f.where(), single_line=True)}" if f.file else ""
+            out.write(f"  {f.level}: [{f.code}]{where}: {terminal_safe(f.message)}\n")
+            out.write(f"    fix: {terminal_safe(f.fix)}\n")
         for test in report.tests:
             if not test.passed and test.output.strip():
-                out.write(f"  --- {test.file} output (tail) ---\n")
-                for line in make_visible(test.output.strip()).splitlines()[-15:]:
+                out.write(f"  --- {terminal_safe(test.file, single_line=True)} output (tail) ---\n")
+                for line in terminal_safe(test.output.strip()).splitlines()[-15:]:
                     out.write(f"  | {line}\n")
     if not reports:
         out.write("no skills to verify\n")
