@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Literal
 
 from memento_tui.domain.audit_patterns import find_patterns
 from memento_tui.domain.errors import MementoError, SkillError
-from memento_tui.domain.hidden_text import Hidden, find_hidden
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import Skill, load_skill
+from memento_tui.domain.verify_hidden import check_frontmatter_values, check_name, check_text
 
 if TYPE_CHECKING:
     from memento_tui.domain.sandbox import Sandbox
@@ -106,9 +106,11 @@ class VerifyReport:
 def verify_skill(skill_dir: Path, *, sandbox: Sandbox | None, run_tests: bool = True) -> VerifyReport:
     """Every check on one skill folder. Never raises for a bad skill: it reports it."""
     report = VerifyReport(skill=skill_dir.name, dir=skill_dir)
+    check_name(None, skill_dir.name, report)
     skill = _check_schema(skill_dir, report)
     if skill_dir.is_symlink() or not skill_dir.is_dir():
         return report
+    check_frontmatter_values(skill_dir, report)
     texts = _check_files(skill_dir, report)
     for rel, text in texts.items():
         _check_text(rel, text, report)
@@ -159,6 +161,7 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
             path = Path(folder) / name
             rel = _rel(path, skill_dir)
             st = path.lstat()
+            check_name(rel, name, report)
             if name in (".git", ".gitmodules", ".gitattributes"):
                 report.add("error", "git-metadata", rel, None,
                            f"{name} inside a skill can change how git stores or shows its files",
@@ -263,20 +266,8 @@ def _check_archive(path: Path, rel: str, report: VerifyReport) -> None:
 # -- text: hidden characters and dangerous patterns ----------------------------------------
 
 
-_HIDDEN_FIX = "delete the character; 'memento skills show' and the diff view show it as ⟨U+XXXX⟩"
-
-
 def _check_text(rel: str, text: str, report: VerifyReport) -> None:
-    by_kind: dict[str, list[Hidden]] = {}
-    for item in find_hidden(text):
-        by_kind.setdefault(item.kind, []).append(item)
-    for kind, items in by_kind.items():
-        first = items[0]
-        more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
-        level: Level = "warning" if kind in ("control", "invisible") else "error"
-        report.add(level, f"hidden-{kind}", rel, first.line,
-                   f"hidden character U+{first.codepoint:04X} {first.name} at column {first.col}{more}",
-                   _HIDDEN_FIX)
+    check_text(rel, text, report)
     for hit in find_patterns(text):
         p = hit.pattern
         report.add(p.level, p.code, rel, hit.line, f"{p.message}: {hit.excerpt!r}", p.fix)
