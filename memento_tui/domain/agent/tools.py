@@ -6,15 +6,17 @@ skill's folder); every command runs in the sandbox.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from memento_tui.domain.agent.listing import list_folder
 from memento_tui.domain.config import SandboxConfig
+from memento_tui.domain.confined import ConfinedPath, PathRefused
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import Skill
 
 MODEL_OUTPUT_CHARS = 8_000  # what the model sees of one tool's output
@@ -114,6 +116,8 @@ class Toolbox:
     used: list[str] = field(default_factory=list)
 
     def execute(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        """Carry out one call. Whatever goes wrong becomes a result the model reads, and
+        the run goes on: a tool call can never abort a run."""
         started = time.monotonic()
         try:
             if "_unparsed" in arguments:
@@ -130,8 +134,14 @@ class Toolbox:
             outcome = ToolOutcome(False, f"bad arguments for {name}: {err}")
         except ToolError as err:
             outcome = ToolOutcome(False, str(err))
-        except MementoError as err:  # e.g. the sandbox refused to start
+        except MementoError as err:  # a refused path; the sandbox refused to start
             outcome = ToolOutcome(False, str(err))
+        except OSError as err:
+            # strerror, not str(err): that names host paths the model has no business seeing.
+            outcome = ToolOutcome(False, f"{name} failed: {err.strerror or type(err).__name__}")
+        except Exception as err:  # a symlink loop, RecursionError, UnicodeError, a bug
+            outcome = ToolOutcome(False, f"{name} failed: {type(err).__name__}: {err}")
+        outcome.output = _text(outcome.output)
         outcome.duration = time.monotonic() - started
         return outcome
 
@@ -154,7 +164,7 @@ class Toolbox:
             self.loaded.append(name)
         self._mark_used(name)
         files = "\n".join(f"- {f}" for f in skill.files() if f != "SKILL.md")
-        text = skill.skill_file.read_text(encoding="utf-8")
+        text = _read_text(ConfinedPath(skill.dir, (SKILL_FILE,), f"{name}/{SKILL_FILE}"))
         return ToolOutcome(
             True,
             f"{text}\n\nFiles (at /skill when you run commands):\n{files or '- (none)'}",
@@ -163,10 +173,12 @@ class Toolbox:
 
     def _tool_read_skill_file(self, name: str, path: str) -> ToolOutcome:
         skill = self._skill(name)
-        target = _confine(skill.dir, path.removeprefix("/skill/"))
-        if not target.is_file():
-            raise ToolError(f"{name} has no file {path!r}; its files: {', '.join(skill.files())}")
-        return ToolOutcome(True, _read_text(target), skill=name)
+        target = ConfinedPath.parse(skill.dir, path, root_label="/skill")
+        try:
+            return ToolOutcome(True, _read_text(target), skill=name)
+        except PathRefused as err:
+            listing = ", ".join(skill.files()[:50])
+            raise ToolError(f"{err}\n{name}'s files: {listing}") from None
 
     # -- commands ------------------------------------------------------------------
     def _tool_run(self, command: str, skill: str | None = None) -> ToolOutcome:
@@ -205,62 +217,41 @@ class Toolbox:
 
     # -- files ---------------------------------------------------------------------
     def _tool_read_file(self, path: str) -> ToolOutcome:
-        target = _confine(self.work_dir, path)
-        if not target.is_file():
-            raise ToolError(f"no file {path!r} in /work")
-        return ToolOutcome(True, _read_text(target))
+        return ToolOutcome(True, _read_text(self._work_path(path)))
 
     def _tool_write_file(self, path: str, content: str) -> ToolOutcome:
-        if len(content.encode("utf-8")) > MAX_WRITE_BYTES:
+        target = self._work_path(path, writing=True)
+        if not isinstance(content, str):
+            raise ToolError("content must be text")
+        data = content.encode("utf-8", "replace")
+        if len(data) > MAX_WRITE_BYTES:
             raise ToolError(f"content is over {MAX_WRITE_BYTES // 1_000_000} MB")
-        target = _confine(self.work_dir, path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
-        return ToolOutcome(
-            True, f"wrote {len(content)} characters to {target.relative_to(self.work_dir)}"
-        )
+        target.write(data)
+        return ToolOutcome(True, f"wrote {len(content)} characters to {target.label}")
 
     def _tool_list_files(self, path: str = ".") -> ToolOutcome:
-        root = _confine(self.work_dir, path)
-        if not root.is_dir():
-            raise ToolError(f"no folder {path!r} in /work")
-        lines = []
-        for folder, dirs, files in os.walk(root):
-            dirs.sort()
-            for file in sorted(files):
-                full = Path(folder) / file
-                lines.append(f"{full.relative_to(self.work_dir)}  ({full.lstat().st_size} bytes)")
-            if len(lines) > 500:
-                lines.append("… (more files)")
-                break
-        return ToolOutcome(True, "\n".join(lines) or "(empty)")
+        target = self._work_path(path)
+        return ToolOutcome(True, list_folder(target.folder(), self.work_dir))
+
+    def _work_path(self, path: object, *, writing: bool = False) -> ConfinedPath:
+        return ConfinedPath.parse(self.work_dir, path, root_label="/work", writing=writing)
 
     def _tool_finish(self, answer: str, success: bool = True) -> ToolOutcome:
         return ToolOutcome(True, "finished", finished=True, success=bool(success))
 
 
-def _confine(root: Path, path: str) -> Path:
-    """Resolve ``path`` inside ``root``; refuse anything that leads out (.., absolute, links)."""
-    if "\x00" in path:
-        raise ToolError("the path contains a NUL byte")
-    cleaned = path.strip()
-    if cleaned.startswith("/work/") or cleaned == "/work":
-        cleaned = cleaned[len("/work") :].lstrip("/") or "."
-    if cleaned.startswith("/"):
-        raise ToolError(f"{path!r} is outside /work; use a path relative to /work")
-    real_root = root.resolve()
-    target = (real_root / cleaned).resolve()
-    if target != real_root and real_root not in target.parents:
-        raise ToolError(f"{path!r} leads outside /work")
-    return target
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()[:MAX_READ_BYTES]
+def _read_text(target: ConfinedPath) -> str:
+    data, size = target.read(MAX_READ_BYTES)
     text = data.decode("utf-8", errors="replace")
-    if path.stat().st_size > MAX_READ_BYTES:
-        text += f"\n… [file is {path.stat().st_size} bytes; only the first {MAX_READ_BYTES} shown]"
+    if size > MAX_READ_BYTES:
+        text += f"\n… [file is {size} bytes; only the first {MAX_READ_BYTES} shown]"
     return text
+
+
+def _text(output: object) -> str:
+    """Text that can be written to the trace: lone surrogates (names that are not UTF-8,
+    escapes in the model's JSON) would make the trace writer fail."""
+    return str(output).encode("utf-8", "replace").decode("utf-8")
 
 
 def for_model(output: str) -> str:
