@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from memento_tui.domain.agent.listing import work_files
 from memento_tui.domain.agent.trace import VerdictGiven, cap
 from memento_tui.domain.llm import ModelClient, ModelError
 
@@ -60,7 +61,7 @@ def judge(
 
 
 def _llm_judge(model: ModelClient, task: str, answer: str, work_dir: Path) -> VerdictGiven:
-    files = sorted(str(p.relative_to(work_dir)) for p in work_dir.rglob("*") if p.is_file())[:50]
+    files = work_files(work_dir, limit=1000)[:50]
     prompt = (
         _JUDGE_PROMPT.replace("{task}", task)
         .replace("{answer}", answer or "(none)")

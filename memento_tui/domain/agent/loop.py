@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from memento_tui.domain.agent.judge import judge
+from memento_tui.domain.agent.listing import work_files
 from memento_tui.domain.agent.runs import RunRecord, RunStore, new_run_id
 from memento_tui.domain.agent.tools import TOOLS, Toolbox, for_model
 from memento_tui.domain.agent.trace import (
@@ -31,6 +32,7 @@ from memento_tui.domain.config import Config
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.llm import ModelClient, ModelError
 from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
+from memento_tui.domain.tree_copy import copy_tree
 
 _SYSTEM = (Path(__file__).parent / "prompts" / "system.md").read_text(encoding="utf-8")
 MAX_REPEATS = 3
@@ -106,10 +108,7 @@ class Agent:
         for target in (folder / "work", folder / "inputs"):
             for path in request.inputs:
                 target.mkdir(exist_ok=True)
-                if path.is_dir():
-                    shutil.copytree(path, target / path.name, symlinks=False)
-                else:
-                    shutil.copy2(path, target / path.name)
+                _copy_input(path, target / path.name)
         session = _Session(
             self, request, record, writer, folder / "work", callbacks, cancel or threading.Event()
         )
@@ -119,6 +118,23 @@ class Agent:
             writer.close()
             self.runs.save(record)
         return record
+
+
+def _copy_input(path: Path, target: Path) -> None:
+    """A person's input (or, for a replay, the copy kept of it) into a run's folder.
+    Inside a folder, links are left out: in the sandbox they would lead out of /work, and
+    a loop among them would never end."""
+    try:
+        if path.is_dir():
+            copy_tree(path, target)
+        else:
+            shutil.copy2(path, target)
+    except (OSError, RecursionError) as err:
+        raise MementoError(
+            f"cannot copy the input: {getattr(err, 'strerror', None) or err}",
+            file=path,
+            fix="give a plain file, or a folder of files",
+        ) from None
 
 
 class _Session:
@@ -371,7 +387,7 @@ class _Session:
                 )
 
     def _task_message(self) -> str:
-        files = sorted(str(p.relative_to(self.work)) for p in self.work.rglob("*") if p.is_file())
+        files = work_files(self.work, limit=1000)
         listing = "\n".join(f"- {f}" for f in files[:100]) or "(none)"
         return f"Task: {self.request.task}\n\nFiles in /work:\n{listing}"
 
