@@ -7,7 +7,6 @@ Nothing here merges: the result is a patch branch with its evidence, waiting for
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import Any
 
 from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.agent.runs import RunRecord
+from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.files import append_line, atomic_write
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
@@ -23,6 +23,8 @@ from memento_tui.domain.learning.reflect import changed_files, reflect, write_fi
 from memento_tui.domain.llm import Usage
 from memento_tui.domain.protection import companion_name, protected_by_config
 from memento_tui.domain.skills import NAME_RE, SkillError, load_skill
+from memento_tui.domain.tree import remove_tree_quietly
+from memento_tui.domain.tree_copy import copy_tree
 from memento_tui.services.factory import Services
 
 Progress = Callable[[str], None]
@@ -145,7 +147,11 @@ class _Learner:
         if answer.value is None:
             self.progress(f"  the fix could not be used: {answer.error} (nothing committed)")
             return self._finish("write_failed", error=answer.error)
-        changes = changed_files(answer.value, skill_dir)
+        try:
+            changes = changed_files(answer.value, skill_dir, skill)
+        except MementoError as err:  # a path the patch rules refuse; nothing was read
+            self.progress(f"  the fix was refused: {err.message} (nothing committed)")
+            return self._finish("write_refused", error=err.message)
         if not changes:
             self.progress("  the proposed fix changes nothing (nothing committed)")
             return self._finish("write_failed", error="no change")
@@ -176,31 +182,38 @@ class _Learner:
 
     def _validate(self, skill: str, skill_dir: Path | None, contents: dict[str, str]) -> str:
         """Apply the change to a temp copy and check it as 'memento verify' would."""
-        with tempfile.TemporaryDirectory(prefix="memento-check-") as tmp:
-            _reachable(tmp)
-            folder = Path(tmp) / skill
+        tmp = Path(tempfile.mkdtemp(prefix="memento-check-"))
+        try:
+            _reachable(str(tmp))
+            return self._check_copy(tmp / skill, skill_dir, contents)
+        finally:
+            remove_tree_quietly(tmp)
+
+    def _check_copy(self, folder: Path, skill_dir: Path | None, contents: dict[str, str]) -> str:
+        try:
             if skill_dir is not None:
-                shutil.copytree(skill_dir, folder, symlinks=True)
+                copy_tree(skill_dir, folder, links=True)
             else:
                 folder.mkdir()
             for rel, text in contents.items():
-                target = (folder / rel).resolve()
-                if folder.resolve() not in target.parents:
-                    return f"{rel!r} is outside the skill folder"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-            try:
-                load_skill(folder)
-            except SkillError as err:
-                return str(err).replace(str(Path(tmp)) + "/", "")
-            try:
-                from memento_tui.domain.verify import verify_skill
-            except ModuleNotFoundError:
-                return ""
-            report = verify_skill(folder, sandbox=self.services.sandbox(), run_tests=True)
-            errors = [f for f in report.findings if f.level == "error"]
-            if errors:
-                return "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
+                # The paths passed the patch rules; written without following a link.
+                ConfinedPath(folder, tuple(rel.split("/")), rel).write(text.encode("utf-8"))
+        except MementoError as err:
+            return err.message
+        except OSError as err:
+            return f"the change cannot be tried out: {err.strerror or err}"
+        try:
+            load_skill(folder)
+        except SkillError as err:
+            return str(err).replace(str(folder.parent) + "/", "")
+        try:
+            from memento_tui.domain.verify import verify_skill
+        except ModuleNotFoundError:
+            return ""
+        report = verify_skill(folder, sandbox=self.services.sandbox(), run_tests=True)
+        errors = [f for f in report.findings if f.level == "error"]
+        if errors:
+            return "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
         return ""
 
     def _replay_one(self, record: RunRecord, overrides: dict[str, Path], patch_id: str) -> RunRecord:
@@ -214,7 +227,8 @@ class _Learner:
         from memento_tui.domain.patch_model import RegressionResult, ReplayResult
 
         store = self.services.patches()
-        with tempfile.TemporaryDirectory(prefix="memento-replay-") as tmp:
+        tmp = tempfile.mkdtemp(prefix="memento-replay-")
+        try:
             _reachable(tmp)
             folder = store.export_skill(patch.id, Path(tmp))
             overrides = {skill: folder}
@@ -235,6 +249,8 @@ class _Learner:
                 self._count(again)
                 evidence.regressions.append(RegressionResult(run_id=again.id, task=past.task, passed=again.passed))
                 self.progress(f"    regression {'passed' if again.passed else 'FAILED'}: {past.task[:60]} (run {again.id})")
+        finally:
+            remove_tree_quietly(Path(tmp))
         evidence.validated = evidence.replay.result == "passed" and all(r.passed for r in evidence.regressions)
         evidence.cost.tokens = self.usage.total_tokens
         evidence.cost.usd = self.usage.cost_usd

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from memento_tui.domain.confined import ConfinedPath
+from memento_tui.domain.errors import MementoError
 from memento_tui.domain.learning.ask import Answer, ask_json, schema_text
 from memento_tui.domain.learning.compress import compress_trace
 from memento_tui.domain.learning.models import FileChange, Reflection, SkillEdit
 from memento_tui.domain.llm import ModelClient
+from memento_tui.domain.patch_rules import check_path
+from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
 from memento_tui.domain.skills import Skill
+from memento_tui.domain.tree import files_under
 
 _PROMPTS = Path(__file__).parent / "prompts"
 MAX_SKILL_CHARS = 12_000
 MAX_FILE_CHARS = 20_000
+MAX_FILES_TEXT_CHARS = 200_000  # all of a skill's files together, for the writer
+MAX_FILES = 500
 TEXT_SUFFIXES = {".md", ".py", ".sh", ".txt", ".json", ".yaml", ".yml", ".toml", ".csv", ".js", ".ts"}
 
 
@@ -21,12 +29,31 @@ def _prompt(name: str) -> str:
     return (_PROMPTS / name).read_text(encoding="utf-8")
 
 
+def _read_capped(folder: Path, rel: str, chars: int) -> str:
+    """The start of a skill's file as text: never more than the cap is read, and never
+    through a link (a skill copied from a stranger may hold anything)."""
+    target = ConfinedPath(folder, tuple(rel.split("/")), rel)
+    data, size = target.read(chars * 4)  # UTF-8 is at most 4 bytes a character
+    text = data.decode("utf-8", errors="replace")
+    if len(text) > chars or size > len(data):
+        text = text[:chars] + "\n… [cut]"
+    return text
+
+
 def _skill_text(skill: Skill, limit: int = MAX_SKILL_CHARS) -> str:
-    text = skill.skill_file.read_text(encoding="utf-8")
-    if len(text) > limit:
-        text = text[:limit] + "\n… [cut]"
-    files = ", ".join(f for f in skill.files() if f != "SKILL.md") or "none"
-    return f"### {skill.name}\n\nOther files: {files}\n\n{text}"
+    try:
+        text = _read_capped(skill.dir, SKILL_FILE, limit)
+    except (MementoError, OSError) as err:
+        text = f"(SKILL.md could not be read: {getattr(err, 'strerror', None) or err})"
+    others = [rel for rel, _ in _skill_files(skill.dir) if rel != SKILL_FILE]
+    return f"### {skill.name}\n\nOther files: {', '.join(others) or 'none'}\n\n{text}"
+
+
+def _skill_files(folder: Path) -> list[tuple[str, os.stat_result]]:
+    try:
+        return files_under(folder, limit=MAX_FILES)
+    except OSError:
+        return []
 
 
 def reflect(
@@ -51,15 +78,20 @@ def reflect(
 
 
 def skill_files_text(folder: Path) -> str:
-    """Every text file of a skill, for the writer to rewrite."""
+    """Every text file of a skill, for the writer to rewrite (capped, links not followed)."""
     parts = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        rel = path.relative_to(folder)
-        if "__pycache__" in rel.parts or path.suffix not in TEXT_SUFFIXES:
+    total = 0
+    for rel, _ in _skill_files(folder):
+        if "__pycache__" in rel.split("/") or PurePosixPath(rel).suffix not in TEXT_SUFFIXES:
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if len(text) > MAX_FILE_CHARS:
-            text = text[:MAX_FILE_CHARS] + "\n… [cut]"
+        if total >= MAX_FILES_TEXT_CHARS:
+            parts.append("… [more files left out]")
+            break
+        try:
+            text = _read_capped(folder, rel, MAX_FILE_CHARS)
+        except (MementoError, OSError):
+            continue
+        total += len(text)
         parts.append(f"--- {rel} ---\n{text}")
     return "\n\n".join(parts)
 
@@ -95,16 +127,27 @@ def write_fix(
     return ask_json(model, [{"role": "system", "content": system}, {"role": "user", "content": user}], SkillEdit, max_tokens=max_tokens)
 
 
-def changed_files(edit: SkillEdit, skill_dir: Path | None) -> list[FileChange]:
-    """Drop files whose content did not change (models often echo files back)."""
+def changed_files(edit: SkillEdit, skill_dir: Path | None, skill: str) -> list[FileChange]:
+    """The files the edit really changes (models often echo files back unchanged).
+
+    Every path is checked by the patch rules before anything is read: a model once named
+    /proc/self/mem here. Raises PatchRefused naming the path and the rule.
+    """
     out = []
     for change in edit.files:
-        current = (skill_dir / change.path) if skill_dir else None
-        if current is not None and current.is_file():
-            try:
-                if current.read_text(encoding="utf-8") == change.content:
-                    continue
-            except UnicodeDecodeError:
-                pass
-        out.append(change)
+        check_path(f"{SKILLS_DIR_NAME}/{skill}/{change.path}", skill)
+        # Lone surrogates (JSON escapes such as \\udcff) cannot be written as UTF-8.
+        content = change.content.encode("utf-8", "replace").decode("utf-8")
+        if skill_dir is not None and _unchanged(skill_dir, change.path, content):
+            continue
+        out.append(FileChange(path=change.path, content=content))
     return out
+
+
+def _unchanged(skill_dir: Path, rel: str, content: str) -> bool:
+    new = content.encode("utf-8")
+    try:
+        old, size = ConfinedPath(skill_dir, tuple(rel.split("/")), rel).read(len(new) + 1)
+    except (MementoError, OSError):
+        return False  # missing, a link, a FIFO: the change stands and the patch rules judge it
+    return size == len(new) and old == new
