@@ -7,6 +7,7 @@ stops the others from loading.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, f
 from memento_tui.domain.errors import SkillError
 from memento_tui.domain.frontmatter import key_line, parse_frontmatter, split_document
 from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.tree import Entry, walk
 
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024  # the Agent Skills limit; longer loads with a warning
@@ -93,8 +95,18 @@ class Skill:
 
     @property
     def wants_network(self) -> bool:
-        """Declared in ``metadata.memento.network: true``; granted only by the config."""
-        return self.memento_metadata.get("network") is True
+        """Declared in ``metadata.memento.network`` (its hosts, or ``true``); granted only by
+        the config, and then only to the hosts declared."""
+        value = self.memento_metadata.get("network")
+        return value is True or (isinstance(value, list) and bool(value))
+
+    @property
+    def network_hosts(self) -> tuple[str, ...]:
+        """The hosts the skill may reach once granted (``network: true`` declares none)."""
+        value = self.memento_metadata.get("network")
+        if not isinstance(value, list):
+            return ()
+        return tuple(str(v) for v in value)
 
     @property
     def protected(self) -> bool:
@@ -120,29 +132,45 @@ class BrokenSkill:
 
 
 def _walk_files(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            path = Path(folder) / name
-            if not path.is_symlink():
-                yield path
+    """Regular files, sorted, with no link followed and no recursion: a skill from a
+    stranger may be thousands of folders deep (os.walk recurses on Python 3.11)."""
+    found: list[str] = []
+
+    def visit(entry: Entry) -> bool:
+        if entry.is_file:
+            found.append(entry.rel)
+        return not (entry.is_dir and entry.name == "__pycache__")
+
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        walk(root, visit)
+    return (root / rel for rel in sorted(found))
 
 
 def _check_links(skill_dir: Path) -> None:
-    """Refuse symlinks that lead out of the skill folder (or nowhere)."""
-    real_root = skill_dir.resolve()
-    for folder, dirs, files in os.walk(skill_dir, followlinks=False):
-        for name in [*dirs, *files]:
-            path = Path(folder) / name
-            if not path.is_symlink():
-                continue
-            target = path.resolve()
-            if target != real_root and real_root not in target.parents:
-                raise SkillError(
-                    f"symlink points outside the skill, to {os.readlink(path)}",
-                    file=path,
-                    fix="replace the link with a copy of the file inside the skill folder",
-                )
+    """Refuse symlinks that lead out of the skill folder. os.path.realpath, unlike
+    Path.resolve, does not raise on a link loop (a loop stays inside and leads nowhere)."""
+    real_root = os.path.realpath(skill_dir)
+
+    def visit(entry: Entry) -> None:
+        if not entry.is_link:
+            return
+        path = skill_dir / entry.rel
+        target = os.path.realpath(path)
+        if target != real_root and not target.startswith(real_root + os.sep):
+            raise SkillError(
+                f"symlink points outside the skill, to {os.readlink(entry.name, dir_fd=entry.dir_fd)}",
+                file=path,
+                fix="replace the link with a copy of the file inside the skill folder",
+            )
+
+    try:
+        walk(skill_dir, visit)
+    except (OSError, RecursionError) as err:
+        raise SkillError(
+            f"the skill folder cannot be read: {getattr(err, 'strerror', None) or err}",
+            file=skill_dir,
+            fix="check the folder's permissions and what is in it",
+        ) from None
 
 
 def load_skill(skill_dir: Path, *, check_links: bool = True) -> Skill:
