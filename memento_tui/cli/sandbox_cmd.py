@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from memento_tui.cli.common import add_json_flag, print_json, services_from
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.tree import remove_tree_quietly
 
 # Exit codes of our own, in the range timeout(1) uses, when a limit stopped the command.
 EXIT_LIMIT = 124
@@ -91,7 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     finally:
         if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
+            # Written by the command: may be deep, hold links and mode-000 folders.
+            remove_tree_quietly(temp)
     if args.json:
         print_json(result.to_dict())
     elif result.limit or not result.sandboxed:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from memento_tui.domain.evaluation.suite import LoadedSuite, SuiteTask, load_sui
 from memento_tui.domain.files import atomic_write
 from memento_tui.domain.git_repo import GitRepo
 from memento_tui.domain.paths import WorkspacePaths
+from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import Services, make_services
 from memento_tui.services.learning import learn_from_run
@@ -300,7 +300,7 @@ def _clone_workspace(services: Services, dest: Path) -> tuple[str, str]:
     clone.git("remote", "remove", "origin")
     head = clone.out("rev-parse", "HEAD")
     if head != tip:
-        shutil.rmtree(dest, ignore_errors=True)
+        remove_tree_quietly(dest)
         raise MementoError(
             "the clone does not start from the workspace's main", file=dest, fix="try again"
         )
