@@ -32,6 +32,7 @@ from memento_tui.domain.config import Config
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.llm import ModelClient, ModelError
 from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
+from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.tree_copy import copy_tree
 
 _SYSTEM = (Path(__file__).parent / "prompts" / "system.md").read_text(encoding="utf-8")
@@ -102,13 +103,24 @@ class Agent:
             replay_of=request.replay_of,
             patch_id=request.patch_id,
         )
-        folder, writer = self.runs.create(record)
-        # Inputs go to work/ for the agent and, untouched, to inputs/ so a replay can start
-        # from exactly what this run started from.
-        for target in (folder / "work", folder / "inputs"):
+        # Inputs go, untouched, to inputs/ so a replay can start from exactly what this run
+        # started from, and from there to work/ for the agent. An input that cannot be
+        # copied stops the run before it is recorded.
+        kept = self.runs.dir(record.id) / "inputs"
+        try:
             for path in request.inputs:
-                target.mkdir(exist_ok=True)
-                _copy_input(path, target / path.name)
+                kept.mkdir(parents=True, exist_ok=True)
+                _copy_input(path, kept / path.name)
+        except MementoError:
+            remove_tree_quietly(kept.parent)
+            raise
+        folder, writer = self.runs.create(record)
+        try:
+            for path in request.inputs:
+                _copy_input(kept / path.name, folder / "work" / path.name)
+        except BaseException:
+            writer.close()
+            raise
         session = _Session(
             self, request, record, writer, folder / "work", callbacks, cancel or threading.Event()
         )

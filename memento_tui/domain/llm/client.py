@@ -271,6 +271,11 @@ def _apply_protocol(reply: ModelReply, tools: list[dict[str, Any]]) -> None:
         reply.protocol_error = error
         return
     name, arguments = action
+    try:
+        arguments = _clean_arguments(arguments)
+    except RecursionError:
+        reply.protocol_error = "the arguments are nested too deeply"
+        return
     reply.tool_calls = [
         ToolCall(
             id=f"json_{int(time.time() * 1000)}",
@@ -297,9 +302,10 @@ def _collect(stream: Any, on_text: Callable[[str], None] | None) -> ModelReply:
         finish = choice.finish_reason or finish
         delta = choice.delta
         if getattr(delta, "content", None):
-            text.append(delta.content)
+            piece = _no_surrogates(delta.content)
+            text.append(piece)
             if on_text is not None:
-                on_text(delta.content)
+                on_text(piece)
         for tc in getattr(delta, "tool_calls", None) or []:
             slot = calls.setdefault(tc.index or 0, {"id": "", "name": "", "arguments": ""})
             if tc.id:
@@ -313,21 +319,32 @@ def _collect(stream: Any, on_text: Callable[[str], None] | None) -> ModelReply:
     reply = ModelReply(text="".join(text), usage=usage, finish_reason=finish)
     for index in sorted(calls):
         slot = calls[index]
+        raw = _no_surrogates(slot["arguments"])
         try:
-            arguments = json.loads(slot["arguments"] or "{}")
-        except json.JSONDecodeError:
-            arguments = {"_unparsed": slot["arguments"]}
+            arguments = _clean_arguments(json.loads(raw or "{}"))
+        except (json.JSONDecodeError, RecursionError):
+            arguments = {"_unparsed": raw}
         if not isinstance(arguments, dict):
-            arguments = {"_unparsed": slot["arguments"]}
+            arguments = {"_unparsed": raw}
         reply.tool_calls.append(
             ToolCall(
                 id=slot["id"] or f"call_{index}",
                 name=slot["name"],
                 arguments=arguments,
-                raw_arguments=slot["arguments"],
+                raw_arguments=raw,
             )
         )
     return reply
+
+
+def _no_surrogates(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _clean_arguments(arguments: Any) -> Any:
+    """A "\\udcff" escape in the model's JSON decodes to a lone surrogate, which no trace,
+    file or terminal can take: replace it before anything sees the arguments."""
+    return json.loads(_no_surrogates(json.dumps(arguments, ensure_ascii=False)))
 
 
 def _cost(litellm: Any, model: str, usage: Usage) -> float:
