@@ -18,14 +18,18 @@ import pytest
 
 from memento_tui.domain.config import SandboxConfig
 from memento_tui.domain.sandbox import Sandbox
+from memento_tui.domain.sandbox.policy import in_folder
 
 IS_ROOT = os.geteuid() == 0
 
 
-def make_sandbox(**overrides: object) -> Sandbox:
+def make_sandbox(reviewed: Path | None = None, **overrides: object) -> Sandbox:
+    """A sandbox with some settings changed; ``reviewed``: the folder whose skills count as
+    reviewed (only they may get network)."""
     values: dict[str, object] = {"wall_seconds": 20.0}
     values.update(overrides)
-    return Sandbox(SandboxConfig(**values))  # type: ignore[arg-type]
+    return Sandbox(SandboxConfig(**values),  # type: ignore[arg-type]
+                   reviewed=in_folder(reviewed) if reviewed is not None else None)
 
 
 @pytest.fixture(scope="session")

@@ -48,12 +48,15 @@ class SandboxConfig(_Section):
     max_files: int = Field(
         default=10_000, ge=10, le=10_000_000, description="new files and folders in one run"
     )
-    process_guard: Literal["auto", "cgroup", "uid"] = Field(
+    process_guard: Literal["auto", "cgroup", "rlimit", "uid"] = Field(
         default="auto",
-        description="under root, how the process limit is made to hold: a pids cgroup, "
-        "or running bwrap as sandbox_uid; auto tries the cgroup first",
+        description="how processes and memory are limited: a cgroup for the whole run "
+        "(auto: when one is writable), or per-process rlimits ('uid' is the old name)",
     )
-    sandbox_uid: int = Field(default=65534, ge=1, le=4_294_967_294)
+    sandbox_uid: int = Field(
+        default=65534, ge=1, le=4_294_967_294,
+        description="under root, the unprivileged uid the sandbox runs as (never root)",
+    )
     seccomp: bool = Field(default=True, description="the extra seccomp filter (needs libseccomp)")
     env: dict[str, str] = Field(
         default_factory=dict, description="extra variables set inside the sandbox"

@@ -18,7 +18,7 @@ from memento_tui.services.factory import make_services
 def fake_path(folder: Path, tools: dict[str, str]) -> str:
     """A PATH with only the basics plus fake tools (shell scripts) under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o755)
-    for name in ("sh", "true", "prlimit", "python3", "cat", "env", "sleep"):
+    for name in ("sh", "true", "prlimit", "setpriv", "python3", "cat", "env", "sleep"):
         real = Path("/usr/bin") / name
         if real.exists() and name not in tools:
             (folder / name).symlink_to(real)
@@ -122,3 +122,17 @@ def test_the_probe_runs_once_per_sandbox(work: Path, monkeypatch: pytest.MonkeyP
     assert box.check() is first
     assert box.run(["/usr/bin/true"], work_dir=work).exit_code == 0
     assert os.path.exists(first.bwrap or "")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="setpriv is only needed under root")
+def test_missing_setpriv_under_root_refuses(
+    monkeypatch: pytest.MonkeyPatch, open_dir: Path, work: Path
+) -> None:
+    """Without setpriv the sandbox could only run as host root: refuse instead."""
+    folder = open_dir / "bin"
+    fake_path(folder, {"bwrap": "echo 'bubblewrap 0.8.0'\n"})
+    (folder / "setpriv").unlink()
+    monkeypatch.setenv("PATH", str(folder))
+    with pytest.raises(SandboxUnavailable, match="setpriv") as caught:
+        Sandbox(SandboxConfig()).run(["true"], work_dir=work)
+    assert "util-linux" in (caught.value.fix or "")

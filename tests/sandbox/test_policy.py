@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,8 @@ import pytest
 from memento_tui.domain.config import Config, SandboxConfig
 from memento_tui.domain.sandbox import NETWORK_DENIED_MARKER, Sandbox, network_allowed
 from memento_tui.domain.skills import load_skill
-from tests.sandboxing import make_sandbox
 
-DECLARES = "metadata:\n  memento:\n    network: true\n"
+DECLARES = "metadata:\n  memento:\n    network: [example.com]\n"
 
 
 @pytest.mark.parametrize(
@@ -30,30 +28,6 @@ def test_network_needs_both_the_declaration_and_the_grant(
 
 def test_no_skill_means_no_network() -> None:
     assert network_allowed(None, SandboxConfig(network=["anything"])) is False
-
-
-def test_a_granted_skill_reaches_the_network(work: Path, skill_factory) -> None:
-    """With the grant the sandbox shares the host network, loopback included (documented)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(5)
-    port = server.getsockname()[1]
-    skill = skill_factory("fetcher", {"scripts/ping.py": f"""
-        import socket
-        socket.create_connection(("127.0.0.1", {port}), timeout=5).sendall(b"hi")
-        print("CONNECTED")
-        """}, frontmatter=DECLARES)
-    box = make_sandbox(network=["fetcher"])
-    try:
-        result = box.run(["python3", "/skill/scripts/ping.py"], work_dir=work, skill_dir=skill,
-                         network=True)
-        conn, _ = server.accept()
-        conn.close()
-    finally:
-        server.close()
-    assert result.stdout == "CONNECTED\n", result.stderr
-    assert not result.network_denied_hint
 
 
 def test_denied_network_note_names_the_skill_and_the_grant(sandbox: Sandbox, work: Path,

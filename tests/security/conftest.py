@@ -1,5 +1,6 @@
-"""Every attack runs under each process guard available here: under root both the
-unprivileged uid (the default) and the pids cgroup (where the sandbox's uid 0 is host root)."""
+"""Every attack runs under each guard available here: a cgroup for the whole run (pids and
+memory), and per-process rlimits alone. Under root the sandbox runs as an unprivileged uid
+either way (never as host root)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from memento_tui.domain.sandbox import Sandbox
-from memento_tui.domain.sandbox.guard import find_pids_cgroup
+from memento_tui.domain.sandbox.cgroups import find_cgroups
+from tests.remote_host import remote_host  # noqa: F401
 from tests.sandboxing import IS_ROOT, make_sandbox, open_dir, skill_factory, work  # noqa: F401
 
-GUARDS = ["uid", "cgroup"] if IS_ROOT and find_pids_cgroup() else ["uid"] if IS_ROOT else ["auto"]
+GUARDS = ["rlimit", "cgroup"] if find_cgroups().has("pids") else ["rlimit"]
 
 
 @pytest.fixture(scope="session", params=GUARDS)

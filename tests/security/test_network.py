@@ -1,8 +1,10 @@
 """Network: a loopback service on the host, DNS, bash's /dev/tcp, abstract unix sockets,
-and frontmatter or callers that try to switch network on."""
+frontmatter or callers that try to switch network on, and a granted skill, which reaches
+its declared hosts through the filtering proxy and nothing else."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import uuid
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from memento_tui.domain.sandbox import NETWORK_DENIED_MARKER, Sandbox, SandboxRefused
+from tests.remote_host import RemoteHost
+from tests.sandboxing import make_sandbox
 
 
 class Listener:
@@ -111,7 +115,7 @@ def test_abstract_unix_sockets_of_the_host_are_unreachable(sandbox: Sandbox, wor
 
 def test_network_flag_without_a_grant_is_refused(sandbox: Sandbox, work: Path, skill_factory) -> None:
     """The caller's word is not enough: the skill must declare it and the config grant it."""
-    declares = skill_factory("wants-net", frontmatter="metadata:\n  memento:\n    network: true\n")
+    declares = skill_factory("wants-net", frontmatter="metadata:\n  memento:\n    network: [a.io]\n")
     with pytest.raises(SandboxRefused, match="not granted"):
         sandbox.run(["true"], work_dir=work, skill_dir=declares, network=True)
     silent = skill_factory("silent")
@@ -129,4 +133,165 @@ def test_frontmatter_coercions_never_declare_network(
     skill = skill_factory("sneaky", frontmatter=f"metadata:\n  memento:\n    network: {value}\n")
     box = limited(network=["sneaky"])  # even with the config grant in place
     with pytest.raises(SandboxRefused, match="does not declare"):
+        box.run(["true"], work_dir=work, skill_dir=skill, network=True)
+
+
+# -- a granted skill: through the filtering proxy, to its declared hosts only ------------------
+
+
+def _granted(skill_factory, hosts: list[str], files: dict[str, str]) -> tuple[Path, Sandbox]:
+    declared = ", ".join(f'"{h}"' for h in hosts)
+    skill = skill_factory("fetcher", files,
+                          frontmatter=f"metadata:\n  memento:\n    network: [{declared}]\n")
+    return skill, make_sandbox(reviewed=skill.parent, network=["fetcher"])
+
+
+_GET = """
+import sys, urllib.request
+for url in sys.argv[1:]:
+    try:
+        print(url, urllib.request.urlopen(url, timeout=5).read().decode().strip())
+    except Exception as err:
+        print(url, "FAILED", err)
+"""
+
+
+def test_a_granted_skill_reaches_its_declared_host_and_nothing_else(
+    work: Path, skill_factory, remote_host: RemoteHost
+) -> None:
+    skill, box = _granted(skill_factory, [f"{remote_host.address}:8080"], {"scripts/get.py": _GET})
+    allowed = f"http://{remote_host.address}:8080/ok"
+    other_port = f"http://{remote_host.address}:8443/"
+    result = box.run(["python3", "/skill/scripts/get.py", allowed, other_port],
+                     work_dir=work, skill_dir=skill, network=True)
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{allowed} hello from the remote host", result.stderr
+    assert lines[1].startswith(f"{other_port} FAILED") and "403" in lines[1]
+    assert result.network_reached == [f"{remote_host.address}:8080"]
+    assert any(f"{remote_host.address}:8443" in n and "not among the hosts" in n
+               for n in result.notes)
+    assert NETWORK_DENIED_MARKER in result.stderr
+    assert "GET /ok" in remote_host.log()
+    assert "TCP 8443" not in remote_host.log()
+
+
+def test_connect_tunnels_reach_a_declared_port(
+    work: Path, skill_factory, remote_host: RemoteHost
+) -> None:
+    """HTTPS goes through CONNECT; the proxy relays bytes it cannot read."""
+    tunnel = f"""
+import socket
+conn = socket.create_connection(("127.0.0.1", 3128), timeout=5)
+conn.sendall(b"CONNECT {remote_host.address}:8443 HTTP/1.1\\r\\n\\r\\n")
+data = b""
+while data.count(b"\\n") < 3:
+    data += conn.recv(100)
+head, _, rest = data.partition(b"\\r\\n\\r\\n")
+print(head.split(b"\\r\\n")[0].decode())
+print(rest.decode().strip())
+"""
+    skill, box = _granted(skill_factory, [f"{remote_host.address}:8443"],
+                          {"scripts/tunnel.py": tunnel})
+    result = box.run(["python3", "/skill/scripts/tunnel.py"], work_dir=work, skill_dir=skill,
+                     network=True)
+    assert result.stdout.splitlines() == ["HTTP/1.1 200 Connection Established", "REMOTE SERVICE"], (
+        result.stderr
+    )
+
+
+def test_a_granted_skill_still_has_no_route_of_its_own(
+    work: Path, skill_factory, remote_host: RemoteHost, listener: Listener
+) -> None:
+    """The grant is the proxy, not the host's network: a direct connection goes nowhere,
+    and the host's loopback and abstract sockets stay out of reach."""
+    name = f"\0memento-test-{uuid.uuid4().hex}"
+    abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    abstract.bind(name)
+    abstract.listen(1)
+    direct = f"""
+import socket
+for target in [("{remote_host.address}", 8080), ("127.0.0.1", {listener.port})]:
+    try:
+        socket.create_connection(target, timeout=2)
+        print("CONNECTED", target)
+    except OSError as err:
+        print("no route", target)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect({name!r})
+    print("ABSTRACT CONNECTED")
+except OSError:
+    print("no abstract socket")
+print(open("/proc/net/dev").read().count(":") - 0)
+"""
+    skill, box = _granted(skill_factory, [f"{remote_host.address}:8080"],
+                          {"scripts/direct.py": direct})
+    try:
+        result = box.run(["python3", "/skill/scripts/direct.py"], work_dir=work, skill_dir=skill,
+                         network=True)
+    finally:
+        abstract.close()
+    assert "CONNECTED" not in result.stdout, result.stdout
+    assert result.stdout.count("no route") == 2 and "no abstract socket" in result.stdout
+    assert result.stdout.splitlines()[-1] == "1"  # one interface: lo
+    assert listener.connections == 0
+
+
+@pytest.mark.parametrize("target", ["loopback", "own address"])
+def test_the_proxy_never_connects_to_this_machine(
+    work: Path, skill_factory, remote_host: RemoteHost, target: str
+) -> None:
+    """Even when the skill declares it: host loopback and the host's own addresses (where
+    services bound to 0.0.0.0 listen) are refused, whatever a name resolves to."""
+    address = "127.0.0.1" if target == "loopback" else remote_host.local_address
+    server = socket.create_server((address, 0))
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    skill, box = _granted(skill_factory, [f"{address}:{port}"], {"scripts/get.py": _GET})
+    try:
+        result = box.run(["python3", "/skill/scripts/get.py", f"http://{address}:{port}/"],
+                         work_dir=work, skill_dir=skill, network=True)
+        with pytest.raises(OSError):
+            server.accept()
+    finally:
+        server.close()
+    assert "FAILED" in result.stdout and "403" in result.stdout
+    assert any("this machine" in n for n in result.notes), result.notes
+
+
+def test_network_true_without_hosts_reaches_nothing(
+    work: Path, skill_factory, remote_host: RemoteHost
+) -> None:
+    skill = skill_factory("fetcher", {"scripts/get.py": _GET},
+                          frontmatter="metadata:\n  memento:\n    network: true\n")
+    box = make_sandbox(reviewed=skill.parent, network=["fetcher"])
+    url = f"http://{remote_host.address}:8080/"
+    result = box.run(["python3", "/skill/scripts/get.py", url], work_dir=work, skill_dir=skill,
+                     network=True)
+    assert "FAILED" in result.stdout
+    assert any("declares (none)" in n for n in result.notes), result.notes
+
+
+def test_unreviewed_copies_of_a_granted_skill_never_get_network(
+    work: Path, skill_factory, open_dir: Path
+) -> None:
+    """A patch under validation or replay runs from a copy: no network, whatever it says."""
+    skill, box = _granted(skill_factory, ["example.com"], {})
+    copy = open_dir / "patched" / "fetcher"
+    shutil.copytree(skill, copy)
+    assert box.may_use_network(skill)
+    assert not box.may_use_network(copy)
+    with pytest.raises(SandboxRefused, match="not been reviewed"):
+        box.run(["true"], work_dir=work, skill_dir=copy, network=True)
+    unreviewed = make_sandbox(network=["fetcher"])  # nothing counts as reviewed
+    assert not unreviewed.may_use_network(skill)
+
+
+@pytest.mark.parametrize(
+    "entry", ["localhost", "*.com", "http://example.com", "example.com/path", "exa mple.com",
+              "example.com:0", "example.com:99999", "-bad.example.com"],
+)
+def test_bad_host_entries_are_refused(work: Path, skill_factory, entry: str) -> None:
+    skill, box = _granted(skill_factory, [entry], {})
+    with pytest.raises(SandboxRefused, match="bad host"):
         box.run(["true"], work_dir=work, skill_dir=skill, network=True)

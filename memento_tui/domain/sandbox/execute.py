@@ -13,12 +13,14 @@ import contextlib
 import os
 import selectors
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from memento_tui.domain import tree
 from memento_tui.domain.sandbox.result import DISK, FILES, OUTPUT, WALL_TIME
 
 OnOutput = Callable[[str, str], None]
@@ -51,17 +53,28 @@ class Outcome:
 
 
 class DiskWatch:
-    """How much the work dir grew since the start, in bytes and in files."""
+    """How much disk the run uses in the work dir, as the filesystem counts it.
 
-    def __init__(self, root: Path, max_bytes: int, max_files: int) -> None:
+    Bytes are allocated blocks (a sparse file costs what it holds, not its length), each
+    inode once however many links it has, plus files the sandbox deleted but still holds
+    open or mapped: those take space until they are closed, and no walk sees them.
+    """
+
+    def __init__(
+        self, root: Path, max_bytes: int, max_files: int,
+        pids: Callable[[], list[int]] | None = None,
+    ) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.max_files = max_files
+        self.pids = pids
         self.interval = 0.2
+        self.device = os.stat(root).st_dev
         started = time.monotonic()
         self.base_bytes, self.base_files = self._scan(limit=None)
         self._adapt(time.monotonic() - started)
         self.next_check = time.monotonic() + self.interval
+        self.peak_bytes = 0
 
     def _adapt(self, cost: float) -> None:
         # Scanning a big tree is not free: never spend more than ~5% of the time on it.
@@ -69,24 +82,42 @@ class DiskWatch:
 
     def _scan(self, limit: int | None) -> tuple[int, int]:
         total, files = 0, 0
-        stack = [str(self.root)]
-        while stack:
-            try:
-                with os.scandir(stack.pop()) as entries:
-                    for entry in entries:
-                        try:
-                            st = entry.stat(follow_symlinks=False)
-                        except OSError:
-                            continue
-                        files += 1
-                        total += st.st_blocks * 512
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                        if limit is not None and files > limit:
-                            return total, files
-            except OSError:
-                continue
-        return total, files
+        seen: set[int] = set()
+
+        def visit(entry: tree.Entry) -> None:
+            nonlocal total, files
+            files += 1
+            if entry.st.st_nlink > 1 and not entry.is_dir:
+                if entry.st.st_ino in seen:
+                    return
+                seen.add(entry.st.st_ino)
+            total += entry.st.st_blocks * 512
+            if limit is not None and files > limit:
+                raise _Full
+
+        with contextlib.suppress(_Full, OSError):
+            tree.walk(self.root, visit)
+        return total + self._held_open(), files
+
+    def _held_open(self) -> int:
+        """Blocks of deleted files on the work dir's filesystem that the run keeps alive."""
+        if self.pids is None:
+            return 0
+        sizes: dict[int, int] = {}
+        for pid in self.pids():
+            for kind in ("fd", "map_files"):
+                try:
+                    names = os.listdir(f"/proc/{pid}/{kind}")
+                except OSError:
+                    continue
+                for name in names:
+                    try:
+                        st = os.stat(f"/proc/{pid}/{kind}/{name}")
+                    except OSError:
+                        continue
+                    if st.st_nlink == 0 and stat.S_ISREG(st.st_mode) and st.st_dev == self.device:
+                        sizes[st.st_ino] = st.st_blocks * 512
+        return sum(sizes.values())
 
     def check(self, now: float) -> str | None:
         if now < self.next_check:
@@ -95,11 +126,16 @@ class DiskWatch:
         total, files = self._scan(limit=self.base_files + self.max_files)
         self._adapt(time.monotonic() - started)
         self.next_check = time.monotonic() + self.interval
+        self.peak_bytes = max(self.peak_bytes, total - self.base_bytes)
         if files - self.base_files > self.max_files:
             return FILES
         if total - self.base_bytes > self.max_bytes:
             return DISK
         return None
+
+
+class _Full(Exception):
+    pass
 
 
 def _exited(proc: subprocess.Popen[bytes]) -> bool:
@@ -170,8 +206,12 @@ def run_collecting(
     on_output: OnOutput | None = None,
     disk: DiskWatch | None = None,
     after_exit: Callable[[], None] | None = None,
+    on_started: Callable[[subprocess.Popen[bytes], float], None] | None = None,
 ) -> Outcome:
-    """Run ``spawn`` to the end or to a limit; always leaves no process behind."""
+    """Run ``spawn`` to the end or to a limit; always leaves no process behind.
+
+    ``on_started(proc, deadline)`` runs right after the start (to put the sandbox in its
+    cgroup); if it raises, the process tree is killed and the error goes on."""
     started = time.monotonic()
     deadline = started + wall_seconds
     extra: dict[str, object] = {}
@@ -199,7 +239,11 @@ def run_collecting(
     truncated = False
     drain_until: float | None = None
     selector = selectors.DefaultSelector()
+    if disk is not None and disk.pids is None:
+        disk.pids = lambda: [proc.pid, *_descendants(proc.pid)]
     try:
+        if on_started is not None:
+            on_started(proc, deadline)
         for fd in names:
             os.set_blocking(fd, False)
             selector.register(fd, selectors.EVENT_READ)

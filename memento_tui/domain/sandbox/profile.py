@@ -34,17 +34,38 @@ _TOP_DIRS = ("bin", "sbin", "lib", "lib64", "lib32", "libx32")
 
 # Read-only pieces of /etc that ordinary programs need. Nothing with secrets.
 _ETC_ALWAYS = ("alternatives", "ld.so.cache", "localtime", "ssl", "ca-certificates")
-# Only with network: name resolution.
-_ETC_NETWORK = ("resolv.conf", "hosts", "nsswitch.conf", "gai.conf", "host.conf", "services",
-                "protocols")
+
+
+# A granted skill's only way out: the bridge listens here and hands connections to the
+# filtering proxy, whose socket folder is bound at PROXY_MOUNT (see netproxy.py).
+PROXY_MOUNT = "/run/memento-net"
+PROXY_PORT = 3128
+_PROXY_URL = f"http://127.0.0.1:{PROXY_PORT}"
+NETWORK_ENV: dict[str, str] = {
+    name: _PROXY_URL for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+} | {"NO_PROXY": "", "no_proxy": ""}
+_BRIDGE_SOURCE = (Path(__file__).parent / "netbridge.py").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
 class Mounts:
-    skill_dir: Path | None
-    work_dir: Path
+    """What to mount, as bwrap will find it (a staged path under root, see privilege.py)."""
+
+    skill_dir: str | None
+    work_dir: str
     tmp_bytes: int
-    network: bool = False
+    proxy_dir: str | None = None  # only for a granted skill: the proxy's socket folder
+
+
+@dataclass(frozen=True)
+class Fds:
+    """Descriptors handed to bwrap: the environment (as --args), the seccomp filter, and
+    the info/block pair that lets the runner put the sandbox in its cgroup before it runs."""
+
+    env: int | None = None
+    seccomp: int | None = None
+    info: int | None = None
+    block: int | None = None
 
 
 @lru_cache(maxsize=1)
@@ -80,19 +101,30 @@ def sandbox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def bwrap_argv(
-    bwrap: str,
-    command: Sequence[str],
-    mounts: Mounts,
-    env: Mapping[str, str],
-    *,
-    seccomp_fd: int | None = None,
-) -> list[str]:
+def env_args(env: Mapping[str, str]) -> bytes:
+    """``--setenv`` pairs for bwrap's ``--args FD``: values from [sandbox] env may be
+    secrets, and bwrap's own command line is readable by every local user (ps)."""
+    parts: list[str] = []
+    for key, value in env.items():
+        parts += ["--setenv", key, value]
+    return b"".join(p.encode("utf-8") + b"\0" for p in parts)
+
+
+def network_command(command: Sequence[str]) -> list[str]:
+    """The command, run under the bridge to the proxy (system python3, no site, isolated)."""
+    socket_path = f"{PROXY_MOUNT}/proxy.sock"
+    return ["/usr/bin/python3", "-I", "-S", "-c", _BRIDGE_SOURCE, str(PROXY_PORT), socket_path,
+            *command]
+
+
+def bwrap_argv(bwrap: str, command: Sequence[str], mounts: Mounts, fds: Fds) -> list[str]:
     """The full bwrap invocation for one command."""
     args = [
         bwrap,
         # Every namespace: user, pid, net, ipc, uts, cgroup. --unshare-user explicitly,
-        # because a root caller otherwise gets none and keeps real root.
+        # because a root caller otherwise gets none and keeps real root. The network
+        # namespace is always new: even a granted skill reaches the world only through
+        # the proxy, never the host's loopback or abstract sockets.
         "--unshare-all",
         "--unshare-user",
         # No nested user namespaces (unshare -Ur inside), so no way to regain capabilities.
@@ -105,17 +137,13 @@ def bwrap_argv(
         "--die-with-parent",
         "--clearenv",
     ]
-    for key, value in env.items():
-        args += ["--setenv", key, value]
+    if fds.env is not None:
+        args += ["--args", str(fds.env)]
     args += _root_dirs()
     args += _etc(_ETC_ALWAYS)
-    if mounts.network:
-        # Shares the host's network namespace: the person granted this skill network.
-        args += ["--share-net", *_etc(_ETC_NETWORK)]
     args += [
         "--proc", "/proc",
-        # Read-only: bwrap does not cover /proc/sys for a root caller, and the sandbox's
-        # uid 0 is then host root: it could write kernel.core_pattern (a host root shell).
+        # Read-only: bwrap does not cover /proc/sys for a root caller.
         "--remount-ro", "/proc",
         "--dev", "/dev",
         # /dev is a tmpfs with no size limit: give shared memory a bounded tmpfs of its
@@ -125,17 +153,27 @@ def bwrap_argv(
         "--perms", "1777", "--size", str(mounts.tmp_bytes), "--tmpfs", "/tmp",
     ]
     if mounts.skill_dir is not None:
-        args += ["--ro-bind", str(mounts.skill_dir), SKILL_MOUNT]
+        args += ["--ro-bind", mounts.skill_dir, SKILL_MOUNT]
+    if mounts.proxy_dir is not None:
+        args += ["--ro-bind", mounts.proxy_dir, PROXY_MOUNT]
     args += [
-        "--bind", str(mounts.work_dir), WORK_MOUNT,
+        "--bind", mounts.work_dir, WORK_MOUNT,
+        # The sandbox's / is a tmpfs in host memory with no size: 60 MB files there raised
+        # host shared memory by 480 MB. Nothing needs to write to it once the mounts exist.
+        "--remount-ro", "/",
         "--chdir", WORK_MOUNT,
         "--hostname", "sandbox",
     ]
-    if seccomp_fd is not None:
-        args += ["--seccomp", str(seccomp_fd)]
+    if fds.info is not None and fds.block is not None:
+        args += ["--info-fd", str(fds.info), "--block-fd", str(fds.block)]
+    if fds.seccomp is not None:
+        args += ["--seccomp", str(fds.seccomp)]
     # '--' ends bwrap's options: a command starting with '--bind / /host' stays a command.
     args.append("--")
-    args += list(command)
+    if mounts.proxy_dir is not None:
+        args += network_command(command)
+    else:
+        args += list(command)
     return args
 
 
@@ -146,16 +184,17 @@ def rlimit_argv(
     memory_bytes: int,
     file_size_bytes: int,
     open_files: int,
-    processes: int,
+    processes: int | None,
 ) -> list[str]:
-    """prlimit prefix. CPU soft < hard, so the first signal is SIGXCPU (recognisable)."""
-    return [
+    """prlimit prefix. CPU soft < hard, so the first signal is SIGXCPU (recognisable).
+    ``processes`` None: a pids cgroup holds the tree instead of RLIMIT_NPROC."""
+    args = [
         prlimit,
         f"--cpu={cpu_seconds}:{cpu_seconds + 1}",
         f"--as={memory_bytes}",
         f"--fsize={file_size_bytes}",
         f"--nofile={open_files}",
-        f"--nproc={processes}",
-        "--core=0",
-        "--",
     ]
+    if processes is not None:  # (raising it to "unlimited" needs a privilege nobody has)
+        args.append(f"--nproc={processes}")
+    return [*args, "--core=0", "--"]

@@ -50,6 +50,7 @@ class SandboxResult:
     truncated: bool = False
     warning: str | None = None
     notes: list[str] = field(default_factory=list)
+    network_reached: list[str] = field(default_factory=list)  # host:port through the proxy
 
     @property
     def ok(self) -> bool:
@@ -84,6 +85,7 @@ class SandboxResult:
             "truncated": self.truncated,
             "warning": self.warning,
             "notes": list(self.notes),
+            "network_reached": list(self.network_reached),
         }
 
 

@@ -6,6 +6,13 @@ injection into a terminal (TIOCSTI/TIOCLINUX), io_uring, ptrace and cross-proces
 access, bpf, the kernel keyring, every mount call, unshare/setns, and AF_VSOCK sockets.
 Denied calls fail with EPERM (programs cope with that) rather than killing the process.
 
+It also refuses to make setuid or setgid files: every call that sets a mode (the chmod
+family, and open, creat, mkdir and mknod with a mode) fails when the mode carries S_ISUID
+or S_ISGID. A setid file in /work lives on the host's disk, where other users could run
+it; the work dir is also swept for setid bits after the run (``handover``), as a second
+layer. ``openat2`` passes its mode in a struct a filter cannot read, so it is refused with
+ENOSYS, which makes programs fall back to ``openat``.
+
 When libseccomp is not installed the layer is skipped, and doctor says so.
 """
 
@@ -41,6 +48,13 @@ DENIED_SYSCALLS = (
     "acct", "swapon", "swapoff", "reboot", "syslog", "open_by_handle_at", "name_to_handle_at",
     "quotactl", "lookup_dcookie", "vhangup",
 )
+
+# Calls that set a file mode, with the index of the mode argument.
+MODE_SETTING = (
+    ("chmod", 1), ("fchmod", 1), ("fchmodat", 2), ("fchmodat2", 2), ("creat", 1),
+    ("open", 2), ("openat", 3), ("mkdir", 1), ("mkdirat", 2), ("mknod", 1), ("mknodat", 2),
+)
+SETID_BITS = (0o4000, 0o2000)  # S_ISUID, S_ISGID
 
 
 class _ArgCmp(ctypes.Structure):
@@ -105,6 +119,19 @@ def filter_bytes() -> bytes | None:
                 cmp = _ArgCmp(1, _SCMP_CMP_MASKED_EQ, 0xFFFFFFFF, request)
                 if lib.seccomp_rule_add_array(ctx, deny, ioctl, 1, ctypes.byref(cmp)) != 0:
                     return None
+            for name, index in MODE_SETTING:
+                nr = lib.seccomp_syscall_resolve_name(name.encode())
+                if nr < 0:
+                    continue
+                for bit in SETID_BITS:
+                    cmp = _ArgCmp(index, _SCMP_CMP_MASKED_EQ, bit, bit)
+                    if lib.seccomp_rule_add_array(ctx, deny, nr, 1, ctypes.byref(cmp)) != 0:
+                        return None
+            openat2 = lib.seccomp_syscall_resolve_name(b"openat2")
+            if openat2 >= 0 and lib.seccomp_rule_add_array(
+                ctx, _errno_action(errno.ENOSYS), openat2, 0, None
+            ) != 0:
+                return None
             socket = lib.seccomp_syscall_resolve_name(b"socket")
             cmp = _ArgCmp(0, _SCMP_CMP_EQ, AF_VSOCK, 0)
             if lib.seccomp_rule_add_array(ctx, deny, socket, 1, ctypes.byref(cmp)) != 0:
