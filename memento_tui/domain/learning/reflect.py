@@ -6,12 +6,13 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from memento_tui.domain.confined import ConfinedPath
+from memento_tui.domain.confined import ConfinedPath, shown
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.learning.ask import Answer, ask_json, schema_text
 from memento_tui.domain.learning.compress import compress_trace
 from memento_tui.domain.learning.models import FileChange, Reflection, SkillEdit
 from memento_tui.domain.llm import ModelClient
+from memento_tui.domain.patch_model import PatchRefused
 from memento_tui.domain.patch_rules import check_path
 from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
 from memento_tui.domain.skills import Skill
@@ -135,6 +136,12 @@ def changed_files(edit: SkillEdit, skill_dir: Path | None, skill: str) -> list[F
     """
     out = []
     for change in edit.files:
+        if change.path.startswith("/"):
+            raise PatchRefused(
+                f"path {shown(change.path)!r}: is absolute",
+                field="files",
+                fix="give the path inside the skill folder, such as SKILL.md or scripts/run.py",
+            )
         check_path(f"{SKILLS_DIR_NAME}/{skill}/{change.path}", skill)
         # Lone surrogates (JSON escapes such as \\udcff) cannot be written as UTF-8.
         content = change.content.encode("utf-8", "replace").decode("utf-8")
