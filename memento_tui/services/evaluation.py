@@ -38,6 +38,7 @@ from memento_tui.domain.evaluation.suite import LoadedSuite, SuiteTask, load_sui
 from memento_tui.domain.files import atomic_write
 from memento_tui.domain.git_repo import GitRepo
 from memento_tui.domain.paths import WorkspacePaths
+from memento_tui.domain.sandbox.policy import same_as_in
 from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import Services, make_services
@@ -125,7 +126,13 @@ class _Evaluation:
                 fix="start a new eval with --new",
             )
         workspace = Workspace(WorkspacePaths(clone.resolve()), _config=self.person.workspace.config)
-        services = make_services(workspace, allow_unsandboxed=self.person.allow_unsandboxed)
+        # The clone's skills are reviewed only while they are the person's, byte for byte:
+        # a patch the eval merged on its own branch never gets the network.
+        services = make_services(
+            workspace,
+            allow_unsandboxed=self.person.allow_unsandboxed,
+            reviewed=same_as_in(self.person.paths.skills),
+        )
         # Belt and braces: the clone must be its own repository, never the person's.
         if services.patches().common_dir == self.person.patches().common_dir:
             raise MementoError(

@@ -33,6 +33,9 @@ class Services:
     workspace: Workspace
     # Set only by a person's explicit --no-sandbox flag; never by config, model or skill.
     allow_unsandboxed: bool = False
+    # Which skill folders a person has seen (only those get network); None: this
+    # workspace's own skills/. An eval's clone says "the same as the person's".
+    reviewed: Callable[[Path], bool] | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -62,10 +65,16 @@ class Services:
 
     def sandbox(self) -> Sandbox:
         from memento_tui.domain.sandbox import Sandbox
+        from memento_tui.domain.sandbox.policy import in_folder
 
+        reviewed = self.reviewed or in_folder(self.workspace.paths.skills)
         return self._once(
             "sandbox",
-            lambda: Sandbox(self.workspace.config.sandbox, allow_unsandboxed=self.allow_unsandboxed),
+            lambda: Sandbox(
+                self.workspace.config.sandbox,
+                allow_unsandboxed=self.allow_unsandboxed,
+                reviewed=reviewed,
+            ),
         )
 
     def patches(self) -> PatchStore:
@@ -152,11 +161,14 @@ class Services:
 
 
 def make_services(
-    workspace: Workspace | Path | None = None, *, allow_unsandboxed: bool = False
+    workspace: Workspace | Path | None = None,
+    *,
+    allow_unsandboxed: bool = False,
+    reviewed: Callable[[Path], bool] | None = None,
 ) -> Services:
     if workspace is None:
         workspace = Workspace.find()
     elif isinstance(workspace, Path):
         workspace = Workspace.at(workspace)
     workspace.ensure_state()
-    return Services(workspace=workspace, allow_unsandboxed=allow_unsandboxed)
+    return Services(workspace=workspace, allow_unsandboxed=allow_unsandboxed, reviewed=reviewed)
