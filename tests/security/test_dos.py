@@ -4,6 +4,7 @@ small files, and processes that try to outlive the run."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -59,6 +60,13 @@ def test_fork_bomb_is_stopped_for_a_non_root_caller(open_dir: Path) -> None:
     work = open_dir / "work"
     work.mkdir()
     os.chown(work, 65534, 65534)
+    # A copy of the package where that user can read it: the checkout may be under a 0700
+    # home (and the project's venv too), as on Ubuntu.
+    code_dir = open_dir / "code"
+    shutil.copytree(REPO / "memento_tui", code_dir / "memento_tui",
+                    ignore=shutil.ignore_patterns("__pycache__", "_starter"))
+    for path in [code_dir, *code_dir.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     code = textwrap.dedent(f"""
         import types, pathlib
         from memento_tui.domain.sandbox import Sandbox
@@ -73,7 +81,7 @@ def test_fork_bomb_is_stopped_for_a_non_root_caller(open_dir: Path) -> None:
     # The system python, as the project's venv lives under /root where nobody can look.
     out = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", code],
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(open_dir)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(code_dir), "HOME": str(open_dir)},
         capture_output=True, text=True, timeout=60, cwd=work,
     )
     assert out.returncode == 0, out.stderr

@@ -123,13 +123,56 @@ def test_host_password_hashes_are_not_there(sandbox: Sandbox, work: Path) -> Non
     assert "shadow" not in result.stdout.split()
 
 
-def test_setuid_file_left_in_work_dir_loses_the_bit(sandbox: Sandbox, work: Path) -> None:
-    """Run as root, a sandbox file is host-root-owned; a setuid bit would be a root shell."""
-    script = "cp /bin/sh /work/rootshell && chmod 4755 /work/rootshell; chmod 2755 /work/rootshell; ls -l /work"
-    sandbox.run(["sh", "-c", script], work_dir=work)
-    left = work / "rootshell"
-    if left.exists():
-        assert not left.stat().st_mode & (stat.S_ISUID | stat.S_ISGID)
+SETID_ATTEMPTS = {
+    "chmod": "cp /bin/sh x && chmod 4755 x",
+    "chmod g+s": "cp /bin/sh x && chmod g+s x",
+    "install -m": "install -m 4755 /bin/sh x",
+    "cp --preserve": "cp /bin/sh y && chmod 755 y && cp --preserve=mode y x; chmod u+s x",
+    "open O_CREAT": "python3 -c \"import os; os.close(os.open('x', os.O_CREAT | os.O_WRONLY, 0o4755))\"",
+    "mkdir setgid": "mkdir -m 2775 x",
+    "chmod dir": "mkdir x && chmod 2775 x",
+    "tar": "mkdir t && cp /bin/sh t/x && tar --mode=4755 -cf a.tar -C t x && tar -xpf a.tar",
+    "python fchmod": "python3 -c \"import os; f=os.open('x', os.O_CREAT|os.O_WRONLY, 0o755); "
+    "os.fchmod(f, 0o6755)\"",
+}
+
+
+@pytest.mark.parametrize("how", sorted(SETID_ATTEMPTS))
+def test_no_setuid_or_setgid_file_can_be_made(sandbox: Sandbox, work: Path, how: str) -> None:
+    """A setid file in /work lives on the host's disk, where any local user could run it
+    while the command runs; the filter refuses the bit, and the walk afterwards clears any."""
+    seen_inside: list[str] = []
+
+    def watch(stream: str, text: str) -> None:
+        seen_inside.append(text)
+
+    script = SETID_ATTEMPTS[how] + "; find . -perm /6000 -printf 'SETID %p\\n'; echo end"
+    result = sandbox.run(["sh", "-c", script], work_dir=work, on_output=watch)
+    assert "SETID" not in result.stdout, (how, result.stdout, result.stderr)
+    for path in [work, *work.rglob("*")]:
+        assert not path.lstat().st_mode & (stat.S_ISUID | stat.S_ISGID), path
+        assert path.lstat().st_uid == os.getuid()
+
+
+def test_setid_bits_are_cleared_at_any_depth(sandbox: Sandbox, work: Path) -> None:
+    """The walk after the run is iterative: a 1,100-deep tree used to raise RecursionError
+    and leave what was in it (os.fwalk recurses)."""
+    script = "python3 -c \"import os\nfor _ in range(1100): os.mkdir('d'); os.chdir('d')\nopen('f','w')\""
+    result = sandbox.run(["sh", "-c", script], work_dir=work)
+    assert result.exit_code == 0, result.stderr
+    fd = os.open(work, os.O_RDONLY)
+    try:
+        for _ in range(1100):
+            child = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        st = os.stat("f", dir_fd=fd)
+    finally:
+        os.close(fd)
+    assert st.st_uid == os.getuid()
+    from memento_tui.domain.tree import remove_tree
+
+    remove_tree(work / "d")
 
 
 def test_device_nodes_cannot_be_made(sandbox: Sandbox, work: Path) -> None:
