@@ -8,9 +8,13 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from memento_tui.domain.errors import ConfigError
+
+# The [model] keys a person may give outside the repository (flags, environment, their
+# own config file); see ModelConfig.set_by_person.
+PERSON_KEYS = ("name", "api_base", "api_key_env")
 
 
 class _Section(BaseModel):
@@ -31,6 +35,39 @@ class ModelConfig(_Section):
     retries: int = Field(default=3, ge=0, le=10)
     tool_calling: Literal["auto", "native", "json"] = "auto"
     judge: str = Field(default="", description="model for the LLM judge; '' turns it off")
+
+    # Where the server and the key's name came from. A workspace's config file is written
+    # by whoever wrote the repository, so the values read from it are remembered here, and
+    # a key is not sent to a server they chose until the person confirms it (llm/trust.py).
+    _config_file: str = PrivateAttr(default="")
+    _committed: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def remember_committed(self, file: Path) -> None:
+        """Mark the values now set as read from ``file``, a workspace's committed config."""
+        self._config_file = str(file)
+        self._committed = {key: getattr(self, key) for key in PERSON_KEYS}
+
+    def set_by_person(self, **values: str) -> None:
+        """Values the person gave (a flag, their environment, their own config file)."""
+        for key, value in values.items():
+            setattr(self, key, value)
+        self._committed = {k: v for k, v in self._committed.items() if k not in values}
+
+    def from_repository(self, key: str) -> bool:
+        """Is ``key``'s value (api_base, api_key_env) the one the repository's file chose?
+        A value the program or the person set since then is not."""
+        value = getattr(self, key)
+        return bool(value) and key in self._committed and self._committed[key] == value
+
+    @property
+    def config_file(self) -> str:
+        return self._config_file
+
+    def __eq__(self, other: object) -> bool:
+        # Two configs with the same values are equal wherever the values came from.
+        if not isinstance(other, ModelConfig):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
 
 
 class SandboxConfig(_Section):
@@ -189,7 +226,7 @@ def parse_config(text: str, file: Path) -> Config:
             fix="check quotes and brackets on that line",
         ) from None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         loc = tuple(first["loc"])
@@ -201,6 +238,8 @@ def parse_config(text: str, file: Path) -> Config:
             field=".".join(str(p) for p in loc),
             fix=_fix_for(loc, first["type"], Config),
         ) from None
+    config.model.remember_committed(file)
+    return config
 
 
 def load_config(file: Path) -> Config:

@@ -7,6 +7,11 @@
     .memento/index/               local, disposable: the search index
     .memento/patches/             local: evidence for patch branches
     .memento/reviews.jsonl        local: merge / reject decisions
+
+and, outside every workspace, the person's own settings (``user_config_dir()``):
+
+    config.toml                   the person's [model] settings, over any workspace's
+    trusted-models.json           model servers the person confirmed for a workspace
 """
 
 from __future__ import annotations
@@ -91,3 +96,14 @@ def find_workspace_root(start: Path | None = None) -> Path | None:
         if (folder / STATE_DIR_NAME).is_dir():
             return folder
     return None
+
+
+def user_config_dir() -> Path:
+    """The person's own settings, outside every repository: ``MEMENTO_CONFIG_DIR``, else
+    ``$XDG_CONFIG_HOME/memento``, else ``~/.config/memento``. Nothing a cloned repository
+    holds can write here, which is why confirmations live here."""
+    override = os.environ.get("MEMENTO_CONFIG_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "memento"

@@ -40,8 +40,16 @@ class Workspace:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.paths.config)
+            self._config = self.read_config()
         return self._config
+
+    def read_config(self) -> Config:
+        """The committed config with the person's own model settings over it."""
+        from memento_tui.domain.user_config import apply_person_settings
+
+        config = load_config(self.paths.config)
+        apply_person_settings(config.model)
+        return config
 
     def reload_config(self) -> Config:
         self._config = None

@@ -141,9 +141,7 @@ class Services:
     def reload_config(self) -> None:
         """Re-read the config (the TUI notices a save); parts built from it are rebuilt on
         next use. Raises ConfigError, leaving the old config in place, if the file is bad."""
-        from memento_tui.domain.config import load_config
-
-        config = load_config(self.workspace.paths.config)
+        config = self.workspace.read_config()
         self.workspace._config = config
         for key in ("model", "judge_model", "agent", "sandbox"):
             part = self._cache.pop(key, None)

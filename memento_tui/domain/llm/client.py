@@ -18,6 +18,12 @@ from typing import Any, Literal
 from memento_tui.domain.config import ModelConfig
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.llm.json_protocol import action_schema, parse_action, protocol_prompt
+from memento_tui.domain.llm.trust import (
+    Destination,
+    TrustStore,
+    destination_to_confirm,
+    unconfirmed_message,
+)
 
 ErrorKind = Literal[
     "not_configured",
@@ -29,14 +35,23 @@ ErrorKind = Literal[
     "bad_request",
     "bad_reply",
     "timeout",
+    "unconfirmed",
 ]
 
 
 class ModelError(MementoError):
     """A model call that failed; ``kind`` says which way, for the trace and reflection."""
 
-    def __init__(self, message: str, *, kind: ErrorKind, fix: str | None = None) -> None:
-        super().__init__(message, fix=fix)
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ErrorKind,
+        fix: str | None = None,
+        file: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, fix=fix, file=file or None, field=field)
         self.kind = kind
 
 
@@ -103,6 +118,7 @@ class ModelClient:
         self.config = config
         self._sleep = sleep
         self._native: bool | None = None
+        self._confirmed: Destination | None = None
         self.schema_as_json_object = False  # set once a server refuses the json_schema shape
 
     @property
@@ -135,6 +151,19 @@ class ModelClient:
             )
         return value
 
+    def check_destination(self) -> None:
+        """Refuse, before anything is sent, a server or key name the repository chose and
+        the person has not confirmed (see trust.py). Asked again whenever they change."""
+        wanted = destination_to_confirm(self.config)
+        if wanted is None or wanted == self._confirmed:
+            return
+        if not TrustStore().is_confirmed(wanted):
+            message, field, fix = unconfirmed_message(wanted, self.config)
+            raise ModelError(
+                message, kind="unconfirmed", fix=fix, file=self.config.config_file, field=field
+            )
+        self._confirmed = wanted
+
     def prepare(self) -> None:
         """Called before each request; a client that starts its own server does it here."""
 
@@ -163,6 +192,7 @@ class ModelClient:
                 kind="not_configured",
                 fix="set [model] name in .memento/config.toml, or pass --model (see docs/config.md)",
             )
+        self.check_destination()
         native = bool(tools) and self.uses_native_tools()
         attempt = 0
         while True:

@@ -30,7 +30,8 @@ def check_model_call(workspace: Workspace | None) -> CheckResult:
             [{"role": "user", "content": "Reply with the single word: ok"}], max_tokens=1
         )
     except ModelError as err:
-        return CheckResult("model call", "fail", f"{cfg.name}: {err.message}", err.fix or "")
+        where = f"{err.where}: " if err.where else ""
+        return CheckResult("model call", "fail", f"{cfg.name}: {where}{err.message}", err.fix or "")
     latency = (time.monotonic() - started) * 1000
     key_note = f", key {cfg.api_key_env}={_masked(key)}" if cfg.api_key_env and key else ""
     where = f" at {cfg.api_base}" if cfg.api_base else ""
