@@ -19,6 +19,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("MEMENTO_WORKSPACE", raising=False)
+    # The person's own settings and confirmations (llm/trust.py) live outside every repo.
+    monkeypatch.setenv("MEMENTO_CONFIG_DIR", str(home / ".config" / "memento"))
+    for key in ("MEMENTO_MODEL", "MEMENTO_API_BASE", "MEMENTO_API_KEY_ENV"):
+        monkeypatch.delenv(key, raising=False)
     for key in list(os.environ):
         if key.endswith("_API_KEY"):
             monkeypatch.delenv(key, raising=False)

@@ -66,10 +66,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.rounds is not None and args.rounds < 1:
         raise MementoError("--rounds must be 1 or more", field="--rounds", fix="e.g. --rounds 3")
     model_cfg = services.workspace.config.model
+    # The person's flags: they need no confirmation before a key is sent (llm/trust.py).
     if args.model:
-        model_cfg.name = args.model
+        model_cfg.set_by_person(name=args.model)
     if args.api_base:
-        model_cfg.api_base = args.api_base
+        model_cfg.set_by_person(api_base=args.api_base)
     quiet = args.quiet or args.json
 
     def progress(line: str) -> None:

@@ -30,6 +30,7 @@ COMMANDS = (
     "eval",
     "init",
     "doctor",
+    "trust",
     "model",
 )
 

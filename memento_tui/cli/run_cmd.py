@@ -47,10 +47,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     services = services_from(args)
     model_cfg = services.workspace.config.model
+    # The person's flags: they need no confirmation before a key is sent (llm/trust.py).
     if args.model:
-        model_cfg.name = args.model
+        model_cfg.set_by_person(name=args.model)
     if args.api_base:
-        model_cfg.api_base = args.api_base
+        model_cfg.set_by_person(api_base=args.api_base)
     if not model_cfg.name:
         from memento_tui.domain.llm.first_run import no_model_lines
 

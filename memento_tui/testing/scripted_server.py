@@ -77,6 +77,8 @@ class ScriptedServer:
     def __init__(self, script: Iterable[Scripted] = (), *, repeat_last: bool = False) -> None:
         self.script: list[Scripted] = list(script)
         self.requests: list[dict[str, Any]] = []
+        # The headers of every request, lower-cased names: tests check which key was sent.
+        self.headers: list[dict[str, str]] = []
         self.repeat_last = repeat_last
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -103,6 +105,8 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                with server._lock:
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send_json(404, {"error": {"message": f"no route {self.path}"}})
                     return
@@ -185,6 +189,12 @@ class ScriptedServer:
     @property
     def remaining(self) -> int:
         return len(self.script)
+
+    @property
+    def authorizations(self) -> list[str]:
+        """The Authorization header of each request ('' where there was none)."""
+        with self._lock:
+            return [h.get("authorization", "") for h in self.headers]
 
     def _next(self, body: dict[str, Any]) -> Step:
         with self._lock:
