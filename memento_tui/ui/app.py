@@ -9,17 +9,22 @@ it passes on to the screens through two signals.
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App
+from textual.filter import LineFilter
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.signal import Signal
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.services.factory import Services
 from memento_tui.ui.actions import action_name, bindings_for, check_keymap
+from memento_tui.ui.hidden_filter import HiddenTextFilter
 from memento_tui.ui.palette import ActionsProvider
 from memento_tui.ui.screens.help import HelpScreen
 from memento_tui.ui.screens.insights import InsightsScreen
@@ -91,6 +96,35 @@ class MementoApp(App[None]):
         self._common_dir: Path | None = None
         self._patch_stamp: tuple[object, ...] | None = None
         self._gc_threshold = gc.get_threshold()
+        self.hidden_filter = HiddenTextFilter()
+
+    # -- hidden text -----------------------------------------------------------------------
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # Every painted line of every widget passes through it: the net under the marking
+        # each screen does itself.
+        filters = list(super().get_line_filters())
+        if self.hidden_filter.enabled:
+            filters.append(self.hidden_filter)
+        return filters
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications quote errors that name skills, files and runs: shown as plain
+        text (no markup) with hidden characters marked."""
+        super().notify(
+            terminal_safe(message),
+            title=terminal_safe(title, single_line=True),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- life ------------------------------------------------------------------------------
     def on_mount(self) -> None:

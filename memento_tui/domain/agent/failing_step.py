@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 
 Chosen = Literal["decision-step", "last-failure", "last-call", "none"]
 
@@ -250,7 +250,7 @@ def linked_runs(evidence: Any) -> list[RunLink]:
 # -- rendering ----------------------------------------------------------------------------
 def _split(text: str) -> list[str]:
     """Lines of untrusted text, hidden characters made visible first (see clip_text)."""
-    return [line.removesuffix("\r") for line in make_visible(text.replace("\r\n", "\n")).split("\n")]
+    return [line.removesuffix("\r") for line in terminal_safe(text.replace("\r\n", "\n")).split("\n")]
 
 
 def _indent(text: str, prefix: str = "    ") -> list[str]:
@@ -295,7 +295,7 @@ def failing_step_lines(fs: FailingStep) -> list[str]:
     elif fs.call is not None or fs.error:
         lines.append("■ no verdict recorded")
     lines += [f"! {problem}" for problem in fs.problems]
-    return [make_visible(line) for line in lines]
+    return [terminal_safe(line) for line in lines]
 
 
 def run_link_line(link: RunLink) -> str:
@@ -303,4 +303,4 @@ def run_link_line(link: RunLink) -> str:
     text = f"{mark} {link.role} {link.run_id}"
     if link.role == "regression" and link.task:
         text += f"  {' '.join(link.task.split())[:50]}"
-    return make_visible(text)
+    return terminal_safe(text)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 
 
 def describe(event: Any) -> list[str]:
     """A readable rendering of one trace event, safe to print to a terminal: model text and
     command output may hold escape sequences or bidi controls, shown as visible markers."""
-    return [make_visible(line) for line in _describe(event)]
+    return [terminal_safe(line) for line in _describe(event)]
 
 
 def _describe(event: Any) -> list[str]:

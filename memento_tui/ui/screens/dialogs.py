@@ -15,6 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from memento_tui.domain.hidden_text import terminal_safe
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Yes or no; the default button is "no" so a stray Enter changes nothing."""
@@ -27,13 +29,14 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str, detail: str = "", *, yes: str = "Yes") -> None:
         super().__init__()
-        self.question = question
-        self.detail = detail
+        # Questions name patches, skills and files: plain text, hidden characters marked.
+        self.question = terminal_safe(question, single_line=True)
+        self.detail = terminal_safe(detail)
         self.yes = yes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(self.question, classes="dialog-title", markup=False)
             if self.detail:
                 yield Static(self.detail, classes="dialog-detail", markup=False)
             with Horizontal(classes="dialog-buttons"):
@@ -61,14 +64,14 @@ class ReasonScreen(ModalScreen[str | None]):
 
     def __init__(self, title: str, prompt: str, *, required: bool = True, ok: str = "OK") -> None:
         super().__init__()
-        self.title_text = title
-        self.prompt = prompt
+        self.title_text = terminal_safe(title, single_line=True)
+        self.prompt = terminal_safe(prompt)
         self.required = required
         self.ok = ok
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.prompt, classes="dialog-detail", markup=False)
             yield Input(placeholder="type here, Enter to confirm", id="reason")
             yield Static("", id="reason-error", classes="dialog-error")

@@ -18,8 +18,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.services.insights import insight_tables, load_insights
 from memento_tui.services.retrieval_eval import evaluate_retrieval, quality_table
+from memento_tui.ui.cells import cell
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
@@ -37,6 +39,11 @@ def by_status(records: list[Any]) -> Table:
     total = sum(counts.values()) or 1
     rows: list[tuple[str, ...]] = [(status, str(n), f"{100 * n // total}%") for status, n in counts.most_common()]
     return "Runs by status", ["status", "runs", "share"], rows
+
+
+def cells(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Task patterns and skill names come from runs: marked, and never read as markup."""
+    return [tuple(cell(value) for value in row) for row in rows]
 
 
 # Per-skill success and failure categories come from the analytics (services.insights),
@@ -110,8 +117,9 @@ class InsightsScreen(MementoScreen):
         title, headers, rows = message.table
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="insight-table retrieval-quality")
         table.add_columns(*headers)
-        table.add_rows(rows)
-        await body.mount_all([Label(title, classes="insight-title retrieval-quality"), table])
+        table.add_rows(cells(rows))
+        title_label = Label(terminal_safe(title, single_line=True), classes="insight-title retrieval-quality", markup=False)
+        await body.mount_all([title_label, table])
 
     @on(CountsLoaded)
     async def _loaded(self, message: CountsLoaded) -> None:
@@ -119,7 +127,7 @@ class InsightsScreen(MementoScreen):
         await body.remove_children()
         summary = self.query_one("#insights-summary", Static)
         if message.error:
-            summary.update(message.error)
+            summary.update(terminal_safe(message.error))
             return
         if not message.runs:
             summary.update("No runs yet: run a task (1) and the counts appear here.")
@@ -130,6 +138,6 @@ class InsightsScreen(MementoScreen):
         for title, headers, rows in message.tables:
             table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="insight-table")
             table.add_columns(*headers)
-            table.add_rows(rows or [tuple("—" for _ in headers)])
-            widgets += [Label(title, classes="insight-title"), table]
+            table.add_rows(cells(rows) or [tuple("—" for _ in headers)])
+            widgets += [Label(terminal_safe(title, single_line=True), classes="insight-title", markup=False), table]
         await body.mount_all(widgets)

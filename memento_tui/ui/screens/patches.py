@@ -21,7 +21,8 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import has_hidden
+from memento_tui.domain.hidden_text import has_hidden, terminal_safe
+from memento_tui.ui.cells import cell
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.undo import UndoLastMerge
 from memento_tui.ui.widgets.evidence import EvidencePanel
@@ -176,8 +177,8 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
             ev = patch.evidence
             table.add_row(
                 ("!" if patch.id in self.critical else " ") + ("⚠" if self.hidden.get(patch.id) else ""),
-                patch.id,
-                patch.skill,
+                cell(patch.id),
+                cell(patch.skill),  # a new skill's name is a model's choice
                 patch.status,
                 "yes" if ev.validated else "no",
                 ev.replay.result.replace("-", " "),
@@ -188,7 +189,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
             table.move_cursor(row=table.get_row_index(keep))
         count = self.query_one("#patch-count", Static)
         if message.error:
-            count.update(f"cannot read the patches: {message.error}")
+            count.update(terminal_safe(f"cannot read the patches: {message.error}"))
         else:
             pending = sum(1 for p in self.patches.values() if p.status == "pending")
             count.update(
@@ -214,7 +215,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         patch_id = self.current_id
         if patch_id is None:
             panel.update(
-                self.error
+                terminal_safe(self.error or "")
                 or f"No {self.filter} patches. When a run fails, learning proposes a fix here."
             )
             return

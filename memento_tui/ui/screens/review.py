@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
 from memento_tui.ui.screens.undo import UndoLastMerge
@@ -96,7 +97,7 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         self.show_evidence = False
 
     def compose(self) -> ComposeResult:
-        yield Static(f"patch {self.patch_id}", id="review-head", markup=False)
+        yield Static(terminal_safe(f"patch {self.patch_id}", single_line=True), id="review-head", markup=False)
         yield Static("", id="review-summary", markup=False)
         yield Static("", id="hidden-banner", classes="warning-banner hidden", markup=False)
         with Horizontal(id="review-body"):
@@ -173,7 +174,8 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
             parts.append(view.mode)
         parts.append(f"+{self.diff.additions} −{self.diff.deletions}")
         head = self.query_one("#review-head", Static)
-        head.update("  ·  ".join(parts))
+        # The skill and the file path are a model's choice.
+        head.update(terminal_safe("  ·  ".join(parts), single_line=True))
         head.set_class(self.patch.status == "merged", "-merged")
         head.set_class(self.patch.status == "rejected", "-rejected")
 
@@ -355,7 +357,9 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
     def _failed(self, message: ReviewFailed) -> None:
         self.busy = False
         if self.patch is None:
-            self.query_one("#review-head", Static).update(f"patch {self.patch_id}: cannot be shown")
+            self.query_one("#review-head", Static).update(
+                terminal_safe(f"patch {self.patch_id}: cannot be shown", single_line=True)
+            )
             self._side().show_error(message.error)
         self.notify(message.error, title="Nothing changed", severity="error", timeout=10)
 

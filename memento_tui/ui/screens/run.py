@@ -21,7 +21,7 @@ from textual.widgets import Input, Markdown, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.learning_view import LearningView
@@ -114,7 +114,9 @@ class RunScreen(MementoScreen):
                 setup.mount(Markdown(self._setup_text(), id="setup-text"))
         setup.set_class(not missing, "hidden")
         self.query_one("#stream").set_class(missing, "hidden")
-        self.query_one(NavBar).query_one(".nav-status", Static).update(self._model_label())
+        self.query_one(NavBar).query_one(".nav-status", Static).update(
+            terminal_safe(self._model_label(), single_line=True)
+        )
 
     def _config_changed(self, _: object) -> None:
         self._show_setup()
@@ -252,7 +254,8 @@ class RunScreen(MementoScreen):
         if self.record is not None:
             lines.insert(0, f"run {self.record.id}")
         lines.append(f"step {self.steps} · {self.tokens} tokens · ${self.cost:.4f} · {elapsed:.1f} s")
-        self.query_one("#run-status", Static).update("\n".join(lines))
+        # Tool names and verdicts come from the model and the check.
+        self.query_one("#run-status", Static).update(terminal_safe("\n".join(lines)))
 
     @on(RunEventReceived)
     def _event(self, message: RunEventReceived) -> None:
@@ -262,7 +265,7 @@ class RunScreen(MementoScreen):
             rows = [f"{h['name']:<24} {h['score']:.2f}" for h in event.hits]
             why = [f"  {', '.join(h.get('why') or [])}"[:80] for h in event.hits]
             text = "\n".join(f"{r}\n{w}" if w.strip() else r for r, w in zip(rows, why, strict=True))
-            self.query_one("#run-skills", Static).update(make_visible(text) or "none matched")
+            self.query_one("#run-skills", Static).update(terminal_safe(text) or "none matched")
         elif kind == "model_turn":
             self.steps = event.step
             self.tokens += event.prompt_tokens + event.completion_tokens
@@ -283,7 +286,7 @@ class RunScreen(MementoScreen):
         self.steps = record.steps
         verdict = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR"}.get(record.status, record.status)
         detail = f" ({record.verdict_source}: {record.verdict_detail})" if record.verdict_source else ""
-        self._status(make_visible(f"{verdict}{detail}"))
+        self._status(terminal_safe(f"{verdict}{detail}"))
         self.query_one("#run-status").set_class(record.status == "passed", "-passed")
         self.query_one("#run-status").set_class(record.status != "passed", "-failed")
         if record.status == "failed" and self.services.workspace.config.learning.enabled:

@@ -12,7 +12,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.ui.cells import cell
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ReasonScreen
 from memento_tui.ui.widgets.footer import MementoFooter
@@ -22,7 +23,7 @@ FAILED = ("failed", "error", "interrupted")
 
 
 def one_line(text: str, width: int) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(terminal_safe(text).split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
@@ -58,7 +59,7 @@ def run_summary(record: Any) -> str:
         lines.append(f"replay of {record.replay_of}")
     if record.answer:
         lines += ["", "answer:", one_line(record.answer, 400)]
-    return make_visible("\n".join(lines))
+    return terminal_safe("\n".join(lines))
 
 
 class RunsScreen(MementoScreen):
@@ -138,13 +139,13 @@ class RunsScreen(MementoScreen):
         for r in message.records:
             status = r.status + (" ↺" if r.replay_of else "")
             table.add_row(
-                r.id,
+                cell(r.id),
                 status,
-                r.verdict_source or "—",
-                one_line(",".join(r.skills_used) or "—", 18),
+                cell(r.verdict_source or "—"),
+                cell(one_line(",".join(r.skills_used) or "—", 18)),
                 str(r.prompt_tokens + r.completion_tokens),
                 f"${r.cost_usd:.3f}",
-                make_visible(one_line(r.task, 80)),
+                cell(one_line(r.task, 80)),
                 key=r.id,
             )
         if keep in self.records:

@@ -23,7 +23,7 @@ from textual.widgets import Input, Markdown, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.hidden_text import has_hidden, make_visible
+from memento_tui.domain.hidden_text import has_hidden, terminal_safe, unsafe_spots
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.protection import protected_by_config
 from memento_tui.domain.skills import Skill, load_skill
@@ -215,7 +215,7 @@ class SkillsScreen(MementoScreen):
                 (hit.name, self.entries.get(hit.name, Entry(hit.name)).success, f"{hit.score:.2f}")
                 for hit in self.hits
             ]
-            skills.empty_text = f"nothing matches {self.search_text!r}"
+            skills.empty_text = terminal_safe(f"nothing matches {self.search_text!r}", single_line=True)
         else:
             items = [(e.name, e.success, e.state) for e in sorted(self.entries.values(), key=lambda e: e.name)]
             skills.empty_text = "no skills yet: make one with 'memento skills new NAME'"
@@ -238,7 +238,7 @@ class SkillsScreen(MementoScreen):
             text += " · reading…"
         if self.hits is not None:
             text = f"{len(self.hits)} matches for {self.search_text!r} · " + text
-        self.query_one("#skill-count", Static).update(text)
+        self.query_one("#skill-count", Static).update(terminal_safe(text, single_line=True))
 
     # -- the detail pane ---------------------------------------------------------------
     @on(SkillList.Highlighted)
@@ -274,28 +274,30 @@ class SkillsScreen(MementoScreen):
                 skill = load_skill(self.services.paths.skill_dir(name))
             except SkillError as err:
                 entry.error = str(err)
-        self.query_one("#skill-name", Static).update(name)
+        # A folder name is anyone's choice: a broken skill shows it as it is on disk.
+        self.query_one("#skill-name", Static).update(terminal_safe(name, single_line=True))
         if entry.error is not None:
-            head.update(f"BROKEN\n\n{make_visible(entry.error)}")
+            head.update(f"BROKEN\n\n{terminal_safe(entry.error)}")
             head.set_class(True, "-broken")
-            meta.update(self._relative(self.services.paths.skill_dir(name) / SKILL_FILE))
+            meta.update(terminal_safe(self._relative(self.services.paths.skill_dir(name) / SKILL_FILE)))
             body.update("")
             banner.add_class("hidden")
             return
         assert skill is not None
         head.set_class(False, "-broken")
-        self.query_one("#skill-name", Static).update(skill.name)
-        lines = [make_visible(skill.description), ""]
+        self.query_one("#skill-name", Static).update(terminal_safe(skill.name, single_line=True))
+        lines = [terminal_safe(skill.description), ""]
         lines.append(f"success: {entry.success}" + (f" over {entry.runs} runs" if entry.runs else " (not used yet)"))
         if entry.protected:
             lines.append(f"🔒 protected: learning never patches it ({entry.protected})")
-        lines += [f"⚠ {w}" for w in skill.warnings]
+        lines += [f"⚠ {terminal_safe(w)}" for w in skill.warnings]
         head.update("\n".join(lines))
-        hidden = has_hidden(skill.body) or has_hidden(skill.description)
+        # The description counts what a YAML escape put there, not only what the file shows.
+        hidden = has_hidden(skill.body) or bool(unsafe_spots(skill.description))
         banner.set_class(not hidden, "hidden")
         banner.update("⚠ This skill contains invisible or control characters; they are shown as ⟨U+…⟩ markers.")
         meta.update(self._meta_text(skill, None))
-        body.update(make_visible(skill.body))
+        body.update(terminal_safe(skill.body))
         self._details(name)
 
     def _relative(self, path: Any) -> str:
@@ -306,8 +308,8 @@ class SkillsScreen(MementoScreen):
 
     def _meta_text(self, skill: Skill, triggers: list[str] | None) -> str:
         files = skill.files()
-        lines = [self._relative(skill.skill_file), "", f"files ({len(files)}):"]
-        lines += [f"  {f}" for f in files[:30]]
+        lines = [terminal_safe(self._relative(skill.skill_file), single_line=True), "", f"files ({len(files)}):"]
+        lines += [f"  {terminal_safe(f, single_line=True)}" for f in files[:30]]
         if len(files) > 30:
             lines.append(f"  … {len(files) - 30} more")
         lines.append("")
@@ -317,7 +319,7 @@ class SkillsScreen(MementoScreen):
             lines.append("learned triggers: none yet (tasks that succeed with this skill become triggers)")
         else:
             lines.append(f"learned triggers ({len(triggers)}):")
-            lines += [f"  • {make_visible(t)}" for t in triggers[:12]]
+            lines += [f"  • {terminal_safe(t, single_line=True)}" for t in triggers[:12]]
         return "\n".join(lines)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="skill-details")

@@ -15,7 +15,7 @@ from textual.widgets import RichLog, Static
 
 from memento_tui.domain.agent.render import describe
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 
@@ -55,7 +55,7 @@ class TraceScreen(MementoScreen):
         self.start: int | None = None  # the log line it starts at
 
     def compose(self) -> ComposeResult:
-        yield Static(f"run {self.run_id}", id="trace-head", markup=False)
+        yield Static(terminal_safe(f"run {self.run_id}", single_line=True), id="trace-head", markup=False)
         yield RichLog(id="trace-log", wrap=True, markup=False, max_lines=20000, min_width=20, auto_scroll=False)
         yield MementoFooter()
 
@@ -90,11 +90,11 @@ class TraceScreen(MementoScreen):
         log = self.query_one("#trace-log", RichLog)
         head = self.query_one("#trace-head", Static)
         if message.error:
-            head.update(f"run {self.run_id}: {message.error}")
+            head.update(terminal_safe(f"run {self.run_id}: {message.error}"))
             return
         record = message.record
         at_step = f" · at step {self.step}" if self.step is not None else ""
-        head.update(make_visible(f"run {record.id} · {record.status}{at_step} · {record.task}"))
+        head.update(terminal_safe(f"run {record.id} · {record.status}{at_step} · {record.task}"))
         for event in message.events:
             if (
                 self.start is None
@@ -105,9 +105,9 @@ class TraceScreen(MementoScreen):
                 self.start = len(log.lines)
             style = self._style(event)
             for line in describe(event):
-                log.write(Text(make_visible(line), style=style))
+                log.write(Text(terminal_safe(line), style=style))
         for problem in message.problems:
-            log.write(Text(f"warning: {problem}", style=self.get_component_rich_style("trace--error", partial=True)))
+            log.write(Text(terminal_safe(f"warning: {problem}"), style=self.get_component_rich_style("trace--error", partial=True)))
         if record.status == "interrupted":
             log.write("the run was interrupted: the trace above is everything it recorded")
         if self.start:

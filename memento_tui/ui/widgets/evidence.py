@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.domain.learning.models import CATEGORY_LABELS
 
 
@@ -61,7 +61,7 @@ def evidence_text(patch: Any, hidden: int = 0, critical: bool = False) -> str:
         lines += ["", f"edited by a person from patch {edited}"]
     lines += ["", f"learning cost: {ev.cost.tokens} tokens, ${ev.cost.usd:.4f}"]
     lines += ["", "files:"] + [f"  {f}" for f in patch.files]
-    return make_visible("\n".join(lines))
+    return terminal_safe("\n".join(lines))
 
 
 def evidence_line(patch: Any) -> str:
@@ -74,8 +74,8 @@ def evidence_line(patch: Any) -> str:
         f"failure: {category(ev.failure_category)}",
     ]
     if ev.reflection_summary:
-        parts.append(" ".join(ev.reflection_summary.split()))
-    return make_visible("  ·  ".join(parts) + "    (c: failing step · i: evidence)")
+        parts.append(" ".join(terminal_safe(ev.reflection_summary).split()))
+    return terminal_safe("  ·  ".join(parts) + "    (c: failing step · i: evidence)")
 
 
 class EvidencePanel(Static):

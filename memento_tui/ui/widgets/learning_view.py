@@ -17,7 +17,7 @@ from textual.widgets import RichLog, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 
 if TYPE_CHECKING:
     from memento_tui.ui.app import MementoApp
@@ -59,7 +59,7 @@ def summarise(result: dict[str, Any]) -> str:
         lines.append(f"Error: {result['error']}")
     if result.get("tokens") is not None:
         lines.append(f"Cost: {result.get('tokens', 0)} tokens, ${result.get('cost_usd', 0.0):.4f}")
-    return make_visible("\n".join(lines))
+    return terminal_safe("\n".join(lines))
 
 
 class LearningView(Vertical):
@@ -135,7 +135,7 @@ class LearningView(Vertical):
 
     @on(LearningProgressed)
     def _progressed(self, message: LearningProgressed) -> None:
-        self.query_one("#learn-log", RichLog).write(make_visible(message.line.strip()))
+        self.query_one("#learn-log", RichLog).write(terminal_safe(message.line.strip()))
 
     @on(LearningFinished)
     def _finished(self, message: LearningFinished) -> None:
@@ -150,7 +150,7 @@ class LearningView(Vertical):
         self.busy = False
         self.result = {"status": "error", "error": message.error}
         summary = self.query_one("#learn-summary", Static)
-        summary.update(make_visible(f"Learning stopped: {message.error}"))
+        summary.update(terminal_safe(f"Learning stopped: {message.error}"))
 
     @property
     def patch_id(self) -> str | None:

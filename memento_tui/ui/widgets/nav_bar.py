@@ -9,6 +9,8 @@ from textual.containers import Horizontal
 from textual.events import Click
 from textual.widgets import Label
 
+from memento_tui.domain.hidden_text import terminal_safe
+
 SCREENS = (("run", "1", "Run"), ("skills", "2", "Skills"), ("patches", "3", "Patches"),
            ("runs", "4", "Runs"), ("insights", "5", "Insights"))
 
@@ -27,7 +29,7 @@ class NavBar(Horizontal):
     def __init__(self, current: str, status: str = "") -> None:
         super().__init__(classes="nav-bar")
         self.current = current
-        self.status = status
+        self.status = terminal_safe(status, single_line=True)  # names a folder and a model
 
     def compose(self) -> ComposeResult:
         yield Label("Memento", classes="nav-brand")

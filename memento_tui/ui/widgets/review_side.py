@@ -4,7 +4,7 @@ was made from (the tool call, its output, the check's verdict), and the full evi
 
 The runs list sits above the scrolling part so it is always in view and next in the focus
 chain after the diff. The trace is read in a thread worker; the panel only shows what it
-is handed. Everything in it went through ``make_visible`` (domain/agent/failing_step.py):
+is handed. Everything in it went through ``terminal_safe`` (domain/agent/failing_step.py):
 tool output is whatever a script printed.
 """
 
@@ -31,7 +31,7 @@ from memento_tui.domain.agent.failing_step import (
     linked_runs,
     run_link_line,
 )
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.ui.widgets.evidence import EvidencePanel
 
 
@@ -187,7 +187,7 @@ class ReviewSide(Vertical):
         self.failing = message.failing
         run_id = message.failing.run_id
         self.query_one("#failing-title", Static).update(
-            make_visible("Failing step" + (f" · run {run_id}" if run_id else ""))
+            terminal_safe("Failing step" + (f" · run {run_id}" if run_id else ""))
         )
         self.query_one("#failing-step", HangingLines).set_lines(failing_step_lines(message.failing))
 

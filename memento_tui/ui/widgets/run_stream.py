@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 
 FLUSH_SECONDS = 0.05
 MAX_LINES = 5000
@@ -102,7 +102,7 @@ class RunStream(Vertical):
     # -- writing -----------------------------------------------------------------------
     def _line(self, text: str, component: str) -> None:
         style = self.get_component_rich_style(component, partial=True)
-        self.log_widget.write(Text(make_visible(text), style=style))
+        self.log_widget.write(Text(terminal_safe(text), style=style))
 
     def line(self, text: str, kind: str = "note") -> None:
         """A whole line of the given kind (note, error, head, skill, pass, fail, tool)."""
@@ -138,7 +138,7 @@ class RunStream(Vertical):
 
     def _show_partial(self) -> None:
         partial = self.query_one("#stream-partial", Static)
-        partial.update(make_visible(self._partial))
+        partial.update(terminal_safe(self._partial))
         partial.set_class(not self._partial, "-empty")
 
     def clear(self) -> None:

@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from memento_tui.domain.hidden_text import make_visible
+from memento_tui.domain.hidden_text import terminal_safe
 
 Item = tuple[str, str, str]  # name, success, state (or score)
 NAME_WIDTH = 30
@@ -155,7 +155,7 @@ class SkillList(ScrollView, can_focus=True):
         elif state == "warning":
             name_style = base + self.get_component_rich_style("skill-list--warning", partial=True)
         dim = base + self.get_component_rich_style("skill-list--dim", partial=True)
-        shown = make_visible(name)
+        shown = terminal_safe(name, single_line=True)
         if name in self.locked:  # the lock at the end of the name column keeps names aligned
             cell = f" {set_cell_size(shown, NAME_WIDTH - 4)}{LOCK} "
         else:
