@@ -100,7 +100,8 @@ def write_hostile_run(workspace: Workspace) -> str:
     for event in hostile_events():
         writer.write(event)
     writer.close()
-    store.update(RUN, status="failed", skills_used=[SKILL], skills_retrieved=[SKILL], finished=1.0,
+    # run.json is a file on disk: its skill names are whatever it says.
+    store.update(RUN, status="failed", skills_used=[f"g{RLO}", SKILL], skills_retrieved=[SKILL], finished=1.0,
                  answer=f"done {HOSTILE}", check=f"test -f out{RLO}.json", verdict_source="check",
                  verdict_detail=f"check said {TITLE}", note=f"looked wrong {TAG}")
     return RUN
