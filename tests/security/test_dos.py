@@ -175,3 +175,101 @@ def test_stdin_is_empty(sandbox: Sandbox, work: Path) -> None:
     assert result.exit_code == 0 and result.stdout == "done\n"
     assert result.duration < 5
     assert sys.stdin is not None  # the test process's own stdin was not touched
+
+
+# -- limits that hold for the run as a whole, and are named when they stop it ---------------
+
+MANY_CHILDREN = r"""
+import os, sys
+kids = []
+for _ in range(8):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(120 * 1024 * 1024)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        os._exit(0)
+    kids.append(pid)
+codes = [os.waitpid(pid, 0)[1] for pid in kids]
+print("ALL ALLOCATED" if all(c == 0 for c in codes) else "SOME KILLED")
+"""
+
+
+def test_memory_is_a_total_for_the_whole_tree(limited, work: Path, guard: str) -> None:
+    """RLIMIT_AS is per process: 8 children of 120 MB pass a 256 MB one. The run's cgroup
+    counts them together."""
+    if guard != "cgroup":
+        pytest.skip("only a cgroup counts the tree as a whole (doctor says so otherwise)")
+    result = limited(memory_mb=256, max_processes=32).run(
+        ["python3", "-c", MANY_CHILDREN], work_dir=work)
+    assert "ALL ALLOCATED" not in result.stdout
+    assert result.limit == "memory", (result.stdout, result.stderr)
+
+
+def test_tmpfs_pages_count_as_memory(limited, work: Path, guard: str) -> None:
+    if guard != "cgroup":
+        pytest.skip("only a cgroup charges tmpfs pages to the run")
+    box = limited(memory_mb=128, tmp_size_mb=1024)
+    script = "for i in 1 2 3 4 5 6 7; do head -c 60000000 /dev/zero > /tmp/f$i || exit 1; done; echo WROTE"
+    result = box.run(["sh", "-c", script], work_dir=work)
+    assert "WROTE" not in result.stdout
+    assert result.limit == "memory", (result.stdout, result.stderr)
+
+
+def test_the_root_of_the_sandbox_is_read_only(sandbox: Sandbox, work: Path) -> None:
+    """bwrap's / is a tmpfs in host memory with no size: 60 MB files there used to raise
+    host shared memory by 480 MB."""
+    result = sandbox.run(
+        ["sh", "-c", "{ head -c 60000000 /dev/zero > /big; } 2>&1; mkdir /d 2>&1; ls /"],
+        work_dir=work,
+    )
+    assert result.stdout.count("Read-only file system") == 2, result.stdout
+    assert "big" not in result.stdout.split()
+
+
+def test_a_deleted_file_held_open_counts_as_disk(limited, work: Path) -> None:
+    """Written, unlinked and kept open, a file takes space no walk of the folder sees."""
+    script = r"""
+import os, time
+f = open("hidden", "wb")
+os.unlink("hidden")
+chunk = b"x" * (1024 * 1024)
+for _ in range(64):
+    f.write(chunk)
+    f.flush()
+    os.fsync(f.fileno())
+time.sleep(5)
+print("KEPT 64 MB")
+"""
+    box = limited(disk_mb=16, file_size_mb=128, wall_seconds=15)
+    result = box.run(["python3", "-c", script], work_dir=work)
+    assert result.limit == "disk", (result.stdout, result.stderr)
+    assert "KEPT" not in result.stdout
+
+
+def test_sparse_files_and_hard_links_count_what_they_really_take(limited, work: Path) -> None:
+    """A 10 GB sparse file holds nothing; ten links to one file are one file."""
+    script = ("truncate -s 10G sparse && head -c 6000000 /dev/urandom > data && "
+              "for i in 1 2 3 4 5 6 7 8 9; do ln data link$i; done && sleep 1 && echo FINE")
+    result = limited(disk_mb=8, file_size_mb=16 * 1024).run(["sh", "-c", script], work_dir=work)
+    assert result.stdout.strip() == "FINE" and result.limit is None, (result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("limit", "settings", "script"),
+    [
+        ("cpu", {"cpu_seconds": 1}, "while :; do :; done"),
+        ("file_size", {"file_size_mb": 1}, "head -c 5000000 /dev/zero > f"),
+        ("open_files", {"open_files": 32},
+         "python3 -c \"fs=[open('/dev/null') for _ in range(100)]\""),
+        ("tmp_space", {"tmp_size_mb": 1}, "head -c 5000000 /dev/zero > /tmp/f"),
+        ("output", {"output_bytes": 4096}, "yes"),
+        ("wall_time", {"wall_seconds": 1}, "sleep 30"),
+        ("files", {"max_files": 50}, "i=0; while :; do : > f$i; i=$((i+1)); done"),
+    ],
+)
+def test_every_limit_that_stops_a_run_is_named(
+    limited, work: Path, limit: str, settings: dict[str, int], script: str
+) -> None:
+    result = limited(**settings).run(["sh", "-c", script], work_dir=work)
+    assert result.limit == limit, (result.exit_code, result.stderr[-300:])

@@ -135,3 +135,25 @@ def test_work_dir_inside_the_skill_is_refused(sandbox: Sandbox, skill_factory) -
     with pytest.raises(SandboxRefused, match="overlap"):
         sandbox.run(["sh", "-c", "echo pwned > ../SKILL.md"], work_dir=inner, skill_dir=skill)
     assert "pwned" not in (skill / "SKILL.md").read_text()
+
+
+def test_configured_values_never_appear_on_a_command_line(limited, work: Path) -> None:
+    """[sandbox] env may hold a token; every local user can read a process's argv (ps)."""
+    secret = "tok-" + "5f3a9c1e7b"
+    seen: list[str] = []
+
+    def watch(stream: str, text: str) -> None:
+        if "ready" in text:
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        seen.append((entry / "cmdline").read_bytes().decode("utf-8", "replace"))
+                    except OSError:
+                        continue
+
+    box = limited(env={"API_TOKEN": secret})
+    result = box.run(["sh", "-c", 'echo ready; sleep 0.3; echo "$API_TOKEN"'], work_dir=work,
+                     on_output=watch)
+    assert result.stdout.split() == ["ready", secret]
+    assert seen and not any(secret in cmdline for cmdline in seen)
+    assert any("bwrap" in cmdline for cmdline in seen)  # bwrap was there to be looked at

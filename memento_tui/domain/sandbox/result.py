@@ -15,8 +15,10 @@ FILE_SIZE = "file_size"
 PROCESSES = "processes"
 DISK = "disk"
 FILES = "files"
+OPEN_FILES = "open_files"
+TMP_SPACE = "tmp_space"
 
-LIMITS = (WALL_TIME, OUTPUT, CPU, MEMORY, FILE_SIZE, PROCESSES, DISK, FILES)
+LIMITS = (WALL_TIME, OUTPUT, CPU, MEMORY, FILE_SIZE, PROCESSES, DISK, FILES, OPEN_FILES, TMP_SPACE)
 
 # bwrap and shells report "killed by signal N" as exit code 128 + N.
 _SIGNAL_LIMITS = {signal.SIGXCPU: CPU, signal.SIGXFSZ: FILE_SIZE}
@@ -27,6 +29,10 @@ _STDERR_LIMITS = (
     (FILE_SIZE, re.compile(r"File too large|File size limit exceeded")),
     (PROCESSES, re.compile(r"Cannot fork|fork: retry|Resource temporarily unavailable|BlockingIOError|can't fork")),
     (CPU, re.compile(r"CPU time limit exceeded")),
+    (OPEN_FILES, re.compile(r"Too many open files|EMFILE")),
+    # /tmp and /dev/shm are the only small filesystems a script can fill (/ is read-only,
+    # /work is watched as disk).
+    (TMP_SPACE, re.compile(r"No space left on device|ENOSPC")),
 )
 
 # A failed run without network that shows one of these was most likely denied network.
