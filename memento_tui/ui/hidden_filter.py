@@ -15,11 +15,14 @@ from rich.segment import Segment
 from textual.color import Color
 from textual.filter import LineFilter
 
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.hidden_text import terminal_safe, unsafe_spots
 
 
 class HiddenTextFilter(LineFilter):
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        line = "".join(text for text, _, control in segments if not control)
+        if not unsafe_spots(line, single_line=True):
+            return segments  # the usual case: one scan of the whole line
         out: list[Segment] = []
         changed = False
         for segment in segments:
