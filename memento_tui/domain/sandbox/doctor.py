@@ -10,6 +10,7 @@ from pathlib import Path
 from memento_tui.domain.config import SandboxConfig
 from memento_tui.domain.doctor import CheckResult, check
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.sandbox.cgroups import memory_note
 from memento_tui.domain.sandbox.profile import BASE_ENV
 from memento_tui.domain.sandbox.runner import Sandbox
 from memento_tui.domain.workspace import Workspace
@@ -70,6 +71,15 @@ def check_sandbox(workspace: Workspace | None) -> CheckResult:
             "sandbox", "fail", "; ".join(problems), "see docs/sandbox.md; report this as a bug"
         )
     detail = f"starts; no capabilities, no_new_privs, only lo, $HOME hidden, env cleared ({how})"
-    if not sandbox.check().seccomp:
+    setup = sandbox.check()
+    if not setup.seccomp:
         return CheckResult("sandbox", "warn", detail, "sudo apt-get install libseccomp2")
+    note = memory_note(setup.cgroups)
+    if note is not None:
+        return CheckResult("sandbox", "warn", f"{detail}; {note}", "see docs/sandbox.md, Limits")
+    if config.network and not Path("/usr/bin/python3").exists():
+        return CheckResult(
+            "sandbox", "warn", f"{detail}; skills granted network need /usr/bin/python3 for the "
+            "bridge to the proxy", "sudo apt-get install python3",
+        )
     return CheckResult("sandbox", "ok", detail)
