@@ -143,3 +143,17 @@ def test_describe_names_the_protections(sandbox: Sandbox) -> None:
     assert "bubblewrap" in text
     assert "cgroup" in text or "RLIMIT_NPROC" in text
     assert ("runs as uid 65534" if os.geteuid() == 0 else "runs as you") in text
+
+
+def test_cancel_stops_the_command_at_once(sandbox: Sandbox, work: Path) -> None:
+    """ctrl+x in the app, Ctrl-C in the CLI: the command dies now, not when it ends."""
+    import threading
+
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    result = sandbox.run(["sh", "-c", "echo started; sleep 25"], work_dir=work, cancel=cancel)
+    assert result.cancelled and not result.ok
+    assert result.limit is None and result.exit_code is None
+    assert result.duration < 3
+    assert result.stdout == "started\n"
+    assert result.summary().startswith("cancelled")

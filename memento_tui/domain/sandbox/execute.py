@@ -15,13 +15,14 @@ import selectors
 import signal
 import stat
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from memento_tui.domain import tree
-from memento_tui.domain.sandbox.result import DISK, FILES, OUTPUT, WALL_TIME
+from memento_tui.domain.sandbox.result import CANCELLED, DISK, FILES, OUTPUT, WALL_TIME
 
 OnOutput = Callable[[str, str], None]
 
@@ -207,11 +208,13 @@ def run_collecting(
     disk: DiskWatch | None = None,
     after_exit: Callable[[], None] | None = None,
     on_started: Callable[[subprocess.Popen[bytes], float], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Outcome:
     """Run ``spawn`` to the end or to a limit; always leaves no process behind.
 
     ``on_started(proc, deadline)`` runs right after the start (to put the sandbox in its
-    cgroup); if it raises, the process tree is killed and the error goes on."""
+    cgroup); if it raises, the process tree is killed and the error goes on. Setting
+    ``cancel`` stops the command within a tenth of a second."""
     started = time.monotonic()
     deadline = started + wall_seconds
     extra: dict[str, object] = {}
@@ -256,6 +259,9 @@ def run_collecting(
                     break
             if now >= deadline:
                 killed_for = WALL_TIME
+                break
+            if cancel is not None and cancel.is_set():
+                killed_for = CANCELLED
                 break
             if disk is not None:
                 killed_for = disk.check(now)

@@ -17,6 +17,8 @@ DISK = "disk"
 FILES = "files"
 OPEN_FILES = "open_files"
 TMP_SPACE = "tmp_space"
+# Not a limit: the person stopped the run (Ctrl-C, ctrl+x in the app).
+CANCELLED = "cancelled"
 
 LIMITS = (WALL_TIME, OUTPUT, CPU, MEMORY, FILE_SIZE, PROCESSES, DISK, FILES, OPEN_FILES, TMP_SPACE)
 
@@ -57,14 +59,17 @@ class SandboxResult:
     warning: str | None = None
     notes: list[str] = field(default_factory=list)
     network_reached: list[str] = field(default_factory=list)  # host:port through the proxy
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and self.limit is None
+        return self.exit_code == 0 and self.limit is None and not self.cancelled
 
     def summary(self) -> str:
         """One line for traces and progress: how it ended and how long it took."""
-        if self.limit is not None:
+        if self.cancelled:
+            how = "cancelled"
+        elif self.limit is not None:
             how = f"stopped by the {self.limit} limit"
             if self.exit_code is not None:
                 how += f" (exit {self.exit_code})"
@@ -92,6 +97,7 @@ class SandboxResult:
             "warning": self.warning,
             "notes": list(self.notes),
             "network_reached": list(self.network_reached),
+            "cancelled": self.cancelled,
         }
 
 

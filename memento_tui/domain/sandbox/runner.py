@@ -45,6 +45,7 @@ from memento_tui.domain.sandbox.profile import (
     sandbox_env,
 )
 from memento_tui.domain.sandbox.result import (
+    CANCELLED,
     MEMORY,
     PROCESSES,
     SandboxResult,
@@ -228,8 +229,10 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         wall_seconds: float | None = None,
         on_output: Callable[[str, str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> SandboxResult:
-        """Run one command: the skill read-only at /skill, ``work_dir`` read-write at /work."""
+        """Run one command: the skill read-only at /skill, ``work_dir`` read-write at /work.
+        Setting ``cancel`` kills it at once (the result says ``cancelled``)."""
         command = list(argv)
         if not command or not all(isinstance(a, str) and "\0" not in a for a in command):
             raise SandboxRefused(
@@ -263,7 +266,7 @@ class Sandbox:
                 on_output("stderr", warning + "\n")
         outcome, limit, proxy = self._spawn(
             setup, command, work_dir=work, skill_dir=skill, grant=grant,
-            env=inner_env, wall_seconds=wall, on_output=on_output,
+            env=inner_env, wall_seconds=wall, on_output=on_output, cancel=cancel,
         )
         return self._result(outcome, limit, proxy=proxy, network=grant is not None, skill=skill,
                             warning=warning, on_output=on_output)
@@ -279,10 +282,11 @@ class Sandbox:
         env: dict[str, str],
         wall_seconds: float,
         on_output: Callable[[str, str], None] | None,
+        cancel: threading.Event | None = None,
     ) -> tuple[Outcome, str | None, FilteringProxy | None]:
         if setup.bwrap is None:
             return self._spawn_unsandboxed(setup, command, work_dir, skill_dir, env, wall_seconds,
-                                           on_output)
+                                           on_output, cancel)
         cfg = self.config
         processes = int(cfg.max_processes) + _BWRAP_PROCESSES[setup.guard]
         run_cgroup: RunCgroup | None = None
@@ -363,7 +367,8 @@ class Sandbox:
             disk = DiskWatch(work_dir, int(getattr(cfg, "disk_mb", 1024)) * MB,
                              int(getattr(cfg, "max_files", 10_000)),
                              pids=run_cgroup.pids if run_cgroup is not None else None)
-            outcome = _start(spawn, cfg, wall_seconds, on_output, disk, run_cgroup, on_started)
+            outcome = _start(spawn, cfg, wall_seconds, on_output, disk, run_cgroup, on_started,
+                             cancel)
             limit = None
             if run_cgroup is not None:
                 limit = PROCESSES if run_cgroup.hit_pids_max() else None
@@ -382,6 +387,7 @@ class Sandbox:
     def _spawn_unsandboxed(
         self, setup: Setup, command: list[str], work_dir: Path, skill_dir: Path | None,
         env: dict[str, str], wall_seconds: float, on_output: Callable[[str, str], None] | None,
+        cancel: threading.Event | None,
     ) -> tuple[Outcome, str | None, FilteringProxy | None]:
         """--no-sandbox: the person's choice. prlimit's limits, a clean env, host paths."""
         cfg = self.config
@@ -400,7 +406,7 @@ class Sandbox:
             disk = DiskWatch(work_dir, int(getattr(cfg, "disk_mb", 1024)) * MB,
                              int(getattr(cfg, "max_files", 10_000)))
             outcome = _start(Spawn(argv, env, work_dir), cfg, wall_seconds, on_output, disk,
-                             None, None)
+                             None, None, cancel)
             return outcome, None, None
         finally:
             tree.remove_tree_quietly(tmp_dir)
@@ -435,8 +441,9 @@ class Sandbox:
     ) -> SandboxResult:
         stdout = outcome.stdout.decode("utf-8", "replace")
         stderr = outcome.stderr.decode("utf-8", "replace")
-        limit = outcome.killed_for or cgroup_limit
-        if limit is None and outcome.exit_code not in (0, None):
+        cancelled = outcome.killed_for == CANCELLED
+        limit = None if cancelled else outcome.killed_for or cgroup_limit
+        if limit is None and not cancelled and outcome.exit_code not in (0, None):
             limit = limit_from_exit(outcome.exit_code, stderr, stdout)
         result = SandboxResult(
             exit_code=outcome.exit_code,
@@ -447,6 +454,7 @@ class Sandbox:
             sandboxed=not self.allow_unsandboxed,
             truncated=outcome.truncated,
             warning=warning,
+            cancelled=cancelled,
         )
         notes: list[str] = []
         if proxy is not None:
@@ -551,6 +559,7 @@ def _start(
     spawn: Spawn, cfg: Any, wall_seconds: float, on_output: Callable[[str, str], None] | None,
     disk: DiskWatch, run_cgroup: RunCgroup | None,
     on_started: Callable[[subprocess.Popen[bytes], float], None] | None,
+    cancel: threading.Event | None,
 ) -> Outcome:
     try:
         return run_collecting(
@@ -561,6 +570,7 @@ def _start(
             disk=disk,
             after_exit=run_cgroup.kill_all if run_cgroup else None,
             on_started=on_started,
+            cancel=cancel,
         )
     except FileNotFoundError as err:  # the tool itself could not be started
         raise SandboxUnavailable(
