@@ -126,7 +126,10 @@ def test_result_to_dict_round_trips_the_fields(sandbox: Sandbox, work: Path) -> 
 
 def test_limit_names_are_the_documented_ones() -> None:
     assert set(LIMITS) == {"wall_time", "output", "cpu", "memory", "file_size", "processes",
-                           "disk", "files"}
+                           "disk", "files", "open_files", "tmp_space"}
+    documented = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
+    for name in LIMITS:
+        assert f"`{name}`" in documented.read_text(), name
     result = SandboxResult(None, "", "", "cpu", 1.0)
     assert result.summary() == "stopped by the cpu limit in 1.00s"
 
