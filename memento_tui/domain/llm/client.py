@@ -12,12 +12,18 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from memento_tui.domain.config import ModelConfig
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.llm.json_protocol import action_schema, parse_action, protocol_prompt
+from memento_tui.domain.llm.reply import (
+    ModelReply,
+    ToolCall,
+    Usage,
+    clean_arguments,
+    collect_stream,
+)
 from memento_tui.domain.llm.trust import (
     Destination,
     TrustStore,
@@ -53,40 +59,6 @@ class ModelError(MementoError):
     ) -> None:
         super().__init__(message, fix=fix, file=file or None, field=field)
         self.kind = kind
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    raw_arguments: str = ""
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def add(self, other: Usage) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.cost_usd += other.cost_usd
-
-
-@dataclass
-class ModelReply:
-    text: str
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-    finish_reason: str = ""
-    duration: float = 0.0
-    protocol_error: str = ""  # the JSON protocol reply did not parse
 
 
 _litellm: Any = None
@@ -237,7 +209,7 @@ class ModelClient:
         started = time.monotonic()
         try:
             stream = litellm.completion(**kwargs)
-            reply = _collect(stream, on_text)
+            reply = collect_stream(stream, on_text)
         except Exception as err:  # litellm raises many types; map them to one of ours
             if (
                 "response_format" in kwargs
@@ -302,7 +274,7 @@ def _apply_protocol(reply: ModelReply, tools: list[dict[str, Any]]) -> None:
         return
     name, arguments = action
     try:
-        arguments = _clean_arguments(arguments)
+        arguments = clean_arguments(arguments)
     except RecursionError:
         reply.protocol_error = "the arguments are nested too deeply"
         return
@@ -314,67 +286,6 @@ def _apply_protocol(reply: ModelReply, tools: list[dict[str, Any]]) -> None:
             raw_arguments=json.dumps(arguments),
         )
     ]
-
-
-def _collect(stream: Any, on_text: Callable[[str], None] | None) -> ModelReply:
-    text: list[str] = []
-    calls: dict[int, dict[str, str]] = {}
-    usage = Usage()
-    finish = ""
-    for chunk in stream:
-        chunk_usage = getattr(chunk, "usage", None)
-        if chunk_usage:
-            usage.prompt_tokens = int(getattr(chunk_usage, "prompt_tokens", 0) or 0)
-            usage.completion_tokens = int(getattr(chunk_usage, "completion_tokens", 0) or 0)
-        if not chunk.choices:
-            continue
-        choice = chunk.choices[0]
-        finish = choice.finish_reason or finish
-        delta = choice.delta
-        if getattr(delta, "content", None):
-            piece = _no_surrogates(delta.content)
-            text.append(piece)
-            if on_text is not None:
-                on_text(piece)
-        for tc in getattr(delta, "tool_calls", None) or []:
-            slot = calls.setdefault(tc.index or 0, {"id": "", "name": "", "arguments": ""})
-            if tc.id:
-                slot["id"] = tc.id
-            function = tc.function
-            if function is not None:
-                if function.name:
-                    slot["name"] = function.name
-                if function.arguments:
-                    slot["arguments"] += function.arguments
-    reply = ModelReply(text="".join(text), usage=usage, finish_reason=finish)
-    for index in sorted(calls):
-        slot = calls[index]
-        raw = _no_surrogates(slot["arguments"])
-        try:
-            arguments = _clean_arguments(json.loads(raw or "{}"))
-        except (json.JSONDecodeError, RecursionError):
-            arguments = {"_unparsed": raw}
-        if not isinstance(arguments, dict):
-            arguments = {"_unparsed": raw}
-        reply.tool_calls.append(
-            ToolCall(
-                id=slot["id"] or f"call_{index}",
-                name=slot["name"],
-                arguments=arguments,
-                raw_arguments=raw,
-            )
-        )
-    return reply
-
-
-def _no_surrogates(text: str) -> str:
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _clean_arguments(arguments: Any) -> Any:
-    """A "\\udcff" escape in the model's JSON decodes to a lone surrogate, which no trace,
-    file or terminal can take: replace it before anything sees the arguments."""
-    return json.loads(_no_surrogates(json.dumps(arguments, ensure_ascii=False)))
 
 
 def _cost(litellm: Any, model: str, usage: Usage) -> float:
