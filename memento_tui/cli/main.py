@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -52,10 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module_name = f"memento_tui.cli.{name}_cmd"
-        if importlib.util.find_spec(module_name) is None:
-            continue  # a command whose module has not landed yet
-        importlib.import_module(module_name).register(sub)
+        # A missing module is a broken install, and an error: never a command quietly gone.
+        importlib.import_module(f"memento_tui.cli.{name}_cmd").register(sub)
     return parser
 
 

@@ -81,10 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _learn(services: Any, run_id: str, printer: ProgressPrinter) -> dict[str, Any] | None:
-    try:
-        from memento_tui.services.learning import learn_from_run
-    except ModuleNotFoundError:
-        return None
+    from memento_tui.services.learning import learn_from_run
+
     return learn_from_run(services, run_id, on_progress=printer.line)
 
 

@@ -48,11 +48,7 @@ def run_checks(workspace: Workspace | None) -> list[CheckResult]:
         "memento_tui.domain.llm.doctor",
         "memento_tui.domain.llm.local_doctor",
     ):
-        try:
-            __import__(module)
-        except ModuleNotFoundError as err:
-            if err.name is None or not module.startswith(err.name):
-                raise
+        __import__(module)  # a missing one is a broken install: an error, never a check skipped
     results: list[CheckResult] = []
     for _, fn in sorted(_CHECKS, key=lambda pair: pair[0]):
         try:

@@ -206,10 +206,8 @@ class _Learner:
             load_skill(folder)
         except SkillError as err:
             return str(err).replace(str(folder.parent) + "/", "")
-        try:
-            from memento_tui.domain.verify import verify_skill
-        except ModuleNotFoundError:
-            return ""
+        from memento_tui.domain.verify import verify_skill
+
         report = verify_skill(folder, sandbox=self.services.sandbox(), run_tests=True)
         errors = [f for f in report.findings if f.level == "error"]
         if errors:
