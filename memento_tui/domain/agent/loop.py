@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -32,8 +31,6 @@ from memento_tui.domain.config import Config
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.llm import ModelClient, ModelError
 from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
-from memento_tui.domain.tree import remove_tree_quietly
-from memento_tui.domain.tree_copy import copy_tree
 
 _SYSTEM = (Path(__file__).parent / "prompts" / "system.md").read_text(encoding="utf-8")
 MAX_REPEATS = 3
@@ -103,24 +100,7 @@ class Agent:
             replay_of=request.replay_of,
             patch_id=request.patch_id,
         )
-        # Inputs go, untouched, to inputs/ so a replay can start from exactly what this run
-        # started from, and from there to work/ for the agent. An input that cannot be
-        # copied stops the run before it is recorded.
-        kept = self.runs.dir(record.id) / "inputs"
-        try:
-            for path in request.inputs:
-                kept.mkdir(parents=True, exist_ok=True)
-                _copy_input(path, kept / path.name)
-        except MementoError:
-            remove_tree_quietly(kept.parent)
-            raise
-        folder, writer = self.runs.create(record)
-        try:
-            for path in request.inputs:
-                _copy_input(kept / path.name, folder / "work" / path.name)
-        except BaseException:
-            writer.close()
-            raise
+        folder, writer = self.runs.create(record, request.inputs)
         session = _Session(
             self, request, record, writer, folder / "work", callbacks, cancel or threading.Event()
         )
@@ -130,23 +110,6 @@ class Agent:
             writer.close()
             self.runs.save(record)
         return record
-
-
-def _copy_input(path: Path, target: Path) -> None:
-    """A person's input (or, for a replay, the copy kept of it) into a run's folder.
-    Inside a folder, links are left out: in the sandbox they would lead out of /work, and
-    a loop among them would never end."""
-    try:
-        if path.is_dir():
-            copy_tree(path, target)
-        else:
-            shutil.copy2(path, target)
-    except (OSError, RecursionError) as err:
-        raise MementoError(
-            f"cannot copy the input: {getattr(err, 'strerror', None) or err}",
-            file=path,
-            fix="give a plain file, or a folder of files",
-        ) from None
 
 
 class _Session:

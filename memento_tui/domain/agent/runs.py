@@ -8,7 +8,9 @@ import builtins
 import json
 import os
 import secrets
+import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +28,8 @@ from memento_tui.domain.agent.trace import (
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.files import atomic_write
 from memento_tui.domain.paths import WorkspacePaths
+from memento_tui.domain.tree import remove_tree_quietly
+from memento_tui.domain.tree_copy import copy_tree
 
 RunStatus = Literal["running", "passed", "failed", "error", "interrupted"]
 
@@ -60,6 +64,22 @@ class RunRecord(BaseModel):
         return self.status == "passed"
 
 
+def _copy_input(path: Path, target: Path) -> None:
+    """A person's input into a run's folder. Inside a folder, links are left out: in the
+    sandbox they would lead out of /work, and a loop among them would never end."""
+    try:
+        if path.is_dir():
+            copy_tree(path, target)
+        else:
+            shutil.copy2(path, target)
+    except (OSError, RecursionError) as err:
+        raise MementoError(
+            f"cannot copy the input: {getattr(err, 'strerror', None) or err}",
+            file=path,
+            fix="give a plain file, or a folder of files",
+        ) from None
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 
@@ -81,9 +101,21 @@ class RunStore:
     def dir(self, run_id: str) -> Path:
         return self.paths.run_dir(run_id)
 
-    def create(self, record: RunRecord) -> tuple[Path, TraceWriter]:
+    def create(self, record: RunRecord, inputs: Sequence[Path] = ()) -> tuple[Path, TraceWriter]:
+        """Make the run's folder. Inputs go, untouched, to inputs/ so a replay can start from
+        exactly what this run started from, and from there to work/ for the agent. An input
+        that cannot be copied stops the run before it is recorded."""
         folder = self.dir(record.id)
+        try:
+            for path in inputs:
+                (folder / "inputs").mkdir(parents=True, exist_ok=True)
+                _copy_input(path, folder / "inputs" / path.name)
+        except MementoError:
+            remove_tree_quietly(folder)
+            raise
         (folder / "work").mkdir(parents=True, exist_ok=False)
+        for path in inputs:
+            _copy_input(folder / "inputs" / path.name, folder / "work" / path.name)
         self.save(record)
         return folder, TraceWriter(folder / "trace.jsonl")
 
