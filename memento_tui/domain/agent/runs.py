@@ -149,20 +149,27 @@ class RunStore:
                 break
         return out
 
-    def resolve(self, prefix: str) -> str:
+    def resolve(self, given: str) -> str:
+        """A run id from its start (``20261123-18``) or its random end (``3e2f``)."""
         ids = self.ids()
-        if prefix in ids:
-            return prefix
-        matches = [i for i in ids if i.startswith(prefix)]
+        wanted = given.strip()
+        if wanted in ids:
+            return wanted
+        matches = sorted(
+            i for i in ids if wanted and (i.startswith(wanted) or i.rsplit("-", 1)[-1] == wanted)
+        )
         if len(matches) == 1:
             return matches[0]
         if not matches:
             raise MementoError(
-                f"no run {prefix!r}",
+                f"no run {given!r}",
                 file=self.paths.runs,
-                fix="see 'memento runs list' for run ids",
+                fix="see 'memento runs list' for run ids (the start of one, or its last part, "
+                "is enough)",
             )
-        raise MementoError(f"{prefix!r} matches {len(matches)} runs", fix="give more of the id")
+        shown = ", ".join(matches[:5]) + (" …" if len(matches) > 5 else "")
+        raise MementoError(f"{given!r} matches {len(matches)} runs: {shown}",
+                           fix="give more of the id")
 
     def load(self, run_id: str) -> RunRecord:
         folder = self.dir(run_id)
