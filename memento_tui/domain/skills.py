@@ -297,9 +297,19 @@ class SkillLibrary:
         for broken in self.broken:
             if broken.name == name:
                 raise broken.error
-        close = difflib.get_close_matches(name, list(self.skills), n=3)
+        close = did_you_mean(name, list(self.skills))
         hint = f"did you mean {', '.join(close)}?" if close else "run 'memento skills list'"
         raise SkillError(f"no skill named {name!r}", file=self.root, fix=hint)
+
+
+def did_you_mean(given: str, names: list[str], n: int = 3) -> list[str]:
+    """Names that contain what was typed (``csv`` -> ``csv-json``), then names spelled like it."""
+    lowered = given.lower()
+    found = [name for name in sorted(names) if lowered and lowered in name.lower()]
+    for name in difflib.get_close_matches(given, names, n=n, cutoff=0.6):
+        if name not in found:
+            found.append(name)
+    return found[:n]
 
 
 def skill_skeleton(name: str) -> str:

@@ -187,3 +187,12 @@ def test_skeleton_is_a_valid_skill(tmp_path: Path) -> None:
     skill = load_skill(folder)
     assert skill.name == "my-skill"
     assert skill.warnings == ()
+
+
+def test_an_unknown_skill_suggests_names_that_contain_it_or_look_like_it() -> None:
+    from memento_tui.domain.skills import did_you_mean
+
+    names = ["csv-json", "csv-clean", "date-normalize", "text-stats"]
+    assert did_you_mean("csv", names) == ["csv-clean", "csv-json"]
+    assert did_you_mean("date-normalise", names) == ["date-normalize"]
+    assert did_you_mean("zzz", names) == []
