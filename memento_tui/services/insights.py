@@ -130,10 +130,19 @@ def mark_critical(
 
 
 def patch_queue(services: Services, patches: list[Any] | None = None) -> list[Any]:
-    """Pending patches for review, critical ones first (otherwise in the store's order)."""
+    """Patches in review order, the same in the CLI and the app: critical ones first, then
+    newest first (the one just made is the one a person came to read)."""
     if patches is None:
         patches = [p for p in services.patches().list() if getattr(p, "status", "") == "pending"]
-    return critical_first(patches, critical_set(services))
+    newest_first = sorted(patches, key=_made_when, reverse=True)
+    return critical_first(newest_first, critical_set(services))
+
+
+def _made_when(patch: Any) -> tuple[str, str]:
+    """(created, id) of a Patch or a plain dict; ids start with the time they were made."""
+    if isinstance(patch, dict):
+        return str(patch.get("created_at", "")), str(patch.get("id", ""))
+    return str(getattr(patch, "created_at", "")), str(getattr(patch, "id", ""))
 
 
 Table = tuple[str, list[str], list[tuple[str, ...]]]

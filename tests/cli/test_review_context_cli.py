@@ -71,14 +71,14 @@ def test_patches_list_puts_critical_patches_first(
         assert code == 0
         return [line for line in out.splitlines() if re.match(r"^(! )?2026", line)]
 
-    assert [line[:20] for line in listed()] == [first.id, second.id]  # the store's order
-    critical_store(services).append(CriticalMark(kind="run", action="mark", run_id=second.evidence.run_id))
+    assert [line[:20] for line in listed()] == [second.id, first.id]  # newest first, as the app
+    critical_store(services).append(CriticalMark(kind="run", action="mark", run_id=first.evidence.run_id))
     lines = listed()
-    assert lines[0].startswith(f"! {second.id}") and lines[1].startswith(first.id)
+    assert lines[0].startswith(f"! {first.id}") and lines[1].startswith(second.id)
     code, out = run(workspace, capsys, "patches", "list")
     assert out.startswith("2 pending patches; 1 critical first (!)")
     code, out = run(workspace, capsys, "patches", "list", "--json")
-    assert code == 0 and [(p["id"], p["critical"]) for p in json.loads(out)] == [(second.id, True), (first.id, False)]
+    assert code == 0 and [(p["id"], p["critical"]) for p in json.loads(out)] == [(first.id, True), (second.id, False)]
 
 
 def test_skills_list_locks_skills_a_config_glob_protects(

@@ -202,15 +202,17 @@ def test_critical_marks_rank_first_and_survive_a_bad_line(ws: Workspace) -> None
 def test_critical_first_sorts_the_patch_queue(ws: Workspace) -> None:
     services = make_services(ws)
     patches = [
-        {"id": "p1", "evidence": {"run_id": "r01", "task": UK_INVOICES}},
-        {"id": "p2", "evidence": {"run_id": "r04", "task": PRICES}},
-        {"id": "p3", "evidence": {"run_id": "r06", "task": YAML}},
-        {"id": "p4", "evidence": {"run_id": "r02", "task": UK_ORDERS}},
+        {"id": "p1", "created_at": "2026-11-01T10:00", "evidence": {"run_id": "r01", "task": UK_INVOICES}},
+        {"id": "p2", "created_at": "2026-11-02T10:00", "evidence": {"run_id": "r04", "task": PRICES}},
+        {"id": "p3", "created_at": "2026-11-03T10:00", "evidence": {"run_id": "r06", "task": YAML}},
+        {"id": "p4", "created_at": "2026-11-04T10:00", "evidence": {"run_id": "r02", "task": UK_ORDERS}},
     ]
-    assert [p["id"] for p in patch_queue(services, patches)] == ["p1", "p2", "p3", "p4"]
+    # Newest first, whatever order they come in (the CLI and the app agree).
+    assert [p["id"] for p in patch_queue(services, patches)] == ["p4", "p3", "p2", "p1"]
+    assert [p["id"] for p in patch_queue(services, patches[::-1])] == ["p4", "p3", "p2", "p1"]
     mark_critical(services, run_id="r04")
     mark_critical(services, pattern="Convert config.yaml to JSON")
-    assert [p["id"] for p in patch_queue(services, patches)] == ["p2", "p3", "p1", "p4"]
+    assert [p["id"] for p in patch_queue(services, patches)] == ["p3", "p2", "p4", "p1"]
 
     # The same function sorts anything given a key, e.g. runs.
     marks = CriticalSet.from_marks([CriticalMark(kind="pattern", pattern=UK_ORDERS)])
