@@ -31,6 +31,7 @@ from memento_tui.domain.config import Config
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.llm import ModelClient, ModelError
 from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
+from memento_tui.domain.tasks import check_task
 
 _SYSTEM = (Path(__file__).parent / "prompts" / "system.md").read_text(encoding="utf-8")
 MAX_REPEATS = 3
@@ -46,6 +47,10 @@ class RunRequest:
     # Replays run a patched skill from a temp dir: name -> folder.
     skill_overrides: dict[str, Path] = field(default_factory=dict)
     learn: bool = True  # teach retrieval from the verdict (never for replays)
+
+    def __post_init__(self) -> None:
+        # The same check wherever a run starts (CLI, app, eval, replay), before any token.
+        self.task = check_task(self.task)
 
 
 @dataclass

@@ -18,9 +18,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.tasks import TRIGGER_CHARS, trigger_text
 
 LEARNED_FILE = "outcomes.jsonl"
-MAX_TASK_CHARS = 4000  # a trigger is a task text, not a document
+MAX_TASK_CHARS = TRIGGER_CHARS  # a trigger is a task text, not a document
 
 
 class LearnedRow(BaseModel):
@@ -200,8 +201,9 @@ class LearnedStore:
 
 
 def make_row(kind: Literal["success", "failure"], task: str, skill: str, *, source: str = "run") -> LearnedRow:
-    """A validated row; bad input raises MementoError naming the field."""
-    task = " ".join(task.split())
+    """A validated row; bad input raises MementoError naming the field. A long task is
+    kept as its start (a trigger is what the task is about, not the whole of it)."""
+    task = trigger_text(task)
     try:
         return LearnedRow(kind=kind, task=task, skill=skill, source=source)
     except ValidationError as err:

@@ -168,9 +168,12 @@ class RunScreen(MementoScreen):
         self.action_start()
 
     def action_start(self) -> None:
-        task = self.query_one("#task", Input).value.strip()
-        if not task:
-            self.notify("Type a task first.", title="Start", severity="warning")
+        from memento_tui.domain.tasks import TaskError, check_task
+
+        try:  # the same check as 'memento run', before any token is spent
+            task = check_task(self.query_one("#task", Input).value)
+        except TaskError as err:
+            self.notify(f"{err.message}\n{err.fix}", title="Start", severity="warning")
             self.query_one("#task", Input).focus()
             return
         check = self.query_one("#check", Input).value.strip() or None
