@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--skill", metavar="NAME", help="mount this skill at /skill")
     p.add_argument("--work", metavar="DIR", help="use DIR as /work instead of a fresh temp dir")
     p.add_argument("--net", action="store_true",
-                   help="allow network: only for a skill that declares it AND is granted it "
-                   "in [sandbox] network")
+                   help="network through the filtering proxy, to the hosts the skill declares; "
+                   "only for a skill that declares them AND is granted in [sandbox] network")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit for this run")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run WITHOUT the sandbox (your decision; warned on every run)")
@@ -60,19 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.net and skill is None:
         raise MementoError("--net needs --skill: network is granted per skill",
                            fix="memento sandbox run --skill NAME --net -- CMD")
-    if args.net and skill is not None:
-        from memento_tui.domain.sandbox import network_allowed
-
-        if not network_allowed(skill, services.workspace.config):
-            wants = "declares it" if skill.wants_network else "does NOT declare it"
-            raise MementoError(
-                f"network refused: skill {skill.name!r} {wants} and is "
-                f"{'' if skill.name in services.workspace.config.sandbox.network else 'not '}granted it",
-                file=services.paths.config,
-                field="sandbox.network",
-                fix=f"the skill needs 'metadata: memento: network: true' in its SKILL.md and a person "
-                f'must add "{skill.name}" to [sandbox] network in .memento/config.toml',
-            )
+    # With --net, the sandbox itself checks the declaration, the grant and that the folder
+    # is the reviewed one, and says which is missing (SandboxRefused names the fix).
     sandbox = services.sandbox()
     temp = None
     if args.work:

@@ -62,19 +62,24 @@ class _Frame:
     entry: Entry | None = None  # how the parent saw it (None for the root)
 
 
-def _open_dir(name: str, dir_fd: int | None, expect: os.stat_result | None) -> tuple[int, list[str]]:
+def _open_dir(
+    name: str, dir_fd: int | None, expect: os.stat_result | None, *, reopen: bool = False
+) -> tuple[int, list[str]]:
     try:
         fd = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     except PermissionError:
-        # A folder the command made mode 000 (it ran as us): give ourselves access back.
-        # It is a folder, not a link (lstat said so), and nothing else runs in the tree.
+        if not reopen:
+            raise
+        # A folder a sandboxed command made mode 000 (it ran as us): give ourselves access
+        # back. It is a folder, not a link (lstat said so), and nothing else runs in the tree.
         os.chmod(name, 0o700, dir_fd=dir_fd)
         fd = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     try:
         st = os.fstat(fd)
         if expect is not None and (st.st_dev, st.st_ino) != (expect.st_dev, expect.st_ino):
             raise TreeChanged(f"{name} changed while it was walked")
-        return fd, os.listdir(fd)
+        # Sorted backwards: the walk pops from the end, so entries come in name order.
+        return fd, sorted(os.listdir(fd), reverse=True)
     except BaseException:
         os.close(fd)
         raise
@@ -94,11 +99,14 @@ def walk(
     visit: Callable[[Entry], bool | None] | None = None,
     *,
     leave: Callable[[Entry], None] | None = None,
+    reopen_closed: bool = False,
 ) -> None:
     """Call ``visit`` on every entry under ``root`` (not the root itself), parents first;
     a folder is entered unless ``visit`` returns False. ``leave`` is called on each folder
     after everything in it (and on every non-folder right after ``visit``), with its
-    parent's descriptor: the order removal needs. Entries that vanish are skipped."""
+    parent's descriptor: the order removal needs. Entries that vanish are skipped, and so
+    are folders we may not open, unless ``reopen_closed`` (for trees a sandboxed command
+    wrote as us, never for a person's own folders) lets us chmod them open."""
     root_st = os.stat(root, follow_symlinks=False)
     if not stat.S_ISDIR(root_st.st_mode):
         raise NotADirectoryError(f"{root} is not a folder")
@@ -137,8 +145,10 @@ def walk(
             if descend is False:
                 continue
             try:
-                child_fd, child_names = _open_dir(name, top.fd, st)
-            except FileNotFoundError:
+                child_fd, child_names = _open_dir(name, top.fd, st, reopen=reopen_closed)
+            except (FileNotFoundError, PermissionError):
+                if leave is not None:
+                    leave(entry)
                 continue
             stack.append(_Frame(rel, st.st_dev, st.st_ino, child_fd, child_names, entry))
             if len(stack) - lowest_open > _MAX_OPEN:
@@ -173,7 +183,7 @@ def remove_tree(root: Path, *, missing_ok: bool = True) -> None:
             else:
                 os.unlink(entry.name, dir_fd=entry.dir_fd)
 
-    walk(root, leave=remove)
+    walk(root, leave=remove, reopen_closed=True)
     os.rmdir(root)
 
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from memento_tui.domain import tree
 from memento_tui.domain.audit_patterns import find_patterns
 from memento_tui.domain.errors import MementoError, SkillError
 from memento_tui.domain.paths import SKILL_FILE
@@ -155,52 +156,52 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
     real_root = skill_dir.resolve()
     texts: dict[str, str] = {}
     total, count = 0, 0
-    for folder, dirs, files in os.walk(skill_dir, followlinks=False):
-        dirs.sort()
-        for name in [*dirs, *sorted(files)]:
-            path = Path(folder) / name
-            rel = _rel(path, skill_dir)
-            st = path.lstat()
-            check_name(rel, name, report)
-            if name in (".git", ".gitmodules", ".gitattributes"):
-                report.add("error", "git-metadata", rel, None,
-                           f"{name} inside a skill can change how git stores or shows its files",
-                           f"delete {rel}; the workspace's own git handles the skill")
-                if name == ".git":
-                    dirs.remove(name)
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                _check_link(path, rel, real_root, report)
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                if name == "__pycache__":
-                    dirs.remove(name)
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                report.add("error", "special-file", rel, None,
-                           "not a regular file (a device, pipe or socket)", f"delete {rel}")
-                continue
-            count += 1
-            total += st.st_size
-            if st.st_nlink > 1:
-                report.add("error", "hardlink", rel, None,
-                           f"the file has {st.st_nlink} hard links; another name for it may be "
-                           "outside the skill", f"replace {rel} with a plain copy (cp --no-preserve=links)")
-            if st.st_size > MAX_FILE_BYTES:
-                report.add("error", "file-size", rel, None,
-                           f"{st.st_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
-                           "keep large data out of the skill; fetch or generate it in the task")
-                continue
-            if st.st_size > WARN_FILE_BYTES:
-                report.add("warning", "file-size", rel, None,
-                           f"{st.st_size // 1024} KiB is large for a skill file",
-                           "keep skills small: they are read by a model and reviewed by a person")
-            if name.lower().endswith(_ARCHIVES):
-                _check_archive(path, rel, report)
-            if st.st_size <= MAX_TEXT_SCAN:
-                text = _read_text(path)
-                if text is not None:
-                    texts[rel] = text
+
+    # An iterative walk that never follows a link: a skill from a stranger may be
+    # thousands of folders deep (os.walk recursed) or hold link loops.
+    def visit(entry: tree.Entry) -> bool:
+        nonlocal total, count
+        rel, name, st = entry.rel, entry.name, entry.st
+        path = skill_dir / rel
+        check_name(rel, name, report)
+        if name in (".git", ".gitmodules", ".gitattributes"):
+            report.add("error", "git-metadata", rel, None,
+                       f"{name} inside a skill can change how git stores or shows its files",
+                       f"delete {rel}; the workspace's own git handles the skill")
+            return False
+        if stat.S_ISLNK(st.st_mode):
+            _check_link(path, rel, real_root, report)
+            return False
+        if stat.S_ISDIR(st.st_mode):
+            return name != "__pycache__"
+        if not stat.S_ISREG(st.st_mode):
+            report.add("error", "special-file", rel, None,
+                       "not a regular file (a device, pipe or socket)", f"delete {rel}")
+            return False
+        count += 1
+        total += st.st_size
+        if st.st_nlink > 1:
+            report.add("error", "hardlink", rel, None,
+                       f"the file has {st.st_nlink} hard links; another name for it may be "
+                       "outside the skill", f"replace {rel} with a plain copy (cp --no-preserve=links)")
+        if st.st_size > MAX_FILE_BYTES:
+            report.add("error", "file-size", rel, None,
+                       f"{st.st_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
+                       "keep large data out of the skill; fetch or generate it in the task")
+            return False
+        if st.st_size > WARN_FILE_BYTES:
+            report.add("warning", "file-size", rel, None,
+                       f"{st.st_size // 1024} KiB is large for a skill file",
+                       "keep skills small: they are read by a model and reviewed by a person")
+        if name.lower().endswith(_ARCHIVES):
+            _check_archive(path, rel, report)
+        if st.st_size <= MAX_TEXT_SCAN:
+            text = _read_text(path)
+            if text is not None:
+                texts[rel] = text
+        return False
+
+    tree.walk(skill_dir, visit)
     if total > MAX_SKILL_BYTES:
         report.add("error", "skill-size", None, None,
                    f"the skill holds {total // (1024 * 1024)} MiB; the limit is "
@@ -350,9 +351,10 @@ def _run_tests(skill_dir: Path, skill: Skill | None, sandbox: Sandbox | None,
         report.add("warning", "tests-skipped", "tests", None, "tests not run: no sandbox given",
                    "run 'memento verify' without --no-tests")
         return
-    from memento_tui.domain.sandbox import network_allowed
 
-    network = network_allowed(skill, sandbox.config)
+    # A skill's own tests get its network only when the folder is the reviewed one: a
+    # patch under validation runs from a copy and never does.
+    network = sandbox.may_use_network(skill_dir)
     for name in files:
         argv = ["python3" if name.endswith(".py") else "sh", f"/skill/tests/{name}"]
         work = Path(tempfile.mkdtemp(prefix="memento-verify-"))
@@ -364,7 +366,7 @@ def _run_tests(skill_dir: Path, skill: Skill | None, sandbox: Sandbox | None,
                        f"tests cannot run: {err.message}", err.fix or "run 'memento doctor'")
             return
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            tree.remove_tree_quietly(work)
         output = (result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr)
         run = TestRun(f"tests/{name}", result.ok, result.exit_code, result.limit,
                       round(result.duration, 3), output[-_TEST_OUTPUT_TAIL:])

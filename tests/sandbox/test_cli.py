@@ -39,7 +39,23 @@ def test_sandbox_run_net_is_refused_without_a_grant(workspace, capsys) -> None:
     code, _out, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--skill",
                              "csv-json", "--net", "--", "true")
     assert code == 2
-    assert "network refused" in err and "[sandbox] network" in err
+    assert "does not declare that it needs network" in err and "metadata" in err
+
+
+def test_sandbox_run_net_works_for_a_declared_and_granted_skill_of_the_workspace(
+    workspace, capsys
+) -> None:
+    """The workspace's own skills/ is what counts as reviewed (services/factory.py)."""
+    from tests.conftest import write_skill
+
+    write_skill(workspace.paths.skills, "fetcher", "name: fetcher\ndescription: Fetches.\n"
+                "metadata:\n  memento:\n    network: [example.com]\n")
+    config = workspace.paths.config
+    config.write_text(config.read_text().replace("network = []", 'network = ["fetcher"]'))
+    code, out, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--skill",
+                             "fetcher", "--net", "--", "sh", "-c", "echo $HTTPS_PROXY")
+    assert code == 0, err
+    assert out.strip() == "http://127.0.0.1:3128"
 
 
 def test_sandbox_run_net_needs_a_skill(workspace, capsys) -> None:

@@ -65,3 +65,27 @@ def test_a_symlink_named_like_git_is_quarantined_too(sandbox: Sandbox, work: Pat
     script = f"mkdir objects && ln -s /work/target {name} && echo x > target"
     sandbox.run(["sh", "-c", script], work_dir=work)
     assert not os.path.lexists(work / name)
+
+
+def test_a_repository_written_by_the_agent_itself_is_quarantined_at_the_end(
+    workspace, scripted  # noqa: ANN001 (fixtures from tests/conftest.py)
+) -> None:
+    """write_file refuses .git paths, but a bare repository is plain files (HEAD, objects/,
+    refs/, config): the run's last walk catches what the model wrote after its last command."""
+    from memento_tui.domain.agent.loop import RunRequest
+    from memento_tui.services.factory import make_services
+    from memento_tui.testing.scripted_server import call
+
+    scripted.add(
+        call("write_file", path="repo/HEAD", content="ref: refs/heads/main\n"),
+        call("write_file", path="repo/objects/info/packs", content=""),
+        call("write_file", path="repo/refs/heads/.keep", content=""),
+        call("write_file", path="repo/config", content="[core]\n\tfsmonitor = touch /tmp/x\n"),
+        call("finish", answer="done", success=True),
+    )
+    services = make_services(workspace)
+    record = services.agent().run(RunRequest(task="Make a folder called repo"))
+    work = services.runs().dir(record.id) / "work"
+    assert (work / "repo" / "config").is_file()
+    assert not (work / "repo" / "HEAD").exists()
+    assert (work / "repo" / "HEAD.quarantined-by-memento").is_file()

@@ -205,6 +205,10 @@ class _Session:
         except MementoError as err:
             self.emit(RunFailed(kind="error", message=str(err)))
             status = "error"
+        try:  # what the model wrote last (write_file) is made as safe to keep as any output
+            self.agent.sandbox.settle(self.work)
+        except OSError as err:
+            self.emit(Note(message=f"the work dir could not be checked after the run: {err}"))
         self.record.status = status
         self.record.skills_used = list(toolbox.used)
         self.record.answer = self.answer

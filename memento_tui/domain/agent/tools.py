@@ -182,8 +182,6 @@ class Toolbox:
 
     # -- commands ------------------------------------------------------------------
     def _tool_run(self, command: str, skill: str | None = None) -> ToolOutcome:
-        from memento_tui.domain.sandbox import network_allowed
-
         name = skill or (self.loaded[-1] if self.loaded else None)
         skill_obj = self._skill(name) if name else None
         if skill_obj is not None:
@@ -192,7 +190,8 @@ class Toolbox:
             ["sh", "-c", command],
             work_dir=self.work_dir,
             skill_dir=skill_obj.dir if skill_obj else None,
-            network=network_allowed(skill_obj, self.sandbox_config) if skill_obj else False,
+            # Network only for a reviewed skill folder (never a patch being replayed).
+            network=self.sandbox.may_use_network(skill_obj.dir) if skill_obj else False,
             on_output=self.on_output,
         )
         parts = []

@@ -127,7 +127,7 @@ def settle(
     root_st = os.stat(root, follow_symlinks=False)
     give_back(str(root), None, root_st)
     _clear_setid(str(root), None, root_st)
-    tree.walk(root, visit, leave=leave)
+    tree.walk(root, visit, leave=leave, reopen_closed=True)
     return done
 
 

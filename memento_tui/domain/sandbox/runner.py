@@ -412,6 +412,16 @@ class Sandbox:
             tree.remove_tree_quietly(tmp_dir)
 
     # -- the work dir between runs ---------------------------------------------------------
+    def settle(self, work_dir: Path) -> None:
+        """The after-run walk (setid bits, git directories) for a work dir that host-side
+        tools wrote into after the last command: the agent's ``write_file`` could plant a
+        ``.git/config`` as well as a command could."""
+        settled = handover.settle(work_dir)
+        if settled.quarantined.moves:
+            with self._quarantine_lock:
+                known = self._quarantined.setdefault(work_dir, handover.Quarantined())
+                known.moves.extend(settled.quarantined.moves)
+
     def _restore(self, work_dir: Path) -> None:
         with self._quarantine_lock:
             quarantined = self._quarantined.pop(work_dir, None)
