@@ -68,7 +68,7 @@ def test_a_symlink_named_like_git_is_quarantined_too(sandbox: Sandbox, work: Pat
 
 
 def test_a_repository_written_by_the_agent_itself_is_quarantined_at_the_end(
-    workspace, scripted  # noqa: ANN001 (fixtures from tests/conftest.py)
+    workspace, scripted  # fixtures from tests/conftest.py
 ) -> None:
     """write_file refuses .git paths, but a bare repository is plain files (HEAD, objects/,
     refs/, config): the run's last walk catches what the model wrote after its last command."""
