@@ -130,11 +130,13 @@ async def test_hidden_characters_are_shown_as_markers_with_a_warning(services: S
         banner = review.query_one("#hidden-banner", Static)
         assert not banner.has_class("hidden") and "invisible or control characters" in str(banner.render())
         view = review.query_one(DiffView)
-        await d.press("s")  # unified: one column, room for the whole line
         row = next(i for i, r in enumerate(view.rows.rows) if r.right is not None and "Trust" in r.right.text)
-        view.scroll_to(y=max(0, row - 3), animate=False)
+        top = view.row_layout.top_of(row)
+        view.scroll_to(y=max(0, top - 3), animate=False)
         await d.pilot.pause()
-        painted = "".join(seg.text for seg in view.render_line(row - round(view.scroll_y)))
+        # The line wraps inside its side: every screen line of the row, markers and all.
+        lines = range(top, top + view.row_layout.heights[row])
+        painted = "".join(seg.text for y in lines for seg in view.render_line(y - round(view.scroll_y)))
         assert "⟨U+202E⟩" in painted and "⟨U+200B⟩" in painted and "\u202e" not in painted
 
 

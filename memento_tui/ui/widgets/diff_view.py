@@ -1,9 +1,13 @@
 """A side-by-side (or unified) diff, painted line by line.
 
+Long lines wrap inside their own side by default, the taller side setting the row's
+height, so line numbers stay aligned and every changed word is on screen at any width
+(diff_wrap.py); ``wrap = False`` scrolls sideways instead, half a side per step.
+
 The rows are built once per layout (diff_rows.py); a row is painted only when it scrolls
-into view, and its syntax highlighting is done per hunk side on first sight, so opening a
-2,000-line change costs the rows on screen, not the whole file. Colours come from the
-component classes in diff_view.tcss, syntax colours from the theme (textual.highlight).
+into view, and its syntax highlighting is done per hunk side on first sight
+(diff_highlight.py), so opening a 2,000-line change costs the rows on screen, not the
+whole file. Colours come from the component classes in diff_view.tcss.
 
 Hidden characters (bidi controls, zero-width, tag characters, escapes) are replaced by
 visible markers before painting: what the reviewer sees is what would be merged.
@@ -11,7 +15,6 @@ visible markers before painting: what the reviewer sees is what would be merged.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -20,50 +23,19 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.geometry import Size
-from textual.highlight import highlight
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from memento_tui.domain.patch_diff import DiffLine, StructuredDiff
+from memento_tui.ui.widgets.diff_highlight import LineHighlighter
 from memento_tui.ui.widgets.diff_rows import DiffRows, Layout, Row, build_rows, word_changes
+from memento_tui.ui.widgets.diff_wrap import RowLayout, display_text, expand_tabs, wrap_starts
 from memento_tui.ui.widgets.hidden import has_hidden, hidden_spots
 
-_LANGUAGE_BY_SUFFIX = {
-    ".md": "markdown",
-    ".py": "python",
-    ".sh": "bash",
-    ".bash": "bash",
-    ".js": "javascript",
-    ".ts": "typescript",
-    ".json": "json",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".toml": "toml",
-    ".csv": "text",
-    ".txt": "text",
-}
-
-
-def language_for(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix in _LANGUAGE_BY_SUFFIX:
-        return _LANGUAGE_BY_SUFFIX[suffix]
-    try:
-        from pygments.lexers import get_lexer_for_filename
-        from pygments.util import ClassNotFound
-
-        try:
-            lexer = get_lexer_for_filename(path)
-        except ClassNotFound:
-            return "text"
-        return lexer.aliases[0] if lexer.aliases else "text"
-    except ImportError:  # pragma: no cover
-        return "text"
-
-
-HIGHLIGHT_BLOCK = 64  # lines highlighted together
+ONE_LINE = [0]  # wrap offsets of a line that fits (shared, never changed)
+CONTINUED = "↪"  # in the sign column of a wrapped line's further screen lines
 
 
 class DiffView(ScrollView, can_focus=True):
@@ -86,20 +58,21 @@ class DiffView(ScrollView, can_focus=True):
         "diffview--separator",
         "diffview--more",
     }
-    # Plain scrolling keys; the review actions live in the registry (actions.py).
+    # Plain movement keys; the review's actions live in the registry (actions.py).
     BINDINGS: ClassVar = [
-        Binding("up,k", "scroll_up", "Up", show=False),
-        Binding("down,j", "scroll_down", "Down", show=False),
-        Binding("left,h", "scroll_left", "Left", show=False),
-        Binding("right,l", "scroll_right", "Right", show=False),
-        Binding("pageup,b", "page_up", "Page up", show=False),
-        Binding("pagedown,space", "page_down", "Page down", show=False),
-        Binding("home,g", "scroll_home", "Top", show=False),
-        Binding("end,G", "scroll_end", "Bottom", show=False),
+        Binding("up,k", "scroll_up", "Up", show=False, id="diff-up", tooltip="One line up"),
+        Binding("down,j", "scroll_down", "Down", show=False, id="diff-down", tooltip="One line down"),
+        Binding("left,h", "side(-1)", "Left", show=False, id="diff-left", tooltip="Half a side to the left (when lines do not wrap)"),
+        Binding("right,l", "side(1)", "Right", show=False, id="diff-right", tooltip="Half a side to the right (when lines do not wrap)"),
+        Binding("pageup,b", "page_up", "Page up", show=False, id="diff-page-up", tooltip="One screen up"),
+        Binding("pagedown,space", "page_down", "Page down", show=False, id="diff-page-down", tooltip="One screen down"),
+        Binding("home,g", "scroll_home", "Top", show=False, id="diff-top", tooltip="The top of the diff"),
+        Binding("end,G", "scroll_end", "Bottom", show=False, id="diff-bottom", tooltip="The end of the diff"),
     ]
 
     # Not "layout": that name is Widget's own (its layout algorithm).
     mode: reactive[Layout] = reactive("split")
+    wrap: reactive[bool] = reactive(True)
     current_hunk: reactive[int] = reactive(0)
 
     class HunkChanged(Message):
@@ -114,7 +87,12 @@ class DiffView(ScrollView, can_focus=True):
     def __init__(self, diff: StructuredDiff | None = None, *, layout: Layout = "split", **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.set_reactive(DiffView.mode, layout)
-        self._strips: LRUCache[tuple[int, int, int, int, bool], Strip] = LRUCache(1024)
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._texts: LRUCache[tuple[int, str], list[Segment]] = LRUCache(512)
+        self._starts_cache: dict[tuple[int, int], list[int]] = {}
+        self._shown_text: dict[int, str] = {}
+        self._layout = RowLayout(build_rows(StructuredDiff(base="", head=""), layout), layout, (1, 1), None)
+        self._shape: tuple[object, ...] = ()  # what the layout was made for
         self.set_diff(diff or StructuredDiff(base="", head=""), loaded=diff is not None)
 
     def set_diff(self, diff: StructuredDiff, *, loaded: bool = True) -> None:
@@ -122,11 +100,11 @@ class DiffView(ScrollView, can_focus=True):
         self.diff = diff
         self.loaded = loaded
         self._rows: DiffRows = build_rows(diff, self.mode)
-        self._languages = [language_for(f.path) for f in diff.files]
-        # (file, hunk, side) -> that side's lines; (file, hunk, side, block) -> highlighted
-        self._sides: dict[tuple[int, int, str], tuple[list[DiffLine], dict[int, int]]] = {}
-        self._highlighted: dict[tuple[int, int, str, int], list[Content]] = {}
+        self._highlighter = LineHighlighter(diff, self._rows)
         self._strips.clear()
+        self._texts.clear()
+        self._starts_cache.clear()
+        self._shown_text.clear()
         self.hidden_count = sum(
             1
             for f in diff.files
@@ -137,7 +115,7 @@ class DiffView(ScrollView, can_focus=True):
         self.set_reactive(DiffView.current_hunk, 0)
         self._current_file = 0
         if self.is_mounted:
-            self._update_virtual_size()
+            self._relayout(keep_place=False)
             self.scroll_to(0, 0, animate=False)
             self.refresh()
 
@@ -146,32 +124,90 @@ class DiffView(ScrollView, can_focus=True):
     def rows(self) -> DiffRows:
         return self._rows
 
-    def _pane_text_width(self) -> int:
-        width = self.scrollable_content_region.width or self.size.width
-        gutter = self._rows.number_width + 3  # number, space, sign, space
-        if self.mode == "split":
-            return max(1, (width - 1) // 2 - gutter)
-        return max(1, width - 2 * (self._rows.number_width + 1) - 2)
+    @property
+    def row_layout(self) -> RowLayout:
+        return self._layout
 
-    def _update_virtual_size(self) -> None:
-        extra = max(0, self._rows.longest - self._pane_text_width() + 1)
-        width = self.scrollable_content_region.width or self.size.width
-        self.virtual_size = Size(width + extra, len(self._rows.rows))
+    def _gutter(self) -> int:
+        return self._rows.number_width + 3  # number, space, sign, space
+
+    def text_widths(self) -> tuple[int, int]:
+        """Cells for the text of the left and right side (unified: one column, twice)."""
+        width = self.scrollable_content_region.width
+        if self.mode == "split":
+            pane = (width - 1) // 2
+            return max(1, pane - self._gutter()), max(1, width - 1 - pane - self._gutter())
+        text = max(1, width - 2 * (self._rows.number_width + 1) - 2)
+        return text, text
+
+    def _relayout(self, *, keep_place: bool = True) -> None:
+        """Lay the rows out for the current width, mode and wrapping; the row at the top of
+        the view stays there."""
+        width = self.scrollable_content_region.width
+        if not width:
+            return  # not laid out yet: on_resize comes with the real width
+        widths = self.text_widths()
+        shape = (id(self._rows), self.mode, self.wrap, widths)
+        if shape == self._shape:
+            return  # a resize that changed nothing lines wrap to (the height, say)
+        self._shape = shape
+        top_row = self._layout.row_at(round(self.scroll_y))[0] if keep_place and self._layout.height else 0
+        self._layout = RowLayout(self._rows, self.mode, widths, self._starts if self.wrap else None)
+        extra = 0 if self.wrap else max(0, self._longest() - min(widths) + 1)
+        self.virtual_size = Size(width + extra, self._layout.height)
+        if keep_place:
+            self.scroll_to(y=self._layout.top_of(top_row), animate=False, immediate=True)
+
+    def _longest(self) -> int:
+        from rich.cells import cell_len
+
+        return max(
+            (cell_len(self._shown(line)) for row in self._rows.rows for line in (row.left, row.right) if line is not None),
+            default=0,
+        )
+
+    def _shown(self, line: DiffLine) -> str:
+        text = line.text
+        if text.isascii() and text.isprintable():
+            return text
+        shown = self._shown_text.get(id(line))
+        if shown is None:
+            shown = self._shown_text[id(line)] = display_text(text)
+        return shown
+
+    def _starts(self, line: DiffLine, width: int) -> list[int]:
+        """Where each screen line of ``line`` begins when wrapped to ``width`` cells."""
+        text = line.text
+        if len(text) <= width and text.isascii() and text.isprintable():
+            return ONE_LINE  # the usual line: no lookup, nothing stored
+        key = (id(line), width)
+        starts = self._starts_cache.get(key)
+        if starts is None:
+            starts = self._starts_cache[key] = wrap_starts(self._shown(line), width)
+        return starts
 
     def on_mount(self) -> None:
-        self._update_virtual_size()
+        self._relayout(keep_place=False)
 
     def on_resize(self) -> None:
         # Painted rows are cached by width, so nothing painted needs throwing away here.
-        self._update_virtual_size()
+        self._relayout()
 
     def watch_mode(self, layout: Layout) -> None:
         hunk = self.current_hunk
         self._rows = build_rows(self.diff, layout)
+        self._highlighter = LineHighlighter(self.diff, self._rows)
         self._strips.clear()
-        self._update_virtual_size()
+        self._texts.clear()
+        self._relayout(keep_place=False)
         if self._rows.hunk_rows:
-            self.scroll_to(y=self._rows.hunk_rows[hunk], animate=False)
+            self.scroll_to(y=self._layout.top_of(self._rows.hunk_rows[hunk]), animate=False)
+        self.refresh()
+
+    def watch_wrap(self) -> None:
+        self._relayout()
+        if self.wrap:
+            self.scroll_to(x=0, animate=False)
         self.refresh()
 
     def watch_current_hunk(self, hunk: int) -> None:
@@ -190,7 +226,7 @@ class DiffView(ScrollView, can_focus=True):
         self.current_hunk = hunk
         self._current_file = self._rows.hunk_files[hunk]
         # Leave a line of context above the header.
-        self.scroll_to(y=max(0, self._rows.hunk_rows[hunk] - 1), animate=False)
+        self.scroll_to(y=max(0, self._layout.top_of(self._rows.hunk_rows[hunk]) - 1), animate=False)
         file_no = self._rows.hunk_files[hunk]
         self.post_message(self.HunkChanged(hunk, self.hunk_count, self.diff.files[file_no].path))
 
@@ -199,7 +235,7 @@ class DiffView(ScrollView, can_focus=True):
             return
         file_no = max(0, min(file_no, len(self._rows.file_rows) - 1))
         self._current_file = file_no
-        self.scroll_to(y=self._rows.file_rows[file_no], animate=False)
+        self.scroll_to(y=self._layout.top_of(self._rows.file_rows[file_no]), animate=False)
         hunks = [i for i, f in enumerate(self._rows.hunk_files) if f == file_no]
         if hunks:
             self.current_hunk = hunks[0]
@@ -212,6 +248,14 @@ class DiffView(ScrollView, can_focus=True):
         """The file of the current hunk, or the one ]/[ went to (e opens this one)."""
         return self._current_file
 
+    def action_side(self, direction: int) -> None:
+        """Sideways by half a side: a changed word is a few presses away, not dozens."""
+        if self.wrap:
+            self.notify("Long lines wrap, so nothing is off to the side; w scrolls sideways instead.", timeout=3)
+            return
+        step = max(4, min(self.text_widths()) // 2)
+        self.scroll_to(x=max(0, self.scroll_x + direction * step), animate=False)
+
     # -- painting ----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_y) + y
@@ -219,20 +263,21 @@ class DiffView(ScrollView, can_focus=True):
         if not self.loaded and y == 1:
             style = self.get_component_rich_style("diffview--note")
             return Strip([Segment("   reading the diff…", style)]).adjust_cell_length(width, style)
-        if index >= len(self._rows.rows) or width <= 0:
+        if index >= self._layout.height or width <= 0:
             return Strip.blank(width, self.rich_style)
-        x = round(self.scroll_x)
-        row = self._rows.rows[index]
+        row_no, sub = self._layout.row_at(index)
+        x = 0 if self.wrap else round(self.scroll_x)
+        row = self._rows.rows[row_no]
         current = row.kind == "hunk" and row.hunk == self.current_hunk
-        key = (index, width, x, hash(self.mode), current)
+        key = (row_no, sub, width, x, self.mode, self.wrap, current)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._paint(row, width, x, current)
+            strip = self._paint(row, row_no, sub, width, x, current)
             self._strips[key] = strip
         return strip
 
-    def _paint(self, row: Row, width: int, x: int, current: bool) -> Strip:
-        """One row as one Strip: segments are gathered in lists and joined once."""
+    def _paint(self, row: Row, row_no: int, sub: int, width: int, x: int, current: bool) -> Strip:
+        """One screen line as one Strip: segments are gathered in lists and joined once."""
         if row.kind == "gap":
             return Strip.blank(width, self.rich_style)
         if row.kind in ("file", "note", "hunk"):
@@ -246,11 +291,11 @@ class DiffView(ScrollView, can_focus=True):
             return Strip(Segment.adjust_line_length([Segment(text, style)], width, style), width)
         if self.mode == "split":
             pane = (width - 1) // 2
-            segments = self._side(row, "left", pane, x)
+            segments = self._side(row, row_no, "left", pane, x, sub)
             segments.append(Segment("│", self.get_component_rich_style("diffview--separator")))
-            segments += self._side(row, "right", width - 1 - pane, x)
+            segments += self._side(row, row_no, "right", width - 1 - pane, x, sub)
         else:
-            segments = self._unified(row, width, x)
+            segments = self._unified(row, row_no, width, x, sub)
         if Segment.get_line_length(segments) != width:  # a very narrow view
             segments = Segment.adjust_line_length(segments, width, self.rich_style)
         return Strip(segments, width)
@@ -260,32 +305,63 @@ class DiffView(ScrollView, can_focus=True):
             {"del": "diffview--gutter-del", "add": "diffview--gutter-add"}.get(kind, "diffview--gutter")
         )
 
-    def _side(self, row: Row, side: str, pane: int, x: int) -> list[Segment]:
+    def _side(self, row: Row, row_no: int, side: str, pane: int, x: int, sub: int) -> list[Segment]:
         line = row.left if side == "left" else row.right
         nw = self._rows.number_width
         if line is None:
             return [Segment(" " * pane, self.get_component_rich_style("diffview--empty"))]
         changed = row.kind != "context"
         kind = ("del" if side == "left" else "add") if changed else "context"
+        other = (row.right if side == "left" else row.left) if row.kind == "change" else None
         number = line.old_no if side == "left" else line.new_no
         sign = {"del": "-", "add": "+", "context": " "}[kind]
-        gutter = Segment(f"{number or '':>{nw}} {sign} ", self._gutter_style(kind))
-        other = (row.right if side == "left" else row.left) if row.kind == "change" else None
-        text = self._text(row, line, side, other, kind)
-        return [gutter, *self._crop(text, x, pane - nw - 3, kind)]
+        text_width = pane - nw - 3
+        text, more = self._piece(row_no, row, line, side, other, kind, x, text_width, sub)
+        if sub:
+            gutter = Segment(f"{'':>{nw}} {CONTINUED if more else ' '} ", self._gutter_style(kind))
+        else:
+            gutter = Segment(f"{number or '':>{nw}} {sign} ", self._gutter_style(kind))
+        return [gutter, *text]
 
-    def _unified(self, row: Row, width: int, x: int) -> list[Segment]:
+    def _unified(self, row: Row, row_no: int, width: int, x: int, sub: int) -> list[Segment]:
         nw = self._rows.number_width
         kind = row.kind if row.kind in ("add", "del") else "context"
         line = row.right if kind == "add" else row.left
         assert line is not None
-        sign = {"del": "-", "add": "+", "context": " "}[kind]
-        old = f"{line.old_no or '':>{nw}}" if kind != "add" else " " * nw
-        new = f"{line.new_no or '':>{nw}}" if kind != "del" else " " * nw
-        gutter = Segment(f"{old} {new} {sign} ", self._gutter_style(kind))
         side = "right" if kind == "add" else "left"
-        text = self._text(row, line, side, row.partner, kind)
-        return [gutter, *self._crop(text, x, width - 2 * nw - 4, kind)]
+        text, more = self._piece(row_no, row, line, side, row.partner, kind, x, width - 2 * nw - 4, sub)
+        if sub:
+            gutter = Segment(f"{'':>{2 * nw + 1}} {CONTINUED if more else ' '} ", self._gutter_style(kind))
+        else:
+            sign = {"del": "-", "add": "+", "context": " "}[kind]
+            old = f"{line.old_no or '':>{nw}}" if kind != "add" else " " * nw
+            new = f"{line.new_no or '':>{nw}}" if kind != "del" else " " * nw
+            gutter = Segment(f"{old} {new} {sign} ", self._gutter_style(kind))
+        return [gutter, *text]
+
+    def _piece(
+        self, row_no: int, row: Row, line: DiffLine, side: str, other: DiffLine | None, kind: str,
+        x: int, text_width: int, sub: int,
+    ) -> tuple[list[Segment], bool]:
+        """The cells of ``line`` on screen line ``sub`` of its row, padded to the side's
+        width, and whether that screen line holds any of it (a wrapped line's rest)."""
+        key = (row_no, side)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self._text(row, line, side, other, kind)
+        base = self._line_style(kind)
+        if not self.wrap:
+            return self._crop(text, x, text_width, kind), True
+        starts = self._starts(line, text_width)
+        if sub >= len(starts):
+            return [Segment(" " * max(0, text_width), base)], False
+        if len(starts) == 1:
+            piece = text
+        else:
+            cuts = [*starts[1:], Segment.get_line_length(text)]
+            piece = list(Segment.divide(text, cuts))[sub]
+        # A piece can end one cell past the width with the space it breaks at: cropped.
+        return Segment.adjust_line_length(list(piece), max(0, text_width), base), True
 
     def _crop(self, text: list[Segment], x: int, text_width: int, kind: str) -> list[Segment]:
         """The cells [x, x + text_width) of the line, padded; a › marks more to the right."""
@@ -312,7 +388,8 @@ class DiffView(ScrollView, can_focus=True):
     def _text(
         self, row: Row, line: DiffLine, side: str, other: DiffLine | None, kind: str
     ) -> list[Segment]:
-        content = self._highlighted_line(row, line, side)
+        """The whole line, styled: syntax colours, changed words, hidden characters marked."""
+        content = self._highlighter.line(row, line, side)
         if other is not None and kind in ("add", "del"):
             old, new = (line.text, other.text) if kind == "del" else (other.text, line.text)
             old_ranges, new_ranges = word_changes(old, new)
@@ -322,7 +399,9 @@ class DiffView(ScrollView, can_focus=True):
             for start, end in ranges:
                 content = content.stylize(word_style, start, end)
         content = self._show_hidden(content)
-        content = content.expand_tabs(4)
+        if "\t" in content.plain:
+            # Counted in cells, as diff_wrap measures it: the layout and the paint agree.
+            content = content.expand_tabs(4) if content.spans else Content(expand_tabs(content.plain))
         if kind == "add":
             base = self.get_visual_style("diffview--line-add")
         elif kind == "del":
@@ -348,53 +427,3 @@ class DiffView(ScrollView, can_focus=True):
             start = index + 1
         pieces.append(content[start:])
         return Content("").join(pieces)
-
-    def _highlighted_line(self, row: Row, line: DiffLine, side: str) -> Content:
-        assert row.hunk is not None
-        key = (row.file, row.hunk, side)
-        found = self._sides.get(key)
-        if found is None:
-            found = self._sides[key] = self._side_lines(row.file, row.hunk, side)
-        lines, where = found
-        number = line.old_no if side == "left" else line.new_no
-        at = where.get(number or 0)
-        if at is None:
-            return Content(line.text)
-        block = at // HIGHLIGHT_BLOCK
-        contents = self._highlighted.get((*key, block))
-        if contents is None:
-            chunk = lines[block * HIGHLIGHT_BLOCK : (block + 1) * HIGHLIGHT_BLOCK]
-            contents = self._highlight(chunk, self._languages[row.file])
-            self._highlighted[(*key, block)] = contents
-        return contents[at % HIGHLIGHT_BLOCK]
-
-    def _side_lines(self, file_no: int, hunk_no: int, side: str) -> tuple[list[DiffLine], dict[int, int]]:
-        """One side of one hunk (context plus its own changes), and line number → place."""
-        first = self._rows.hunk_files.index(file_no)
-        hunk = self.diff.files[file_no].hunks[hunk_no - first]
-        own = "del" if side == "left" else "add"
-        lines = [line for line in hunk.lines if line.kind in ("context", own)]
-        where = {((line.old_no if side == "left" else line.new_no) or 0): i for i, line in enumerate(lines)}
-        return lines, where
-
-    @staticmethod
-    def _highlight(wanted: list[DiffLine], language: str) -> list[Content]:
-        """Highlight consecutive lines as one block, so multi-line tokens mostly come out
-        right; blocks keep the cost to what is on screen, whatever the size of the hunk."""
-        if language == "text":
-            return [Content(line.text) for line in wanted]
-        # Control characters would confuse the lexer's line split; they are marked later.
-        code = "\n".join(line.text.replace("\r", " ").replace("\x0b", " ").replace("\x0c", " ") for line in wanted)
-        contents = highlight(code, language=language).split("\n", allow_blank=True)
-        # highlight() drops trailing blank lines; they have nothing to colour.
-        while len(contents) < len(wanted) and not wanted[len(contents)].text:
-            contents.append(Content(""))
-        while len(contents) > len(wanted) and not contents[-1].plain:
-            contents.pop()
-        if len(contents) != len(wanted):  # never guess: fall back to plain text
-            return [Content(line.text) for line in wanted]
-        # Put the real characters back (the lexer saw spaces for \r etc.).
-        return [
-            c if c.plain == line.text else Content(line.text, spans=list(c.spans))
-            for c, line in zip(contents, wanted, strict=True)
-        ]

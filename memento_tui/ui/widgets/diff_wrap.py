@@ -1,0 +1,176 @@
+"""Long lines wrapped inside their side of the diff, as plain data.
+
+A diff row (an old line beside a new one) becomes as many screen lines as its taller side
+needs, so both sides stay aligned and every changed word is on screen without scrolling
+sideways. The layout needs only the width of each line as painted, which for the usual
+line (ASCII, printable) is its length; lines are measured once and split into pieces only
+when they are longer than their side.
+
+What is measured here is exactly what the painter draws: hidden characters replaced by
+their ``⟨U+…⟩`` markers, tabs expanded to 4 cells the way ``Content.expand_tabs`` does it.
+The painter cuts its styled line at the offsets ``wrap_starts`` gives, so a row is never
+painted taller than the layout made room for.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable
+from itertools import accumulate
+
+from rich.cells import cell_len, get_character_cell_size
+
+from memento_tui.domain.patch_diff import DiffLine
+from memento_tui.ui.widgets.diff_rows import DiffRows, Layout
+from memento_tui.ui.widgets.hidden import hidden_spots
+
+TAB_SIZE = 4
+_AFTER_TAB = re.compile("(?<=\t)")
+
+
+def expand_tabs(text: str, size: int = TAB_SIZE) -> str:
+    """Tabs as spaces, counted in cells: what ``Content.expand_tabs`` makes of styled text
+    (plain ``str.expandtabs`` counts characters, which differs after a wide character)."""
+    if "\t" not in text:
+        return text
+    out: list[str] = []
+    position = 0
+    for part in _AFTER_TAB.split(text):
+        if part.endswith("\t"):
+            part = part[:-1] + " "
+            position += cell_len(part)
+            remainder = position % size
+            if remainder:
+                part += " " * (size - remainder)
+                position += size - remainder
+        else:
+            position += cell_len(part)
+        out.append(part)
+    return "".join(out)
+
+
+def display_text(text: str) -> str:
+    """One diff line as the painter shows it: hidden characters as markers, tabs as spaces."""
+    if text.isascii() and text.isprintable():
+        return text  # the usual line: nothing to replace (a tab is not printable)
+    spots = hidden_spots(text)
+    if spots:
+        pieces: list[str] = []
+        start = 0
+        for index, marker in spots:
+            pieces += [text[start:index], marker]
+            start = index + 1
+        pieces.append(text[start:])
+        text = "".join(pieces)
+    return expand_tabs(text)
+
+
+def wrap_starts(plain: str, width: int) -> list[int]:
+    """The cell offsets at which each screen line of ``plain`` begins, wrapped to ``width``.
+
+    Breaks after a space when one falls in the second half of the line (a word is not cut
+    in two), else at the width. A line may end one cell past the width when that cell is
+    the space it breaks at; the painter crops that space.
+    """
+    width = max(1, width)
+    if plain.isascii():
+        length = len(plain)
+        if length <= width:
+            return [0]
+        starts = [0]
+        pos = 0
+        while length - pos > width:
+            space = plain.rfind(" ", pos + 1, pos + width + 1)
+            nxt = space + 1 if space >= 0 and space + 1 - pos > width // 2 else pos + width
+            if nxt >= length:
+                break
+            starts.append(nxt)
+            pos = nxt
+        return starts
+    return _wrap_cells(plain, width)
+
+
+def _wrap_cells(plain: str, width: int) -> list[int]:
+    """``wrap_starts`` for text with wide or combining characters: offsets in cells, at
+    character boundaries."""
+    cells = [get_character_cell_size(ch) for ch in plain]
+    total = sum(cells)
+    if total <= width:
+        return [0]
+    starts = [0]
+    line_start = 0  # cell offset of the current screen line
+    used = 0  # cells on the current line
+    space_end = -1  # cell offset just after the last space on this line
+    for ch, size in zip(plain, cells, strict=True):
+        if used + size > width and used:
+            if ch == " " and used + size == width + 1:
+                # The space that ends a full line stays on it (cropped when painted).
+                starts.append(line_start + used + size)
+                line_start, used, space_end = line_start + used + size, 0, -1
+                continue
+            if space_end > line_start and space_end - line_start > width // 2:
+                cut = space_end
+            else:
+                cut = line_start + used
+            starts.append(cut)
+            used = line_start + used - cut
+            line_start = cut
+            space_end = -1
+        used += size
+        if ch == " ":
+            space_end = line_start + used
+    if starts[-1] >= total:
+        starts.pop()
+    return starts
+
+
+StartsFor = Callable[[DiffLine, int], list[int]]
+
+
+class RowLayout:
+    """Where each diff row starts on screen, and which row a screen line shows."""
+
+    def __init__(
+        self,
+        rows: DiffRows,
+        mode: Layout,
+        widths: tuple[int, int],
+        starts_for: StartsFor | None,
+    ) -> None:
+        """``widths``: text cells of the left and right side (unified: both the same).
+        ``starts_for``: a line's wrap offsets at a width; None means no wrapping (one screen
+        line per row, the view scrolls sideways instead)."""
+        self.widths = widths
+        if starts_for is None:
+            heights = [1] * len(rows.rows)
+        else:
+            heights = [_height(row.left, row.right, row.kind, mode, widths, starts_for) for row in rows.rows]
+        self.heights = heights
+        self.tops = [0, *accumulate(heights)]
+
+    @property
+    def height(self) -> int:
+        return self.tops[-1]
+
+    def top_of(self, row: int) -> int:
+        return self.tops[max(0, min(row, len(self.tops) - 1))]
+
+    def row_at(self, y: int) -> tuple[int, int]:
+        """(row index, which of its screen lines) for screen line ``y`` of the whole diff."""
+        row = bisect_right(self.tops, y) - 1
+        return row, y - self.tops[row]
+
+
+def _height(
+    left: DiffLine | None, right: DiffLine | None, kind: str, mode: Layout, widths: tuple[int, int], starts_for: StartsFor
+) -> int:
+    if kind in ("file", "note", "hunk", "gap"):
+        return 1
+    if mode == "unified":
+        line = right if kind == "add" else left
+        return len(starts_for(line, widths[0])) if line is not None else 1
+    tall = len(starts_for(left, widths[0])) if left is not None else 1
+    if right is not None:
+        tall = max(tall, len(starts_for(right, widths[1])))
+    return tall
