@@ -36,8 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_show)
 
-    p = skills_sub.add_parser("new", help="create a skill folder with a valid SKILL.md skeleton")
+    p = skills_sub.add_parser(
+        "new", help="create a skill folder with a valid SKILL.md skeleton, committed on its own"
+    )
     p.add_argument("name")
+    p.add_argument("--no-commit", action="store_true",
+                   help="leave it uncommitted (learning will not patch it until it is committed)")
     p.set_defaults(handler=cmd_new)
 
     from memento_tui.cli.teach import add_teach_parser
@@ -136,5 +140,13 @@ def cmd_new(args: argparse.Namespace) -> int:
     (folder / "scripts").mkdir(parents=True)
     (folder / "SKILL.md").write_text(skill_skeleton(args.name), encoding="utf-8")
     print(f"created {folder / 'SKILL.md'}")
+    if not args.no_commit:
+        # A patch starts from main: a skill that is only on disk could not be learned from.
+        # Only this folder is committed; whatever else the person has staged stays staged.
+        from memento_tui.domain.git_repo import GitRepo
+
+        rel = str(folder.relative_to(ws.root))
+        commit = GitRepo(ws.root).commit_paths([rel], f"Add skill {args.name} (scaffold)")
+        print(f"committed {rel} ({commit[:10]}); commit your edits to it as you make them")
     print("next: write its description (what it does, when to use it), then 'memento verify'")
     return 0

@@ -228,6 +228,13 @@ class GitRepo:
             self._person = (found[0] or fallback[0], found[1] or fallback[1])
         return self._person
 
+    def differs_from(self, ref: str, path: str) -> list[str]:
+        """Files under ``path`` whose content on disk is not what ``ref`` holds: changed,
+        deleted, or new and not ignored. A patch made from ``ref`` would not see them."""
+        changed = self.out("diff", "--name-only", "--no-renames", ref, "--", path).splitlines()
+        new = self.out("ls-files", "--others", "--exclude-standard", "--", path).splitlines()
+        return sorted({p for p in [*changed, *new] if p})
+
     def commit_paths(self, paths: list[str], message: str) -> str:
         """Stage and commit exactly these paths (the person's other changes stay as they are)."""
         self.run("add", "--", *paths)

@@ -80,6 +80,11 @@ class _Learner:
         library = self.services.library()
         involved_names = list(dict.fromkeys([*self.record.skills_used, *self.record.skills_retrieved[:2]]))
         involved = [library.skills[n] for n in involved_names if n in library.skills]
+        # Before a single token: a patch starts from main, so a skill the run used must be
+        # on main as it is on disk, or the patch would be made against content nobody sees.
+        for name in self.record.skills_used:
+            if (unseen := self._not_on_main(name)) is not None:
+                return unseen
         rejected = [idea for s in involved for idea in self._rejected(s.name)]
         self.progress("  reflecting on the failure…")
         model = self.services.model()
@@ -130,12 +135,30 @@ class _Learner:
             return companion, library.skills[companion].dir if companion in library.skills else None
         return name, skill.dir
 
+    def _not_on_main(self, skill: str) -> dict[str, Any] | None:
+        """Stop, saying what to commit, when skills/<skill> on disk is not what main holds."""
+        store = self.services.patches()
+        folder = f"skills/{skill}"
+        files = store.repo.differs_from(store.main_branch(), folder)
+        if not files:
+            return None
+        shown = ", ".join(f.removeprefix(folder + "/") for f in files[:5])
+        more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+        fix = f'git add {folder} && git commit -m "{skill}: my changes" -- {folder}'
+        self.progress(f"  no learning: skill {skill} has changes that are not on "
+                      f"{store.main_branch()} ({shown}{more})")
+        self.progress("    a patch starts from main and would be made against files you cannot "
+                      f"see in git; commit them first: {fix}")
+        return self._finish("skill_not_committed", skill=skill, files=files, fix=fix)
+
     def _write(self, reflection: Reflection, events: list[Any], library: Any) -> dict[str, Any]:
         try:
             skill, skill_dir = self._target(reflection, library)
         except MementoError as err:
             self.progress(f"  no patch: {err.message}")
             return self._finish("no_patch", error=err.message)
+        if skill_dir is not None and (unseen := self._not_on_main(skill)) is not None:
+            return unseen
         if self.companion_of is not None:
             self.progress(f"  {self.companion_of.name} is protected: the fix goes to the companion skill {skill}")
             self.result["protected"] = self.companion_of.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -162,3 +163,50 @@ def test_a_permission_request_is_shown_never_applied(workspace: Workspace, scrip
     assert services.patches().list(status="all") == []
     rows = (workspace.paths.state / "requests.jsonl").read_text().splitlines()
     assert json.loads(rows[0])["run_id"] == failed.id
+
+
+def test_a_skill_with_changes_not_on_main_stops_learning_before_any_token(
+    workspace: Workspace, scripted: ScriptedServer, invoices: Path
+) -> None:
+    """A patch starts from main: against a skill edited on disk but not committed it would
+    lack the person's files (the replay failed on a missing script; merge was refused)."""
+    router = Router(date_agent("invoices.csv", "out.csv"), reflection=[reflection()],
+                    writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)])
+    scripted.add(*[router] * 40)
+    services = make_services(workspace)
+    skill = workspace.paths.skills / "date-normalize"
+    (skill / "scripts" / "helper.py").write_text("print('mine')\n")
+    failed = services.agent().run(RunRequest(task=UK_TASK, check=UK_CHECK, inputs=[invoices]))
+    assert failed.status == "failed"
+    asked = len(scripted.requests)
+    lines: list[str] = []
+    result = learn_from_run(services, failed.id, on_progress=lines.append)
+
+    assert result["status"] == "skill_not_committed"
+    assert result["files"] == ["skills/date-normalize/scripts/helper.py"]
+    assert "git add skills/date-normalize" in result["fix"]
+    assert len(scripted.requests) == asked  # no reflection, no patch: not one token
+    assert any("scripts/helper.py" in line for line in lines)
+    assert services.patches().list() == []
+    # Committed (as the message says), learning goes ahead.
+    person = {"GIT_AUTHOR_NAME": "P", "GIT_AUTHOR_EMAIL": "p@x", "GIT_COMMITTER_NAME": "P",
+              "GIT_COMMITTER_EMAIL": "p@x"}
+    subprocess.run(result["fix"], shell=True, cwd=workspace.root, check=True, capture_output=True,
+                   env={**os.environ, **person})
+    assert learn_from_run(services, failed.id)["status"] == "patched"
+
+
+def test_skills_new_commits_its_scaffold_and_nothing_else(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from memento_tui.cli.main import main
+
+    (workspace.root / "notes.txt").write_text("mine\n")
+    subprocess.run(["git", "-C", str(workspace.root), "add", "notes.txt"], check=True)
+    assert main(["-C", str(workspace.root), "skills", "new", "pdf-merge"]) == 0
+    assert "committed skills/pdf-merge" in capsys.readouterr().out
+    assert _git(workspace, "log", "-1", "--format=%s") == "Add skill pdf-merge (scaffold)"
+    assert _git(workspace, "show", "--name-only", "--format=", "HEAD") == "skills/pdf-merge/SKILL.md"
+    assert _git(workspace, "status", "--porcelain") == "A  notes.txt"  # still staged, untouched
+    assert main(["-C", str(workspace.root), "skills", "new", "draft", "--no-commit"]) == 0
+    assert "?? skills/draft/" in _git(workspace, "status", "--porcelain")
