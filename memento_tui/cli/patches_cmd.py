@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = patches_sub.add_parser("list", help="pending patches with their evidence")
     p.add_argument("--all", action="store_true", help="also merged, rejected and gone patches")
     p.add_argument(
-        "--status", choices=("pending", "merged", "rejected", "gone", "all"), help="only these"
+        "--status", choices=("pending", "merged", "rejected", "reverted", "gone", "all"),
+        help="only these",
     )
     add_json_flag(p)
     p.set_defaults(handler=cmd_list)
@@ -57,6 +58,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = patches_sub.add_parser("undo", help="take back the last merge (if nothing came after it)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_undo)
+
+    p = patches_sub.add_parser(
+        "revert", help="take back a merged patch with a revert commit on main (after later work)"
+    )
+    p.add_argument("id")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_revert)
+
+    p = patches_sub.add_parser(
+        "requeue", help="put a reverted patch up for review again, applied to main as it is now"
+    )
+    p.add_argument("id")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_requeue)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -133,7 +148,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"validated:    {'yes' if ev.validated else 'no'}",
         f"cost:         {ev.cost.tokens} tokens, ${ev.cost.usd:.4f}",
     ]
-    if patch.status in ("merged", "rejected") and patch.decided_at:
+    if patch.status in ("merged", "rejected", "reverted") and patch.decided_at:
         lines.append(f"{patch.status + ':':<14}{patch.decided_at:%Y-%m-%d %H:%M:%S} UTC")
     if patch.reason:
         lines.append(f"reason:       {patch.reason}")
@@ -214,6 +229,29 @@ def cmd_undo(args: argparse.Namespace) -> int:
             f"{result.restored[:12]}; the patch is pending again on {result.branch}"
         )
     )
+    return 0
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    patch = store.revert(args.id)
+    if args.json:
+        _print_json(patch.model_dump(mode="json"))
+        return 0
+    print(visible(f"reverted patch {patch.id} ({patch.skill}) with a commit on "
+                  f"{store.main_branch()}; 'memento patches requeue {patch.id}' brings it back "
+                  "for review"))
+    return 0
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    store = services_from(args).patches()
+    patch = store.requeue(args.id)
+    if args.json:
+        _print_json(patch.model_dump(mode="json"))
+        return 0
+    print(visible(f"queued again as patch {patch.id} on {patch.branch}, applied to "
+                  f"{store.main_branch()} as it is now (not replayed since)"))
     return 0
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from memento_tui.domain.errors import MementoError
 
-PatchStatus = Literal["pending", "merged", "rejected", "gone"]
+PatchStatus = Literal["pending", "merged", "rejected", "reverted", "gone"]
 ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4,16}$")
 BRANCH_PREFIX = "memento/patch/"
 
@@ -127,7 +127,7 @@ class PatchRecord(BaseModel):
     evidence: PatchEvidence
 
 
-ReviewAction = Literal["merge", "reject", "undo"]
+ReviewAction = Literal["merge", "reject", "undo", "revert"]
 
 
 class ReviewRecord(BaseModel):
@@ -146,6 +146,7 @@ class ReviewRecord(BaseModel):
     main: str = "main"
     # For a merge: main before and after (after is None when main already had the patch).
     # For an undo: main before the undo (the merge commit) and after (the pre-merge commit).
+    # For a revert: main before, and the revert commit made on top of it.
     main_before: str | None = None
     main_after: str | None = None
     files: list[str] = Field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Review decisions on patch branches: merge, reject, undo.
+"""Review decisions on patch branches: merge, reject, undo (revert: patch_revert.py).
 
 Merging always makes a merge commit (``--no-ff`` in effect), authored by the person: the
 patch commit stays as the program wrote it (author Memento, evidence in its trailers),
@@ -88,33 +88,12 @@ def merge_patch(store: PatchStore, patch_id: str) -> MergeResult:
             "-",
             input=merge_message(patch, main).encode(),
         )
-        if worktree is not None:
-            _check_checkout(store, worktree, paths, "merge")
-            try:
-                repo.git(
-                    "merge",
-                    "--ff-only",
-                    "-q",
-                    "--no-autostash",
-                    "--no-verify-signatures",
-                    "--end-of-options",
-                    commit,
-                    cwd=worktree,
-                )
-            except GitError as err:
-                raise PatchError(
-                    f"git could not update your checkout, so nothing was merged: {err.stderr}",
-                    file=worktree,
-                    fix="finish what git is busy with there (or wait for it), then merge again",
-                ) from None
+        moved_checkout = move_main(
+            store, old, commit, paths, f"merge patch {patch.id}",
+            also=f"delete {branch_ref}\0{patch.head}\0",
+        )
+        if moved_checkout:
             _delete_branch(store, branch_ref, patch.head)
-        else:
-            _transaction(
-                store,
-                f"memento: merge patch {patch.id}",
-                f"update {main_ref}\0{commit}\0{old}\0delete {branch_ref}\0{patch.head}\0",
-                fix="main or the patch branch moved while merging; look, then merge again",
-            )
         review = _review("merge", patch, main=main, before=old, after=commit, files=paths)
         store.records.append_review(review)
         return MergeResult(
@@ -126,6 +105,37 @@ def merge_patch(store: PatchStore, patch_id: str) -> MergeResult:
             checked_out=worktree is not None,
             worktree=str(worktree) if worktree else None,
         )
+
+
+def move_main(
+    store: PatchStore, old: str, new: str, paths: list[str], what: str, *, also: str = ""
+) -> bool:
+    """Move main from ``old`` to ``new`` (a commit on top of it): a fast-forward of the
+    person's checkout when main is checked out (refused if ``paths`` have edits there),
+    else a ref update expecting ``old``, with ``also`` in the same transaction. True when
+    a checkout was moved (``also`` is then left to the caller)."""
+    main_ref = f"refs/heads/{store.main_branch()}"
+    worktree = main_worktree(store, main_ref)
+    _check_not_rebasing(store, main_ref)
+    if worktree is None:
+        _transaction(
+            store, f"memento: {what}", f"update {main_ref}\0{new}\0{old}\0{also}",
+            fix="main moved meanwhile; look, then try again",
+        )
+        return False
+    _check_checkout(store, worktree, paths, what.split()[0])
+    try:
+        store.repo.git(
+            "merge", "--ff-only", "-q", "--no-autostash", "--no-verify-signatures",
+            "--end-of-options", new, cwd=worktree,
+        )
+    except GitError as err:
+        raise PatchError(
+            f"git could not update your checkout, so nothing changed ({what}): {err.stderr}",
+            file=worktree,
+            fix="finish what git is busy with there (or wait for it), then try again",
+        ) from None
+    return True
 
 
 def reject_patch(store: PatchStore, patch_id: str, reason: str) -> Rejection:
@@ -172,8 +182,8 @@ def undo_last_merge(store: PatchStore) -> UndoResult:
         for review in store.records.reviews():
             if review.action == "merge":
                 merged.append(review)
-            elif review.action == "undo" and merged and merged[-1].id == review.id:
-                merged.pop()
+            elif review.action in ("undo", "revert") and merged and merged[-1].id == review.id:
+                merged.pop()  # taken back already
         if not merged:
             raise PatchError(
                 "nothing to undo: no merge made by memento",
@@ -193,7 +203,7 @@ def undo_last_merge(store: PatchStore) -> UndoResult:
             raise PatchError(
                 f"{last.main} has moved since patch {last.id} was merged (it is at {tip[:12] or 'nothing'}, "
                 f"the merge was {last.main_after[:12]}); undoing would throw away what came after",
-                fix=f"revert the merge instead: git revert -m 1 {last.main_after[:12]}",
+                fix=f"take it back with a revert commit on top: memento patches revert {last.id}",
             )
         existing = repo.out(
             "rev-parse", "--verify", "-q", "--end-of-options", branch_ref, ok=(0, 1)

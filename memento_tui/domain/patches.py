@@ -53,7 +53,7 @@ __all__ = [
     "split_rows",
 ]
 
-STATUSES = ("pending", "merged", "rejected", "gone", "all")
+STATUSES = ("pending", "merged", "rejected", "reverted", "gone", "all")
 
 
 class PatchStore:
@@ -186,9 +186,12 @@ class PatchStore:
             )
         branches = self._branches()
         decisions = self._decisions()
+        reverts = self._reverts()
         out = []
         for patch_id in sorted(set(self.records.ids()) | set(branches)):
-            patch = self._assemble(patch_id, branches.get(patch_id), decisions.get(patch_id))
+            patch = self._assemble(
+                patch_id, branches.get(patch_id), decisions.get(patch_id), reverts
+            )
             if patch is not None and (status == "all" or patch.status == status):
                 out.append(patch)
         return out
@@ -229,7 +232,8 @@ class PatchStore:
                 fix="give more of the id",
             )
         patch = self._assemble(
-            matches[0], branches.get(matches[0]), self._decisions().get(matches[0])
+            matches[0], branches.get(matches[0]), self._decisions().get(matches[0]),
+            self._reverts(),
         )
         if patch is None:
             raise PatchNotFound(
@@ -237,12 +241,31 @@ class PatchStore:
             )
         return patch
 
+    def _reverts(self) -> dict[str, str]:
+        """Merge commits reverted on main (by memento or by hand with git revert)."""
+        from memento_tui.domain.patch_revert import reverts_on
+
+        try:
+            return reverts_on(self, self.main_branch())
+        except PatchError:
+            return {}
+
     def _assemble(
-        self, patch_id: str, branch: BranchInfo | None, decision: ReviewRecord | None
+        self,
+        patch_id: str,
+        branch: BranchInfo | None,
+        decision: ReviewRecord | None,
+        reverts: dict[str, str] | None = None,
     ) -> Patch | None:
+        from memento_tui.domain.patch_revert import is_reverted
+
         record = self.records.read(patch_id)
-        if decision is not None and decision.action in ("merge", "reject"):
-            status = "merged" if decision.action == "merge" else "rejected"
+        if decision is not None and decision.action in ("merge", "reject", "revert"):
+            status = {"merge": "merged", "reject": "rejected", "revert": "reverted"}[
+                decision.action
+            ]
+            if status == "merged" and decision.main_after and reverts:
+                status = "reverted" if is_reverted(decision.main_after, reverts) else status
         else:
             status = "pending" if branch is not None else "gone"
         if record is None:
@@ -254,7 +277,7 @@ class PatchStore:
             has_record = True
         patch = self._from_record(record, status, head=branch.head if branch else record.head)
         patch.has_record = has_record
-        if decision is not None and status in ("merged", "rejected"):
+        if decision is not None and status in ("merged", "rejected", "reverted"):
             patch.decided_at = decision.at
             patch.reason = decision.reason
             patch.merge_commit = decision.main_after if status == "merged" else None
@@ -380,6 +403,16 @@ class PatchStore:
         from memento_tui.domain.patch_review import reject_patch
 
         return reject_patch(self, patch_id, reason)
+
+    def revert(self, patch_id: str) -> Patch:
+        from memento_tui.domain.patch_revert import revert_patch
+
+        return revert_patch(self, patch_id)
+
+    def requeue(self, patch_id: str) -> Patch:
+        from memento_tui.domain.patch_revert import requeue_patch
+
+        return requeue_patch(self, patch_id)
 
     def undo(self) -> UndoResult:
         from memento_tui.domain.patch_review import undo_last_merge

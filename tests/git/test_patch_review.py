@@ -250,7 +250,7 @@ def test_undo_refused_after_a_later_commit(ws: Workspace, store: PatchStore) -> 
     head = git(root, "rev-parse", "main")
     with pytest.raises(PatchError, match="has moved since") as err:
         store.undo()
-    assert "git revert -m 1" in str(err.value)
+    assert f"memento patches revert {patch.id}" in str(err.value)
     assert git(root, "rev-parse", "main") == head
     assert store.get(patch.id).status == "merged"
 
@@ -401,3 +401,73 @@ def test_merge_refused_while_main_is_being_rebased(ws: Workspace, store: PatchSt
     assert git(root, "rev-parse", "main") == main_before
     git(root, "rebase", "--abort")
     assert store.merge(patch.id).checked_out
+
+
+# -- revert and requeue (after main moved on) ----------------------------------------------
+
+
+def _merged_then_later_work(ws: Workspace, store: PatchStore) -> tuple[object, str]:
+    root = ws.root
+    patch = store.create(SKILL, patch_files(ws), evidence())
+    store.merge(patch.id)
+    (root / "skills" / "other-skill" / "references" / "notes.md").write_text("later\n")
+    git(root, "commit", "-q", "-am", "a later commit")
+    return patch, git(root, "rev-parse", "main")
+
+
+@pytest.mark.parametrize("checked_out", [True, False])
+def test_revert_takes_a_merge_back_on_top_of_later_work(
+    ws: Workspace, store: PatchStore, checked_out: bool
+) -> None:
+    root = ws.root
+    patch, later = _merged_then_later_work(ws, store)
+    if not checked_out:
+        git(root, "checkout", "-q", "--detach")
+    reverted = store.revert(patch.id)  # type: ignore[attr-defined]
+    assert reverted.status == "reverted"
+    assert git(root, "rev-parse", "main^") == later  # one commit on top; nothing thrown away
+    assert not git(root, "show", f"main:{S}/SKILL.md").endswith("Check the delimiter first.")
+    assert git(root, "show", "main:skills/other-skill/references/notes.md") == "later"
+    if checked_out:
+        assert not (root / S / "SKILL.md").read_text().endswith("Check the delimiter first.\n")
+        assert git(root, "status", "--porcelain") == ""
+    assert reviews(ws)[-1]["action"] == "revert"
+    assert store.list("reverted")[0].id == patch.id
+    with pytest.raises(PatchError, match="nothing to undo"):
+        store.undo()
+
+
+def test_a_revert_made_by_hand_reads_as_reverted_and_reverting_it_again_as_merged(
+    ws: Workspace, store: PatchStore
+) -> None:
+    root = ws.root
+    patch, _ = _merged_then_later_work(ws, store)
+    merge = store.get(patch.id).merge_commit
+    git(root, "revert", "--no-edit", "-m", "1", merge)
+    assert store.get(patch.id).status == "reverted"
+    git(root, "revert", "--no-edit", "HEAD")  # the revert reverted: the change is back
+    assert store.get(patch.id).status == "merged"
+
+
+def test_requeue_applies_a_reverted_patch_to_main_as_it_is_now(
+    ws: Workspace, store: PatchStore
+) -> None:
+    root = ws.root
+    patch, _ = _merged_then_later_work(ws, store)
+    store.revert(patch.id)  # type: ignore[attr-defined]
+    # main gains another change to the same file after the revert: the re-queued patch keeps it.
+    text = (root / S / "SKILL.md").read_text()
+    assert "line 1\n" in text
+    (root / S / "SKILL.md").write_text(text.replace("line 1\n", "line 1 Note: kept.\n", 1))
+    git(root, "commit", "-q", "-am", "an edit after the revert")
+    again = store.requeue(patch.id)  # type: ignore[attr-defined]
+    assert again.status == "pending" and again.id != patch.id
+    assert again.evidence.details["requeued_from"] == patch.id
+    assert again.evidence.validated is False
+    new_text = git(root, "show", f"{again.head}:{S}/SKILL.md")
+    assert "Note: kept." in new_text and new_text.endswith("Check the delimiter first.")
+    assert store.get(patch.id).status == "reverted"
+    store.merge(again.id)
+    assert (root / S / "SKILL.md").read_text().endswith("Check the delimiter first.\n")
+    with pytest.raises(PatchError, match="only a reverted patch"):
+        store.requeue(again.id)  # type: ignore[attr-defined]

@@ -95,3 +95,22 @@ def test_hidden_characters_are_made_visible(
             assert hidden not in out, (action, hidden)
     code, out, _ = run(ws, capsys, "diff", patch.id)
     assert "202E" in out.upper() and "200B" in out.upper()
+
+
+def test_revert_and_requeue_from_the_cli(
+    ws: Workspace, store: PatchStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patch = store.create(SKILL, patch_files(ws), evidence())
+    store.merge(patch.id)
+    (ws.root / "skills" / "other-skill" / "references" / "notes.md").write_text("later\n")
+    git(ws.root, "commit", "-q", "-am", "a later commit")
+    code, _, err = run(ws, capsys, "undo")
+    assert code == 2 and f"memento patches revert {patch.id}" in err
+    code, out, _ = run(ws, capsys, "revert", patch.id[-4:])
+    assert code == 0 and f"memento patches requeue {patch.id}" in out
+    code, out, _ = run(ws, capsys, "list", "--status", "reverted")
+    assert code == 0 and f"{patch.id}  {SKILL}  reverted" in out
+    code, out, _ = run(ws, capsys, "requeue", patch.id)
+    assert code == 0 and "queued again as patch" in out
+    code, out, _ = run(ws, capsys, "list")
+    assert "1 pending patches" in out

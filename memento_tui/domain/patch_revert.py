@@ -1,0 +1,149 @@
+"""Taking a merged patch back when main has moved on, and putting it up for review again.
+
+``undo`` steps main back to before the merge, which is only safe while nothing came after
+it. Later, a merge is taken back with a revert commit on main (``revert_patch``), made the
+way merges are made: plumbing first (a conflict changes nothing), then main moves (a
+fast-forward of the person's checkout, or a ref update). A patch reverted by hand with
+``git revert -m 1`` reads as reverted too: main's history says so (``reverts_on``).
+
+A reverted patch can be re-queued (``requeue_patch``): its change is applied again on top
+of main as it is now (a three-way merge, so what main gained since is kept) and becomes a
+new pending patch with the same evidence, marked as not replayed against today's main.
+
+Both three-way merges are asked of ``merge-tree`` with a commit made for the purpose,
+whose only parent sets the merge base: the tree to revert to on top of the merge commit
+(a revert), or the patched tree on top of main before the merge (a re-apply).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from memento_tui.domain.patch_model import (
+    Patch,
+    PatchConflict,
+    PatchError,
+    ReviewRecord,
+    now_utc,
+)
+
+if TYPE_CHECKING:
+    from memento_tui.domain.patches import PatchStore
+
+_REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
+
+
+def reverts_on(store: PatchStore, main: str) -> dict[str, str]:
+    """Commit reverted -> the commit reverting it, from main's history (git's own words)."""
+    out = store.repo.out(
+        "log", "--format=%H%x00%B%x01", "-E", "--grep=This reverts commit [0-9a-f]+",
+        "--end-of-options", f"refs/heads/{main}",
+    )
+    found: dict[str, str] = {}
+    for entry in out.split("\x01"):
+        commit, _, body = entry.strip().partition("\x00")
+        for target in _REVERTS.findall(body):
+            found.setdefault(target, commit)
+    return found
+
+
+def is_reverted(merge_commit: str, reverts: dict[str, str]) -> bool:
+    """Reverted, unless the revert was itself reverted (then it is merged again), and so on."""
+    reverted = False
+    seen = merge_commit
+    for _ in range(20):
+        match = next((by for target, by in reverts.items() if seen.startswith(target)), None)
+        if match is None:
+            return reverted
+        reverted, seen = not reverted, match
+    return reverted
+
+
+def _merge_review(store: PatchStore, patch: Patch) -> ReviewRecord:
+    review = store._decisions().get(patch.id)
+    if patch.status != "merged" or review is None or review.action != "merge":
+        raise PatchError(
+            f"patch {patch.id} is {patch.status}, not merged", fix="'memento patches list --all'"
+        )
+    if not review.main_after or not review.main_before:
+        raise PatchError(
+            f"patch {patch.id} made no merge commit (main already had the change), so there "
+            "is nothing to take back"
+        )
+    return review
+
+
+def _three_way(store: PatchStore, ours: str, base: str, theirs_tree: str, what: str) -> str:
+    """merge-tree of ``ours`` and a commit holding ``theirs_tree`` on top of ``base``."""
+    repo = store.repo
+    helper = repo.out("commit-tree", theirs_tree, "-p", base, "-m", f"memento: {what} (helper)")
+    result = repo.git(
+        "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
+        "--end-of-options", ours, helper, ok=(0, 1),
+    )
+    tokens = result.stdout.split(b"\0")
+    if result.returncode == 0:
+        return tokens[0].decode().strip()
+    files = sorted({t.decode("utf-8", "replace") for t in tokens[1:] if t})
+    raise PatchConflict(
+        f"cannot {what}: it conflicts with {store.main_branch()} in {', '.join(files)}; "
+        "nothing was changed",
+        files=files,
+        fix=f"edit {', '.join(files)} on {store.main_branch()} yourself",
+    )
+
+
+def revert_patch(store: PatchStore, patch_id: str) -> Patch:
+    """A revert commit on main that takes a merged patch back; the patch reads reverted."""
+    from memento_tui.domain.patch_review import move_main
+
+    repo = store.repo
+    with store.records.decision_lock():
+        patch = store.get(patch_id)
+        merge = _merge_review(store, patch)
+        assert merge.main_before is not None and merge.main_after is not None
+        main = store.main_branch()
+        tip = store.main_tip()
+        before_tree = repo.out("rev-parse", f"{merge.main_before}^{{tree}}")
+        tree = _three_way(store, tip, merge.main_after, before_tree, f"revert patch {patch.id}")
+        message = (
+            f"Revert memento patch {patch.id} ({patch.skill})\n\n"
+            f"This reverts commit {merge.main_after}, reversing\n"
+            f"changes made to {merge.main_before}.\n"
+        )
+        commit = repo.out("commit-tree", tree, "-p", tip, "-F", "-", input=message.encode())
+        move_main(store, tip, commit, list(merge.files), f"revert patch {patch.id}")
+        store.records.append_review(
+            merge.model_copy(update={"action": "revert", "at": now_utc(), "main": main,
+                                     "main_before": tip, "main_after": commit, "reason": None})
+        )
+    return store._find(patch.id)
+
+
+def requeue_patch(store: PatchStore, patch_id: str) -> Patch:
+    """A reverted patch's change, applied again on top of main now, as a new pending patch."""
+    repo = store.repo
+    patch = store._find(patch_id)
+    if patch.status != "reverted":
+        raise PatchError(
+            f"patch {patch.id} is {patch.status}; only a reverted patch can be queued again",
+            fix="a rejected idea comes back by itself when a later failure calls for it",
+        )
+    # The patch's change is base -> head on its branch; apply that on top of main now.
+    tip = store.main_tip()
+    patched_tree = repo.out("rev-parse", f"{patch.head}^{{tree}}")
+    tree = _three_way(store, tip, patch.base, patched_tree, f"queue patch {patch.id} again")
+    files: dict[str, bytes | str | None] = {}
+    for path in patch.files:
+        content = repo.git("cat-file", "blob", f"{tree}:{path}", ok=(0, 128))
+        files[path] = content.stdout if content.returncode == 0 else None
+    evidence = patch.evidence.model_copy(deep=True)
+    evidence.validated = False
+    evidence.details["requeued_from"] = patch.id
+    evidence.details["requeued_note"] = (
+        f"queued again after patch {patch.id} was reverted; its replay ran against an older "
+        f"{store.main_branch()}"
+    )
+    return store.create(patch.skill, files, evidence,
+                        message=f"{patch.subject or patch.skill} (queued again from {patch.id})")
