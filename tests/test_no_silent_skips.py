@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "memento_tui"
 # Optional by design, and said out loud where it matters: pygments picks a highlighter (a
 # plain-text diff is still a diff); the [local] extra is looked for, and its absence is a
 # ModelError that names the install command.
-ALLOWED = {"ui/widgets/diff_view.py", "domain/llm/local.py"}
+ALLOWED = {"ui/widgets/diff_highlight.py", "ui/widgets/diff_view.py", "domain/llm/local.py"}
 
 
 def test_no_module_swallows_a_missing_import() -> None:

@@ -231,9 +231,10 @@ class GitRepo:
     def differs_from(self, ref: str, path: str) -> list[str]:
         """Files under ``path`` whose content on disk is not what ``ref`` holds: changed,
         deleted, or new and not ignored. A patch made from ``ref`` would not see them."""
-        changed = self.out("diff", "--name-only", "--no-renames", ref, "--", path).splitlines()
-        new = self.out("ls-files", "--others", "--exclude-standard", "--", path).splitlines()
-        return sorted({p for p in [*changed, *new] if p})
+        # -z: names as they are (git would quote and escape unusual ones otherwise).
+        changed = self.out("diff", "-z", "--name-only", "--no-renames", ref, "--", path)
+        new = self.out("ls-files", "-z", "--others", "--exclude-standard", "--", path)
+        return sorted({p for p in [*changed.split("\0"), *new.split("\0")] if p})
 
     def commit_paths(self, paths: list[str], message: str) -> str:
         """Stage and commit exactly these paths (the person's other changes stay as they are)."""

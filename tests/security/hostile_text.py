@@ -74,6 +74,14 @@ def write_hostile_skills(workspace: Workspace) -> None:
     (broken / "SKILL.md").write_text(
         f"---\nname: evil\ndescription: Broken on purpose {HOSTILE}\n---\n# Evil\n", encoding="utf-8"
     )
+    # As cloned from a hostile repository: committed, so learning takes it as it is.
+    import subprocess
+
+    person = {"GIT_AUTHOR_NAME": "H", "GIT_AUTHOR_EMAIL": "h@x", "GIT_COMMITTER_NAME": "H",
+              "GIT_COMMITTER_EMAIL": "h@x", "PATH": "/usr/bin:/bin"}
+    for args in (["add", "skills"], ["commit", "-q", "-m", "hostile skills"]):
+        subprocess.run(["git", "-C", str(workspace.root), *args], env=person, check=True,
+                       capture_output=True)
 
 
 def hostile_events() -> list[Any]:
