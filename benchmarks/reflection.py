@@ -63,7 +63,11 @@ def make_failures(workspace: Path, limit: int | None) -> None:
                 if naive.skill:
                     server.add(call("load_skill", name=naive.skill))
                 server.add(
-                    call("run", command=naive.command, **({"skill": naive.skill} if naive.skill else {})),
+                    call(
+                        "run",
+                        command=naive.command,
+                        **({"skill": naive.skill} if naive.skill else {}),
+                    ),
                     call("finish", answer="done", success=True),
                 )
                 request = RunRequest(
@@ -97,29 +101,40 @@ def reflect_all(workspace: Path) -> list[dict[str, Any]]:
             involved = [library.skills[n] for n in names if n in library.skills]
             started = time.monotonic()
             # As services/learning.py calls it.
-            answer = reflect(model, events=events, skills=involved, rejected=[], note="",
-                             max_tokens=min(4000, ws.config.learning.reflect_max_tokens))
+            answer = reflect(
+                model,
+                events=events,
+                skills=involved,
+                rejected=[],
+                note="",
+                max_tokens=min(4000, ws.config.learning.reflect_max_tokens),
+            )
             took = time.monotonic() - started
             value = answer.value
             names_ok = value is not None and (
                 value.fix_kind != "patch_skill" or (value.weak_skill or "") in library.skills
             )
-            rows.append({
-                "run": run_id,
-                "parsed": value is not None,
-                "success": names_ok,
-                "attempts": len(answer.raw),
-                "seconds": round(took, 1),
-                "tokens": answer.usage.total_tokens,
-                "category": value.category if value else None,
-                "weak_skill": value.weak_skill if value else None,
-                "fix_kind": value.fix_kind if value else None,
-                "error": answer.error[:160],
-            })
+            rows.append(
+                {
+                    "run": run_id,
+                    "parsed": value is not None,
+                    "success": names_ok,
+                    "attempts": len(answer.raw),
+                    "seconds": round(took, 1),
+                    "tokens": answer.usage.total_tokens,
+                    "category": value.category if value else None,
+                    "weak_skill": value.weak_skill if value else None,
+                    "fix_kind": value.fix_kind if value else None,
+                    "error": answer.error[:160],
+                }
+            )
             row = rows[-1]
-            print(f"  {record.task[:50]!r}: parsed {row['parsed']}, success {row['success']}, "
-                  f"{row['category']}/{row['weak_skill']}/{row['fix_kind']}, "
-                  f"{row['attempts']} attempt(s), {took:.1f} s {row['error'][:80]}", flush=True)
+            print(
+                f"  {record.task[:50]!r}: parsed {row['parsed']}, success {row['success']}, "
+                f"{row['category']}/{row['weak_skill']}/{row['fix_kind']}, "
+                f"{row['attempts']} attempt(s), {took:.1f} s {row['error'][:80]}",
+                flush=True,
+            )
     finally:
         services.close()
     return rows
@@ -127,11 +142,19 @@ def reflect_all(workspace: Path) -> list[dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--workspace", type=Path, default=Path("/tmp/memento-reflection-bench"),
-                        help="where the failed runs are kept (made on the first call)")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        default=Path("/tmp/memento-reflection-bench"),
+        help="where the failed runs are kept (made on the first call)",
+    )
     parser.add_argument("--tasks", type=int, default=None, help="only the first N suite tasks")
-    parser.add_argument("--code", type=Path, default=ROOT,
-                        help="the checkout whose memento_tui reflects (default: this one)")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose memento_tui reflects (default: this one)",
+    )
     parser.add_argument("--json", type=Path, help="write every reflection's row here")
     args = parser.parse_args()
     _use_code(args.code.resolve())
@@ -143,19 +166,24 @@ def main() -> None:
     if not (args.workspace / ".memento").is_dir():
         print(f"making the failed runs in {args.workspace} (scripted model, real sandbox)")
         make_failures(args.workspace, args.tasks)
-    print(f"reflecting with the local model, code from {args.code}, "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"reflecting with the local model, code from {args.code}, "
+        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     rows = reflect_all(args.workspace)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     n = len(rows)
     parsed = sum(r["parsed"] for r in rows)
     success = sum(r["success"] for r in rows)
-    print(f"failed runs: {n}; reflections that parse: {parsed}/{n}; "
-          f"that parse and name a category and a real skill: {success}/{n} "
-          f"({success / max(n, 1):.0%}); median {statistics.median(r['seconds'] for r in rows):.1f} s, "
-          f"{statistics.median(r['tokens'] for r in rows):.0f} tokens per reflection; "
-          f"load at the end {os.getloadavg()[0]:.1f}")
+    print(
+        f"failed runs: {n}; reflections that parse: {parsed}/{n}; "
+        f"that parse and name a category and a real skill: {success}/{n} "
+        f"({success / max(n, 1):.0%}); median {statistics.median(r['seconds'] for r in rows):.1f} s, "
+        f"{statistics.median(r['tokens'] for r in rows):.0f} tokens per reflection; "
+        f"load at the end {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":
