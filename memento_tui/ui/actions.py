@@ -25,6 +25,8 @@ class Action:
     # keys 1-5 are shown by the nav bar at the top instead.
     show: bool = True
     priority: bool = False  # fires even while an input has focus
+    # The key bar keeps it at every width (the keys that decide); the rest give way first.
+    keep: bool = False
 
 
 def _a(id: str, key: str, action: str, description: str, tooltip: str, **kw: bool) -> Action:
@@ -38,14 +40,15 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
         _a("app-patches", "3,f3", "app.show('patches')", "Patches", "Patches waiting for review", show=False),
         _a("app-runs", "4,f4", "app.show('runs')", "Runs", "Past runs, traces and verdicts", show=False),
         _a("app-insights", "5,f5", "app.show('insights')", "Insights", "Failure analytics: categories, patterns, per-skill success", show=False),
-        _a("app-help", "question_mark", "app.help", "Help", "The keys of this screen", show=False),
+        _a("app-help", "question_mark", "app.help", "Help", "The keys of this screen, with their ids", keep=True),
+        _a("app-leave-box", "escape", "app.leave_box", "Leave box", "Leave the text box: 1-5, ? and the screen's keys act again", keep=True),
         _a("app-palette", "ctrl+p", "app.command_palette", "Commands", "Every action, searchable", show=False),
         _a("app-quit", "ctrl+q", "app.quit", "Quit", "Leave Memento", priority=True),
     ),
     "run": (
         _a("run-start", "ctrl+r", "start", "Start", "Run the task in the box", priority=True),
         _a("run-cancel", "ctrl+x", "cancel", "Cancel", "Stop the running task (the trace keeps what happened)", priority=True),
-        _a("run-focus-task", "t", "focus_task", "Task box", "Put the cursor in the task box", show=False),
+        _a("run-focus-task", "t", "focus_task", "Type a task", "Put the cursor in the task box", keep=True),
         _a("run-review", "r", "review", "Review patch", "Open the patch learning produced"),
         _a("run-learn", "l", "learn", "Learn", "Reflect on the failed run and propose a patch"),
         _a("run-clear", "ctrl+l", "clear", "Clear", "Clear the stream", show=False),
@@ -63,16 +66,17 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
     ),
     "review": (
         _a("review-back", "escape", "back", "Back", "Back to where you came from"),
-        _a("review-next-hunk", "n", "next_hunk", "Next hunk", "Jump to the next hunk"),
-        _a("review-prev-hunk", "p", "prev_hunk", "Prev hunk", "Jump to the previous hunk"),
+        _a("review-next-hunk", "n", "next_hunk", "Next change", "Jump to the next hunk (in the next file after the last)", keep=True),
+        _a("review-prev-hunk", "p", "prev_hunk", "Prev change", "Jump to the previous hunk"),
         _a("review-next-file", "right_square_bracket", "next_file", "Next file", "Jump to the next file", show=False),
         _a("review-prev-file", "left_square_bracket", "prev_file", "Prev file", "Jump to the previous file", show=False),
         _a("review-layout", "s", "toggle_layout", "Split/unified", "Switch between split and unified diff"),
-        _a("review-context", "c", "toggle_context", "Context", "Show or hide the failing step and the runs behind the patch"),
+        _a("review-wrap", "w", "toggle_wrap", "Wrap/scroll", "Wrap long lines inside each side, or scroll sideways (←/→ move half a side)"),
+        _a("review-context", "c", "toggle_context", "Side panel", "Show or hide the side panel: the runs behind the patch, the failing step, the evidence"),
         _a("review-trace", "t", "open_trace", "Trace", "Open the trace of the run under the cursor in the runs list", show=False),
-        _a("review-evidence", "i", "toggle_evidence", "Evidence", "Show or hide the evidence panel", show=False),
-        _a("review-merge", "m", "merge", "Merge", "Merge into main (asks first; undo with u)"),
-        _a("review-reject", "x", "reject", "Reject", "Reject with a reason that later reflections see"),
+        _a("review-evidence", "i", "show_evidence", "Evidence", "Show the side panel at the evidence", show=False),
+        _a("review-merge", "m", "merge", "Merge", "Merge into main (asks first; undo with u)", keep=True),
+        _a("review-reject", "x", "reject", "Reject", "Reject with a reason that later reflections see", keep=True),
         _a("review-edit", "e", "edit", "Edit", "Edit the patched file in $EDITOR; a saved change becomes a new patch"),
         _a("review-undo", "u", "undo", "Undo merge", "Undo the last merge (asks first)"),
     ),
@@ -116,12 +120,19 @@ def all_ids() -> set[str]:
     return {a.id for actions in REGISTRY.values() for a in actions}
 
 
+BY_ID: dict[str, Action] = {a.id: a for actions in REGISTRY.values() for a in actions}
+
+
 def find(id: str) -> Action | None:
-    for actions in REGISTRY.values():
-        for action in actions:
-            if action.id == id:
-                return action
-    return None
+    return BY_ID.get(id)
+
+
+def scope_of(id: str) -> str:
+    """The registry scope an action id belongs to ("review-merge" -> "review")."""
+    for scope, actions in REGISTRY.items():
+        if any(a.id == id for a in actions):
+            return scope
+    return ""
 
 
 def check_keymap(keys: Mapping[str, str]) -> list[str]:

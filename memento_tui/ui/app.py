@@ -19,6 +19,7 @@ from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.signal import Signal
+from textual.widgets import Input
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import terminal_safe
@@ -207,6 +208,17 @@ class MementoApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    def action_leave_box(self) -> None:
+        """esc in a text box: the keys go back to the screen (1-5, ?, its actions)."""
+        screen = self.screen
+        others = [w for w in screen.focus_chain if not isinstance(w, Input)]
+        screen.set_focus(others[0] if others else None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_box":
+            return isinstance(self.screen.focused, Input)  # not in the key bar elsewhere
+        return True
 
     def why_not(self, action: str) -> str | None:
         return None

@@ -113,24 +113,48 @@ async def test_the_failing_step_sits_beside_the_diff_and_the_runs_open_their_tra
         assert isinstance(d.app.screen, PatchesScreen)
 
 
-async def test_on_a_narrow_terminal_c_shows_the_failing_step_and_i_the_evidence(services: Services) -> None:
+async def test_on_a_narrow_terminal_the_panel_folds_under_the_diff_and_one_key_shows_it(services: Services) -> None:
     patch = patch_with_runs(services)
-    async with drive(services, mode="patches") as d:  # 120 columns
-        _, side = await _review(d, patch.id)
-        evidence_panel = side.query_one("#review-evidence")
-        assert side.has_class("hidden")
+    async with drive(services, mode="patches") as d:  # 120 columns: no room beside the diff
+        review, side = await _review(d, patch.id)
+        view = review.query_one("#diff", DiffView)
+        assert side.has_class("hidden") and view.region.width == 120
         await d.press("c")
-        assert not side.has_class("hidden") and evidence_panel.has_class("hidden")
+        await d.pilot.pause()
+        # Under the diff, the whole width; the diff keeps its columns.
+        assert not side.has_class("hidden") and side.region.y >= view.region.bottom
+        assert side.region.width == 120 and view.region.width == 120
         assert side.query_one("#failing-step").region.height > 5 and "← FAILED" in _shown(side)
-        await d.press("i")
-        assert not evidence_panel.has_class("hidden")
-        await d.press("c")
-        assert not side.has_class("hidden") and side.query_one("#failing-step").has_class("hidden")
-        await d.press("i")
+        assert not side.query_one("#review-evidence").has_class("hidden")
+        await d.press("c")  # one key hides all of it
         assert side.has_class("hidden")
+        # i shows the panel at the evidence.
+        await d.press("i")
+        await d.pilot.pause()
+        assert not side.has_class("hidden")
+        scroll = side.query_one("#review-side-scroll")
+        await d.until(lambda: scroll.scroll_y > 0, "the evidence to scroll into view")
+        await d.press("c")
         # t works with the panel hidden: it opens the replay.
         trace = await _open_trace(d, "t")
         assert trace.run_id == REPLAY
+
+
+async def test_beside_the_diff_the_panel_takes_only_what_the_diff_can_spare(services: Services) -> None:
+    patch = patch_with_runs(services)
+    async with drive(services, mode="patches", size=(140, 45)) as d:
+        review, side = await _review(d, patch.id)
+        view = review.query_one("#diff", DiffView)
+        assert not side.has_class("hidden") and side.region.x >= view.region.right
+        assert min(view.text_widths()) >= 36  # the diff never drops under 2 x 36 for the panel
+        await d.press("c")
+        assert side.has_class("hidden") and view.region.width == 140
+        await d.press("c")
+        # Narrower: the panel goes under, shown because the person asked for it.
+        await d.pilot.resize_terminal(100, 40)
+        await d.pilot.pause()
+        assert review.query_one("#review-body").has_class("-below") and not side.has_class("hidden")
+        assert min(view.text_widths()) >= 36
 
 
 async def test_a_patch_whose_run_is_gone_says_so(services: Services) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import events
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
 
 from memento_tui.ui.actions import action_name, bindings_for
 
@@ -50,14 +48,7 @@ class ActionsMixin:
 
 
 class MementoScreen(ActionsMixin, Screen[None]):
-    """A top-level screen (one per mode)."""
-
-    def on_key(self, event: events.Key) -> None:
-        # Escape in a text box hands the keys back to the screen (1-5, ?, the actions).
-        if event.key == "escape" and isinstance(self.focused, Input):
-            event.stop()
-            others = [w for w in self.focus_chain if not isinstance(w, Input)]
-            self.set_focus(others[0] if others else None)
+    """A top-level screen (one per mode). esc in a text box is the app's ``leave_box``."""
 
 
 class MementoModal(ActionsMixin, ModalScreen[object]):

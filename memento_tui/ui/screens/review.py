@@ -2,8 +2,9 @@
 
 Beside the diff: the failing step of the run the patch came from (the tool call, its
 output, the check's verdict), the runs behind the patch (``t`` or enter opens a trace),
-and the full evidence. ``c`` and ``i`` show or hide those parts; on a narrow terminal the
-diff gets the width until one is asked for.
+and the full evidence. The diff comes first: where the panel does not fit beside it
+(review_layout.py) it folds under the diff, hidden until ``c`` shows it; ``c`` hides it
+at any width, ``i`` shows it at the evidence.
 
 Merge, reject and undo each ask first (a modal), run in a thread worker, and end in a
 past-tense message (``PatchMerged``, ``PatchRejected``, ``MergeUndone``) or
@@ -13,8 +14,6 @@ person's editor; a saved change becomes a new patch (the original stays as it wa
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -27,16 +26,16 @@ from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
+from memento_tui.ui.screens.review_edit import EditPatch
+from memento_tui.ui.screens.review_layout import side_width
 from memento_tui.ui.screens.undo import UndoLastMerge
 from memento_tui.ui.widgets.diff_view import DiffView
 from memento_tui.ui.widgets.evidence import evidence_line
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.review_side import ReviewSide
 
-WIDE = 140  # columns from which the side panel (failing step, evidence) shows by default
 
-
-class ReviewScreen(UndoLastMerge, MementoScreen):
+class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     SCOPE = "review"
     CSS_PATH = "review.tcss"
     TITLE = "Review"
@@ -70,13 +69,6 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
             super().__init__()
             self.result = result
 
-    class PatchEdited(Message):
-        """The person's edit became a new patch."""
-
-        def __init__(self, patch: Any) -> None:
-            super().__init__()
-            self.patch = patch
-
     class ReviewFailed(Message):
         """A step was refused or failed; nothing changed."""
 
@@ -93,8 +85,8 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         self._prefetched = (patch, diff) if patch is not None and diff is not None else None
         self.busy = False
         self.merged_here = False
-        self.show_context = False
-        self.show_evidence = False
+        # The person's c: shown or hidden whatever the width; None until they press it.
+        self.side_wanted: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(terminal_safe(f"patch {self.patch_id}", single_line=True), id="review-head", markup=False)
@@ -108,10 +100,8 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         yield MementoFooter()
 
     def on_mount(self) -> None:
-        # On a narrow terminal the diff gets the width; c shows the failing step, i the evidence.
         # The panel fills in right after the diff's first frame: the change is what a
         # reviewer reads first, and it paints sooner without the panel's contents.
-        self.show_context = self.show_evidence = self.app.size.width >= WIDE
         self._lay_out_side()
         self.query_one("#diff", DiffView).focus()
         if self._prefetched is not None:
@@ -153,29 +143,31 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
         banner.set_class(not view.hidden_count, "hidden")
         if view.hunk_count:
             view.go_to_hunk(0)
+        self._lay_out_side()  # the line numbers' width is known now
         self._head()
         self.refresh_bindings()
 
     def _head(self) -> None:
+        """Skill, status, where the cursor is, the counts, then the id: what a narrow
+        terminal cuts off is what the reviewer needs least."""
         if self.patch is None:
             return
         view = self.view
-        parts = [
-            f"patch {self.patch.id}",
-            self.patch.skill,
-            self.patch.status.upper() if self.patch.status != "pending" else "pending",
-        ]
+        skill = self.patch.skill
+        parts = [skill, self.patch.status.upper() if self.patch.status != "pending" else "pending"]
         if view is not None and self.diff.files:
-            path = self.diff.files[view.current_file].path
+            path = self.diff.files[view.current_file].path.removeprefix(f"skills/{skill}/")
             count = len(self.diff.files)
             parts.append(f"{path} ({view.current_file + 1}/{count})" if count > 1 else path)
             if view.hunk_count:
                 parts.append(f"hunk {view.current_hunk + 1}/{view.hunk_count}")
-            parts.append(view.mode)
+            parts.append(view.mode if view.wrap else f"{view.mode}, scrolling")
         parts.append(f"+{self.diff.additions} −{self.diff.deletions}")
+        parts.append(f"patch {self.patch.id}")
         head = self.query_one("#review-head", Static)
+        joint = "  ·  " if self.app.size.width >= 120 else " · "
         # The skill and the file path are a model's choice.
-        head.update(terminal_safe("  ·  ".join(parts), single_line=True))
+        head.update(terminal_safe(joint.join(parts), single_line=True))
         head.set_class(self.patch.status == "merged", "-merged")
         head.set_class(self.patch.status == "rejected", "-rejected")
 
@@ -192,7 +184,7 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
 
     # -- what can run now --------------------------------------------------------------
     def why_not(self, action: str) -> str | None:
-        if action in ("back", "toggle_evidence", "toggle_context", "undo"):
+        if action in ("back", "show_evidence", "toggle_context", "undo", "toggle_wrap"):
             return None
         if self.patch is None:
             return "the patch is still loading"
@@ -247,24 +239,49 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
     def action_toggle_layout(self) -> None:
         if (view := self.view) is not None:
             view.mode = "unified" if view.mode == "split" else "split"
+            self._lay_out_side()  # one column needs less room: the panel may fit beside now
             self._head()
 
-    def action_toggle_evidence(self) -> None:
-        self.show_evidence = not self.show_evidence
-        self._lay_out_side()
+    def action_toggle_wrap(self) -> None:
+        view = self.query_one("#diff", DiffView)
+        view.wrap = not view.wrap
+        self._head()
+        self.notify(
+            "Long lines wrap inside each side." if view.wrap
+            else "Long lines run on: ←/→ move half a side; › marks more to the right.",
+            timeout=3,
+        )
 
     def action_toggle_context(self) -> None:
-        self.show_context = not self.show_context
+        self.side_wanted = self._side().has_class("hidden")
         self._lay_out_side()
+
+    def action_show_evidence(self) -> None:
+        self.side_wanted = True
+        self._lay_out_side()
+        self._side().scroll_to_evidence()
+
+    def on_resize(self) -> None:
+        self._lay_out_side()
+        self._head()
 
     def _side(self) -> ReviewSide:
         return self.query_one("#review-side", ReviewSide)
 
     def _lay_out_side(self) -> None:
+        """Beside the diff when both fit, else under it; shown by default only beside."""
+        view = self.query_one("#diff", DiffView)
+        width = side_width(self.app.size.width, view.mode, view.rows.number_width)
+        shown = width > 0 if self.side_wanted is None else self.side_wanted
         side = self._side()
-        side.show_parts(context=self.show_context, evidence=self.show_evidence)
-        if not self.show_context and isinstance(self.focused, OptionList):
-            self.query_one("#diff", DiffView).focus()
+        self.query_one("#review-body").set_class(not width, "-below")
+        if width:
+            side.styles.width = width
+        else:
+            side.styles.clear_rule("width")  # the stylesheet's width under the diff
+        side.set_class(not shown, "hidden")
+        if not shown and isinstance(self.focused, OptionList):
+            view.focus()
 
     def action_open_trace(self) -> None:
         chosen = self._side().choice()
@@ -362,74 +379,3 @@ class ReviewScreen(UndoLastMerge, MementoScreen):
             )
             self._side().show_error(message.error)
         self.notify(message.error, title="Nothing changed", severity="error", timeout=10)
-
-    # -- edit ----------------------------------------------------------------------------
-    def action_edit(self) -> None:
-        from memento_tui.ui.editor import open_in_editor
-
-        view = self.view
-        assert view is not None
-        path = self.diff.files[view.current_file].path
-        with tempfile.TemporaryDirectory(prefix="memento-edit-") as tmp:
-            try:
-                folder = self.services.patches().export_skill(self.patch.id, Path(tmp))
-            except MementoError as err:
-                self.notify(str(err), title="Edit", severity="error")
-                return
-            rel = path.removeprefix(f"skills/{self.patch.skill}/")
-            target = folder / rel
-            before = target.read_bytes() if target.exists() else b""
-            problem = open_in_editor(self.app, target)
-            if problem:
-                self.notify(problem, title="Edit", severity="warning")
-                return
-            after = target.read_bytes() if target.exists() else b""
-            # The new patch carries every file of this one, as it is after the edit.
-            files: dict[str, bytes | None] = {}
-            for changed in self.patch.files:
-                inside = folder / changed.removeprefix(f"skills/{self.patch.skill}/")
-                files[changed] = inside.read_bytes() if inside.is_file() else None
-        if after == before:
-            self.notify("No change: the patch stays as it is.", title="Edit", timeout=3)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.busy = True
-                self._save_edit(path, files)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Save your edit as a new patch?",
-                f"{path} changed. The edit becomes a new pending patch (not validated: replay "
-                "ran on the original); this one stays pending until you decide on it.",
-                yes="Save",
-            ),
-            answered,
-        )
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review")
-    def _save_edit(self, path: str, files: dict[str, bytes | None]) -> None:
-        from memento_tui.domain.patch_model import ReplayResult
-
-        old = self.patch
-        evidence = old.evidence.model_copy(deep=True)
-        # Replay ran on the original, not on the edit: say so rather than carry it over.
-        evidence.validated = False
-        evidence.replay = ReplayResult()
-        evidence.regressions = []
-        evidence.details["edited_from"] = old.id
-        try:
-            patch = self.services.patches().create(
-                old.skill, files, evidence, message=f"A person's edit of patch {old.id} ({path})"
-            )
-        except MementoError as err:
-            self.post_message(self.ReviewFailed(str(err)))
-            return
-        self.post_message(self.PatchEdited(patch))
-
-    @on(PatchEdited)
-    def _edited(self, message: PatchEdited) -> None:
-        self.busy = False
-        self.notify(f"Saved as patch {message.patch.id}.", title="Edit")
-        self.app.switch_screen(ReviewScreen(message.patch.id))

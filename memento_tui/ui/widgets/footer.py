@@ -5,6 +5,7 @@ Textual's Footer mounts a widget per key and rebuilds them all whenever the bind
 the screen settled. This bar keeps the same look and behaviour (keys of the focused context,
 dim when they cannot act, the command palette on the right, click to press, the binding's
 tooltip on hover) but only repaints its one line. A click is a key press, so a dim key says why it cannot act.
+On a narrow terminal the keys marked ``keep`` in the registry stay and the others give way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,24 @@ from rich.text import Text
 from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
+
+from memento_tui.ui.actions import find
+
+# (key as shown, description, key, enabled, tooltip, kept at every width)
+Entry = tuple[str, str, str, bool, str, bool]
+
+
+def fit_keys(sizes: list[tuple[int, bool]], room: int) -> list[int]:
+    """Which keys the bar shows, in their order: the kept ones first (as many as fit),
+    then the others while they fit."""
+    chosen: set[int] = set()
+    used = 0
+    for kept_pass in (True, False):
+        for index, (size, kept) in enumerate(sizes):
+            if kept == kept_pass and used + size <= room:
+                chosen.add(index)
+                used += size
+    return sorted(chosen)
 
 
 @dataclass(frozen=True)
@@ -86,33 +105,32 @@ class MementoFooter(Widget, can_focus=False):
             spans.append(KeySpan(start, line.cell_len, key, enabled, tooltip or description))
 
         # The palette key keeps its place on the right; the context's keys fill what is left,
-        # whole keys only (every key is also under ? and in the palette).
+        # whole keys only. The keys that decide (merge, reject, next change, help) are placed
+        # first and the rest fill the room in their order (every key is under ? and in the palette).
         room = self.size.width
         if palette is not None:
             room -= cell_len(f" {palette[0]} {palette[1]} ") + 1
-        for entry in left:
-            if line.cell_len + cell_len(f" {entry[0]} {entry[1]} ") > room:
-                break
-            add(*entry)
+        for index in fit_keys([(cell_len(f" {e[0]} {e[1]} "), e[5]) for e in left], room):
+            add(*left[index][:5])
         if palette is not None:
             line.append(" " * max(room - line.cell_len, 0))
             line.append("▏", Style(dim=True))
-            add(*palette)
+            add(*palette[:5])
         self.spans = spans
         return line
 
-    def _entries(
-        self,
-    ) -> tuple[list[tuple[str, str, str, bool, str]], tuple[str, str, str, bool, str] | None]:
+    def _entries(self) -> tuple[list[Entry], Entry | None]:
         """(the keys of the focused context, the command palette's key) as the stock Footer
         chooses them: shown bindings, one per action."""
         active = self.screen.active_bindings
         palette_key = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
-        left: list[tuple[str, str, str, bool, str]] = []
+        left: list[Entry] = []
         seen: set[str] = set()
         palette = None
         for key, (_node, binding, enabled, tooltip) in active.items():
-            entry = (self.app.get_key_display(binding), binding.description, binding.key, enabled, tooltip)
+            action = find(binding.id) if binding.id else None
+            keep = action is not None and action.keep
+            entry = (self.app.get_key_display(binding), binding.description, binding.key, enabled, tooltip, keep)
             if key == palette_key:
                 palette = entry
             elif binding.show and binding.action not in seen:

@@ -1,5 +1,6 @@
 """The strip at the top of every screen: the five screens with their keys, the current
-one marked, and what this workspace runs on."""
+one marked, and what this workspace runs on. While a text box has the cursor, 1-5 type
+digits, so the tabs name f1-f5 instead (those switch screens from anywhere)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Click
-from textual.widgets import Label
+from textual.widget import Widget
+from textual.widgets import Input, Label
 
 from memento_tui.domain.hidden_text import terminal_safe
 
@@ -16,9 +18,14 @@ SCREENS = (("run", "1", "Run"), ("skills", "2", "Skills"), ("patches", "3", "Pat
 
 
 class NavTab(Label):
-    def __init__(self, mode: str, text: str, current: bool) -> None:
-        super().__init__(text, classes="nav-tab -current" if current else "nav-tab")
+    def __init__(self, mode: str, key: str, label: str, current: bool) -> None:
+        super().__init__(f" {key} {label} ", classes="nav-tab -current" if current else "nav-tab")
         self.mode = mode
+        self.key = key
+        self.label = label
+
+    def show_keys(self, typing: bool) -> None:
+        self.update(f" {'F' if typing else ''}{self.key} {self.label} ")
 
     @on(Click)
     async def _clicked(self) -> None:
@@ -34,5 +41,13 @@ class NavBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label("Memento", classes="nav-brand")
         for mode, key, label in SCREENS:
-            yield NavTab(mode, f" {key} {label} ", mode == self.current)
+            yield NavTab(mode, key, label, mode == self.current)
         yield Label(self.status, classes="nav-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.screen, "focused", self._focus_moved)
+
+    def _focus_moved(self, focused: Widget | None) -> None:
+        typing = isinstance(focused, Input)
+        for tab in self.query(NavTab):
+            tab.show_keys(typing)

@@ -77,7 +77,7 @@ class HangingLines(Widget):
 
 
 class ReviewSide(Vertical):
-    """Runs, failing step and evidence; ``context`` and ``evidence`` say which parts show."""
+    """Runs, failing step and evidence (the screen shows or hides the whole panel)."""
 
     class FailingStepLoaded(Message):
         """The failed run's trace was read and its failing step chosen."""
@@ -103,7 +103,7 @@ class ReviewSide(Vertical):
         # What to show once the children exist: the panel takes its width in the screen's
         # first frame (so the diff is laid out once) and fills in right after it.
         self._first: tuple[Any, int, str | None] = (None, 0, None)
-        self._parts: tuple[bool, bool] | None = None
+        self._to_evidence = False  # i was pressed before the children were there
         self._ready = False  # children mounted
 
     def on_mount(self) -> None:
@@ -117,32 +117,30 @@ class ReviewSide(Vertical):
             self.show_patch(patch, hidden)
         elif error:
             self.show_error(error)
-        if self._parts is not None:
-            self.show_parts(context=self._parts[0], evidence=self._parts[1])
+        if self._to_evidence:
+            self.scroll_to_evidence()
 
     def _children(self) -> list[Widget]:
         return [
-            Static("Runs  (t or enter: trace)", id="runs-title", classes="side-title -context", markup=False),
-            OptionList(id="review-runs", classes="-context"),
+            Static("Runs  (t or enter: trace)", id="runs-title", classes="side-title", markup=False),
+            OptionList(id="review-runs"),
             VerticalScroll(
-                Static("Failing step", id="failing-title", classes="side-title -context", markup=False),
-                HangingLines("reading the trace…", id="failing-step", classes="-context"),
-                Static("Evidence", id="evidence-title", classes="side-title -evidence", markup=False),
-                EvidencePanel(id="review-evidence", classes="-evidence"),
+                Static("Failing step", id="failing-title", classes="side-title", markup=False),
+                HangingLines("reading the trace…", id="failing-step"),
+                Static("Evidence", id="evidence-title", classes="side-title", markup=False),
+                EvidencePanel(id="review-evidence"),
                 id="review-side-scroll",
             ),
         ]
 
-    def show_parts(self, *, context: bool, evidence: bool) -> None:
-        self._parts = (context, evidence)
-        self.set_class(not (context or evidence), "hidden")
+    def scroll_to_evidence(self) -> None:
+        """Bring the evidence to the top of the panel's scrolling part."""
         if not self._ready:
-            return  # _fill applies the rest
-        for widget in self.query(".-context"):
-            widget.set_class(not context, "hidden")
-        for widget in self.query(".-evidence"):
-            widget.set_class(not evidence, "hidden")
-        self.query_one("#evidence-title").set_class(not context, "-first")
+            self._to_evidence = True
+            return
+        scroll = self.query_one("#review-side-scroll", VerticalScroll)
+        title = self.query_one("#evidence-title")
+        self.call_after_refresh(lambda: scroll.scroll_to_widget(title, top=True, animate=False))
 
     # -- loading -----------------------------------------------------------------------
     def show_patch(self, patch: Any, hidden: int = 0) -> None:
