@@ -94,6 +94,17 @@ def _three_way(store: PatchStore, ours: str, base: str, theirs_tree: str, what: 
     )
 
 
+def applied_to_main(store: PatchStore, patch: Patch, what: str) -> str:
+    """The tree of main as it is now with the patch's change (its base -> head) applied, or
+    PatchConflict naming the files. While main has not moved, simply the patch's head."""
+    repo = store.repo
+    tip = store.main_tip()
+    if repo.out("merge-base", "--end-of-options", tip, patch.head, ok=(0, 1)) == tip:
+        return repo.out("rev-parse", f"{patch.head}^{{tree}}")
+    patched_tree = repo.out("rev-parse", f"{patch.head}^{{tree}}")
+    return _three_way(store, tip, patch.base, patched_tree, what)
+
+
 def revert_patch(store: PatchStore, patch_id: str) -> Patch:
     """A revert commit on main that takes a merged patch back; the patch reads reverted."""
     from memento_tui.domain.patch_review import move_main
@@ -130,10 +141,7 @@ def requeue_patch(store: PatchStore, patch_id: str) -> Patch:
             f"patch {patch.id} is {patch.status}; only a reverted patch can be queued again",
             fix="a rejected idea comes back by itself when a later failure calls for it",
         )
-    # The patch's change is base -> head on its branch; apply that on top of main now.
-    tip = store.main_tip()
-    patched_tree = repo.out("rev-parse", f"{patch.head}^{{tree}}")
-    tree = _three_way(store, tip, patch.base, patched_tree, f"queue patch {patch.id} again")
+    tree = applied_to_main(store, patch, f"queue patch {patch.id} again")
     files: dict[str, bytes | str | None] = {}
     for path in patch.files:
         content = repo.git("cat-file", "blob", f"{tree}:{path}", ok=(0, 128))

@@ -353,13 +353,20 @@ class PatchStore:
         out = self.repo.git("diff", *_DIFF_OPTIONS, "--end-of-options", base, head, "--").stdout
         return out.decode("utf-8", "replace")
 
-    def export_skill(self, patch_id: str, dest: Path) -> Path:
+    def export_skill(self, patch_id: str, dest: Path, *, on_main: bool = False) -> Path:
         """Write the branch's version of ``skills/<skill>/`` to ``dest/<skill>/`` and return
         that folder: for replaying a patch in a temp dir, never in the person's checkout.
-        Symlinks and submodules are not written; scripts keep their executable bit."""
+        Symlinks and submodules are not written; scripts keep their executable bit.
+
+        ``on_main``: the patch applied to main as it is now (for a person's edit, which
+        becomes a patch from today's main: starting from the old branch would drop what
+        main gained since); PatchConflict when it no longer applies."""
+        from memento_tui.domain.patch_revert import applied_to_main
+
         patch = self.get(patch_id)
         prefix = f"{SKILLS_DIR_NAME}/{patch.skill}/"
-        entries = self.ls_tree(patch.head, prefix.rstrip("/"))
+        rev = applied_to_main(self, patch, f"edit patch {patch.id}") if on_main else patch.head
+        entries = self.ls_tree(rev, prefix.rstrip("/"))
         target = Path(dest) / patch.skill
         if target.exists() and any(target.iterdir()):
             raise PatchError(
