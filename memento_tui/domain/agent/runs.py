@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from memento_tui.domain.agent.trace import (
     ModelTurn,
+    RunFailed,
     RunFinished,
     RunStarted,
     SkillsRetrieved,
@@ -31,7 +32,8 @@ from memento_tui.domain.paths import WorkspacePaths
 from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.tree_copy import copy_tree
 
-RunStatus = Literal["running", "passed", "failed", "error", "interrupted"]
+# cancelled: the person stopped it (ctrl+x, Ctrl-C); interrupted: the process died.
+RunStatus = Literal["running", "passed", "failed", "error", "cancelled", "interrupted"]
 
 
 class RunRecord(BaseModel):
@@ -58,6 +60,9 @@ class RunRecord(BaseModel):
     patch_id: str | None = None
     failure_category: str | None = None
     critical: bool = False
+    # The guard that stopped the run (agent/guards.py), and what it said.
+    guard: str | None = None
+    guard_message: str = ""
 
     @property
     def passed(self) -> bool:
@@ -206,6 +211,8 @@ class RunStore:
                 record.prompt_tokens += event.prompt_tokens
                 record.completion_tokens += event.completion_tokens
                 record.cost_usd += event.cost_usd
+            elif isinstance(event, RunFailed) and event.guard:
+                record.guard, record.guard_message = event.guard, event.message
             elif isinstance(event, VerdictGiven):
                 record.status = "passed" if event.passed else "failed"
                 record.verdict_source = event.source

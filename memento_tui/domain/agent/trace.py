@@ -68,6 +68,9 @@ class ToolResult(_Event):
     skill: str | None = None
     duration: float = 0.0
     sandboxed: bool | None = None
+    # Why the call was not carried out, in words for a person (a repeat the loop refused);
+    # empty when it ran, or when a tool refused it (the output says why).
+    not_run: str = ""
 
 
 class Note(_Event):
@@ -80,22 +83,28 @@ class Note(_Event):
 class VerdictGiven(_Event):
     type: Literal["verdict"] = "verdict"
     passed: bool
-    source: Literal["check", "person", "llm-judge", "agent"]
+    source: Literal["check", "person", "llm-judge", "agent", "guard"]
     detail: str = ""
     check_output: str = ""
+    # A guard stopped the run (repeated calls, a budget, unreadable replies): what it said.
+    # Such a run passes only on a check, and its verdict says so.
+    guard: str = ""
 
 
 class RunFailed(_Event):
-    """An error that ended the run (model unreachable, sandbox missing, budget)."""
+    """What ended the run early: an error (model unreachable, sandbox missing), the person
+    (kind "cancelled"), or a guard (kind "guard"; ``guard`` says which, see guards.py)."""
 
     type: Literal["run_error"] = "run_error"
     kind: str
     message: str
+    guard: str | None = None
+    fix: str = ""
 
 
 class RunFinished(_Event):
     type: Literal["run_finished"] = "run_finished"
-    status: Literal["passed", "failed", "error"]
+    status: Literal["passed", "failed", "error", "cancelled"]
     answer: str = ""
     steps: int = 0
     prompt_tokens: int = 0
@@ -103,6 +112,7 @@ class RunFinished(_Event):
     cost_usd: float = 0.0
     duration: float = 0.0
     skills_used: list[str] = Field(default_factory=list)
+    guard: str | None = None  # the guard that stopped the run, if one did
 
 
 TraceEvent = Annotated[
