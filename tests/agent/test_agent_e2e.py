@@ -115,8 +115,8 @@ def test_a_model_that_loops_is_told_and_then_stopped(workspace: Workspace, scrip
     events, _ = services.runs().trace(record.id)
     notes = [e.message for e in events if e.type == "note"]
     assert notes[0] == "repeated identical call to list_files (1)"
-    assert any(e.type == "run_error" and e.kind == "loop" for e in events)
-    assert record.status == "failed"
+    assert any(e.type == "run_error" and e.guard == "repeated_call" for e in events)
+    assert record.status == "failed" and record.guard == "repeated_call"
     # The model was told, in the tool result it received.
     assert "You already called list_files" in json.dumps(scripted.requests[2]["messages"][-1])
 
@@ -131,7 +131,7 @@ def test_step_budget_stops_the_run(workspace: Workspace, scripted: ScriptedServe
     record = services.agent().run(RunRequest(task="anything", learn=False))
     events, _ = services.runs().trace(record.id)
     budget = next(e for e in events if e.type == "run_error")
-    assert budget.kind == "budget" and "max_steps" in budget.message
+    assert budget.kind == "guard" and budget.guard == "step_budget" and "max_steps" in budget.message
     assert record.status == "failed" and scripted.remaining == 1
 
 

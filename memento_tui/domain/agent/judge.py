@@ -2,15 +2,18 @@
 
 A person's mark (added later, through ``RunStore.mark``) beats everything; here the
 order is: the task's check command, then an LLM judge if one is configured, then the
-agent's own report.
+agent's own report. A run a guard stopped (guards.py) passes only on its check: neither
+the agent's word nor an LLM judge can pass work that was never finished.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
+from memento_tui.domain.agent.guards import RunCancelled
 from memento_tui.domain.agent.listing import work_files
 from memento_tui.domain.agent.trace import VerdictGiven, cap
 from memento_tui.domain.llm import ModelClient, ModelError
@@ -18,9 +21,15 @@ from memento_tui.domain.llm import ModelClient, ModelError
 _JUDGE_PROMPT = (Path(__file__).parent / "prompts" / "judge.md").read_text(encoding="utf-8")
 
 
-def run_check(check: str, sandbox: Any, work_dir: Path) -> VerdictGiven:
+def run_check(
+    check: str, sandbox: Any, work_dir: Path, cancel: threading.Event | None = None
+) -> VerdictGiven:
     """Run the check command in the sandbox against the work dir; exit 0 passes."""
-    result = sandbox.run(["sh", "-c", check], work_dir=work_dir, skill_dir=None, network=False)
+    result = sandbox.run(
+        ["sh", "-c", check], work_dir=work_dir, skill_dir=None, network=False, cancel=cancel
+    )
+    if result.cancelled:
+        raise RunCancelled
     output = "\n".join(part for part in (result.stdout, result.stderr) if part)
     if result.limit:
         detail = f"check stopped by the {result.limit} limit"
@@ -43,9 +52,21 @@ def judge(
     answer: str,
     agent_success: bool,
     judge_model: ModelClient | None,
+    guard: str = "",
+    cancel: threading.Event | None = None,
 ) -> VerdictGiven:
+    """``guard``: what the guard that stopped the run said, if one did."""
     if check:
-        return run_check(check, sandbox, work_dir)
+        verdict = run_check(check, sandbox, work_dir, cancel)
+        verdict.guard = guard
+        return verdict
+    if guard:
+        return VerdictGiven(
+            passed=False,
+            source="guard",
+            detail="a guard stopped the run and no check proves the work done",
+            guard=guard,
+        )
     if judge_model is not None:
         try:
             return _llm_judge(judge_model, task, answer, work_dir)

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from memento_tui.domain.agent.conversation import (
+    assistant_turn,
+    opening,
+    repeat_refusal,
+    tool_result,
+    unreadable_turn,
+)
+from memento_tui.domain.agent.guards import (
+    GuardStop,
+    RepeatGuard,
+    RunCancelled,
+    UnreadableGuard,
+    over_budget,
+)
 from memento_tui.domain.agent.judge import judge
 from memento_tui.domain.agent.listing import work_files
-from memento_tui.domain.agent.runs import RunRecord, RunStore, new_run_id
-from memento_tui.domain.agent.tools import TOOLS, Toolbox, for_model
+from memento_tui.domain.agent.runs import RunRecord, RunStatus, RunStore, new_run_id
+from memento_tui.domain.agent.tools import TOOLS, Toolbox
 from memento_tui.domain.agent.trace import (
     ModelTurn,
     Note,
@@ -29,12 +42,9 @@ from memento_tui.domain.agent.trace import (
 )
 from memento_tui.domain.config import Config
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.llm import ModelClient, ModelError
+from memento_tui.domain.llm import ModelClient, ModelError, ModelReply, ToolCall
 from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
 from memento_tui.domain.tasks import check_task
-
-_SYSTEM = (Path(__file__).parent / "prompts" / "system.md").read_text(encoding="utf-8")
-MAX_REPEATS = 3
 
 
 @dataclass
@@ -58,10 +68,6 @@ class RunCallbacks:
     on_event: Callable[[_Event], None] | None = None
     on_text: Callable[[str], None] | None = None
     on_output: Callable[[str, str], None] | None = None
-
-
-class RunCancelled(Exception):
-    pass
 
 
 class Agent:
@@ -161,7 +167,25 @@ class _Session:
             )
         )
         skills = self._skills()
-        hits = self.agent.index.search(self.request.task, top_k=cfg.retrieval.top_k)
+        hits = self._retrieve(skills)
+        toolbox = Toolbox(
+            self.work,
+            skills,
+            self.agent.sandbox,
+            cfg.sandbox,
+            on_output=self.callbacks.on_output,
+            cancel=self.cancel,
+        )
+        status = self._execute_and_judge(toolbox, hits)
+        try:  # what the model wrote last (write_file) is made as safe to keep as any output
+            self.agent.sandbox.settle(self.work)
+        except OSError as err:
+            self.emit(Note(message=f"the work dir could not be checked after the run: {err}"))
+        self._finish(status, toolbox.used)
+        self._teach_retrieval(status, toolbox.used)
+
+    def _retrieve(self, skills: dict[str, Skill]) -> list[Any]:
+        hits = self.agent.index.search(self.request.task, top_k=self.agent.config.retrieval.top_k)
         hits = [h for h in hits if h.name in skills]
         self.record.skills_retrieved = [h.name for h in hits]
         self.emit(
@@ -177,56 +201,59 @@ class _Session:
                 ]
             )
         )
-        toolbox = Toolbox(
-            self.work, skills, self.agent.sandbox, cfg.sandbox, on_output=self.callbacks.on_output
-        )
-        status: Literal["passed", "failed", "error"] = "failed"
+        return hits
+
+    def _execute_and_judge(self, toolbox: Toolbox, hits: list[Any]) -> RunStatus:
         try:
-            finished = self._loop(toolbox, hits)
+            stop = self._loop(toolbox, hits)
+            if stop is not None:
+                self.record.guard, self.record.guard_message = stop.guard, stop.message
+                self.emit(
+                    RunFailed(kind="guard", guard=stop.guard, message=stop.message, fix=stop.fix)
+                )
             verdict = judge(
                 check=self.request.check,
                 sandbox=self.agent.sandbox,
                 work_dir=self.work,
                 task=self.request.task,
                 answer=self.answer,
-                agent_success=self.agent_success and finished,
+                agent_success=self.agent_success,
                 judge_model=self.agent.judge_model,
+                guard=stop.message if stop is not None else "",
+                cancel=self.cancel,
             )
             self.emit(verdict)
-            status = "passed" if verdict.passed else "failed"
             self.record.verdict_source = verdict.source
             self.record.verdict_detail = verdict.detail
+            return "passed" if verdict.passed else "failed"
         except RunCancelled:
-            self.emit(RunFailed(kind="cancelled", message="the run was cancelled"))
-            status = "error"
+            self.emit(RunFailed(kind="cancelled", message="the run was cancelled by the person"))
+            return "cancelled"
         except ModelError as err:
             self.emit(RunFailed(kind=f"model_{err.kind}", message=str(err)))
-            status = "error"
         except MementoError as err:
             self.emit(RunFailed(kind="error", message=str(err)))
-            status = "error"
-        try:  # what the model wrote last (write_file) is made as safe to keep as any output
-            self.agent.sandbox.settle(self.work)
-        except OSError as err:
-            self.emit(Note(message=f"the work dir could not be checked after the run: {err}"))
+        return "error"
+
+    def _finish(self, status: RunStatus, used: list[str]) -> None:
         self.record.status = status
-        self.record.skills_used = list(toolbox.used)
+        self.record.skills_used = list(used)
         self.record.answer = self.answer
         self.record.steps = self.step
         self.record.finished = time.time()
         self.emit(
             RunFinished(
-                status=status,
+                status=status,  # type: ignore[arg-type]  # never running or interrupted here
                 answer=self.answer,
                 steps=self.step,
                 prompt_tokens=self.record.prompt_tokens,
                 completion_tokens=self.record.completion_tokens,
                 cost_usd=self.record.cost_usd,
                 duration=time.monotonic() - self.started,
-                skills_used=list(toolbox.used),
+                skills_used=list(used),
+                guard=self.record.guard,
             )
         )
-        self._teach_retrieval(status, toolbox.used)
 
     def _skills(self) -> dict[str, Skill]:
         skills = dict(self.agent.library().skills)
@@ -235,6 +262,10 @@ class _Session:
         return skills
 
     def _teach_retrieval(self, status: str, used: list[str]) -> None:
+        """A pass becomes a trigger, a failure pushes the skill down for similar tasks. A pass
+        a guard stopped teaches nothing: the check proved the files right, but the run got
+        there by looping or running out of budget, and retrieval should not steer similar
+        tasks toward that path. A person's mark (Services.mark_run) still teaches."""
         if (
             not self.request.learn
             or self.request.replay_of
@@ -242,150 +273,128 @@ class _Session:
         ):
             return
         for name in used:
+            if status == "passed" and self.record.guard:
+                continue
             if status == "passed":
                 self.agent.index.record_success(self.request.task, name)
             elif status == "failed":
                 self.agent.index.record_failure(self.request.task, name)
 
     # -- the tool-calling loop ---------------------------------------------------------
-    def _loop(self, toolbox: Toolbox, hits: list[Any]) -> bool:
-        listing = (
-            "\n".join(f"- {h.name}: {h.description}" for h in hits)
-            or "(no skill matched this task)"
-        )
-        messages: list[dict[str, Any]] = [
-            {"role": "system", "content": _SYSTEM.replace("{skills}", listing)},
-            {"role": "user", "content": self._task_message()},
-        ]
-        last_call: tuple[str, str] | None = None
-        repeats = 0
+    def _loop(self, toolbox: Toolbox, hits: list[Any]) -> GuardStop | None:
+        """Model turns and tool calls until the model is done (None) or a guard stops it."""
+        messages = opening(hits, self._task_message())
+        repeats, unreadable = RepeatGuard(), UnreadableGuard()
         while True:
             if self.cancel.is_set():
                 raise RunCancelled
-            budget = self._over_budget()
-            if budget:
-                self.emit(RunFailed(kind="budget", message=budget))
-                return False
-            self.step += 1
-            reply = self.agent.model.complete(messages, TOOLS, on_text=self.callbacks.on_text)
-            self.record.prompt_tokens += reply.usage.prompt_tokens
-            self.record.completion_tokens += reply.usage.completion_tokens
-            self.record.cost_usd += reply.usage.cost_usd
-            self.emit(
-                ModelTurn(
-                    text=reply.text,
-                    tool_calls=[
-                        {"id": c.id, "name": c.name, "arguments": c.arguments}
-                        for c in reply.tool_calls
-                    ],
-                    prompt_tokens=reply.usage.prompt_tokens,
-                    completion_tokens=reply.usage.completion_tokens,
-                    cost_usd=reply.usage.cost_usd,
-                    duration=reply.duration,
-                    protocol_error=reply.protocol_error,
-                )
+            stop = over_budget(
+                self.agent.config.run,
+                steps=self.step,
+                tokens=self.record.prompt_tokens + self.record.completion_tokens,
+                elapsed=time.monotonic() - self.started,
             )
-            if not reply.tool_calls:
-                if reply.protocol_error:
-                    messages.append({"role": "assistant", "content": reply.text})
-                    messages.append(
-                        {
-                            "role": "user",
-                            "content": f"That reply could not be used: {reply.protocol_error}. Answer with one JSON action.",
-                        }
-                    )
-                    self.emit(Note(message=f"reply not understood: {reply.protocol_error}"))
+            if stop is not None:
+                return stop
+            self.step += 1
+            reply = self._turn(messages)
+            if reply.protocol_error or _unparsed(reply):
+                error = reply.protocol_error or "the tool call's arguments were not valid JSON"
+                self.emit(Note(message=f"reply not understood: {error}"))
+                stop = unreadable.unreadable(error, self.agent.model.protocol_fix())
+                if stop is not None:
+                    return stop
+                if not reply.tool_calls:
+                    messages += unreadable_turn(reply)
                     continue
+            else:
+                unreadable.readable()
+            if not reply.tool_calls:
                 # Plain text and no tool: the model considers itself done.
                 self.answer = reply.text.strip()
                 self.agent_success = bool(self.answer)
-                return True
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": reply.text or None,
-                    "tool_calls": [
-                        {
-                            "id": c.id,
-                            "type": "function",
-                            "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
-                        }
-                        for c in reply.tool_calls
-                    ],
-                }
-            )
+                return None
+            messages.append(assistant_turn(reply))
             for call in reply.tool_calls:
-                key = (call.name, json.dumps(call.arguments, sort_keys=True))
-                self.emit(ToolCalled(call_id=call.id, name=call.name, arguments=call.arguments))
-                if key == last_call and call.name != "finish":
-                    repeats += 1
-                    text = (
-                        f"You already called {call.name} with exactly these arguments. Repeating it will not "
-                        "give a different result; change your approach or call finish."
-                    )
-                    self.emit(Note(message=f"repeated identical call to {call.name} ({repeats})"))
-                    self.emit(ToolResult(call_id=call.id, name=call.name, ok=False, output=text))
-                    messages.append(
-                        {
-                            "role": "tool",
-                            "tool_call_id": call.id,
-                            "name": call.name,
-                            "content": text,
-                        }
-                    )
-                    if repeats >= MAX_REPEATS:
-                        self.emit(
-                            RunFailed(
-                                kind="loop",
-                                message=f"the model repeated the same {call.name} call {repeats + 1} times",
-                            )
-                        )
-                        return False
-                    continue
-                last_call, repeats = key, 0
-                outcome = toolbox.execute(call.name, call.arguments)
-                self.emit(
-                    ToolResult(
-                        call_id=call.id,
-                        name=call.name,
-                        ok=outcome.ok,
-                        output=cap(outcome.output),
-                        exit_code=outcome.exit_code,
-                        limit=outcome.limit,
-                        skill=outcome.skill,
-                        duration=outcome.duration,
-                        sandboxed=outcome.sandboxed,
-                    )
+                if self._call(call, toolbox, repeats, messages):
+                    return repeats.stop(call.name)  # None: the model called finish
+
+    def _turn(self, messages: list[dict[str, Any]]) -> ModelReply:
+        reply = self.agent.model.complete(messages, TOOLS, on_text=self.callbacks.on_text)
+        self.record.prompt_tokens += reply.usage.prompt_tokens
+        self.record.completion_tokens += reply.usage.completion_tokens
+        self.record.cost_usd += reply.usage.cost_usd
+        self.emit(
+            ModelTurn(
+                text=reply.text,
+                tool_calls=[
+                    {"id": c.id, "name": c.name, "arguments": c.arguments}
+                    for c in reply.tool_calls
+                ],
+                prompt_tokens=reply.usage.prompt_tokens,
+                completion_tokens=reply.usage.completion_tokens,
+                cost_usd=reply.usage.cost_usd,
+                duration=reply.duration,
+                protocol_error=reply.protocol_error,
+            )
+        )
+        return reply
+
+    def _call(
+        self,
+        call: ToolCall,
+        toolbox: Toolbox,
+        repeats: RepeatGuard,
+        messages: list[dict[str, Any]],
+    ) -> bool:
+        """Carry out one call (or refuse a repeat); True when the run ends here."""
+        self.emit(ToolCalled(call_id=call.id, name=call.name, arguments=call.arguments))
+        if repeats.refuse(call.name, call.arguments):
+            text = repeat_refusal(call.name)
+            self.emit(Note(message=f"repeated identical call to {call.name} ({repeats.repeats})"))
+            self.emit(
+                ToolResult(
+                    call_id=call.id,
+                    name=call.name,
+                    ok=False,
+                    output=text,
+                    not_run=f"the same call as the one before (repeat {repeats.repeats})",
                 )
-                if outcome.finished:
-                    self.answer = str(call.arguments.get("answer", ""))
-                    self.agent_success = outcome.success
-                    return True
-                messages.append(
-                    {
-                        "role": "tool",
-                        "tool_call_id": call.id,
-                        "name": call.name,
-                        "content": for_model(outcome.output),
-                    }
-                )
+            )
+            messages.append(tool_result(call, text))
+            return repeats.stop(call.name) is not None
+        outcome = toolbox.execute(call.name, call.arguments)
+        self.emit(
+            ToolResult(
+                call_id=call.id,
+                name=call.name,
+                ok=outcome.ok,
+                output=cap(outcome.output),
+                exit_code=outcome.exit_code,
+                limit=outcome.limit,
+                skill=outcome.skill,
+                duration=outcome.duration,
+                sandboxed=outcome.sandboxed,
+            )
+        )
+        if outcome.cancelled or self.cancel.is_set():
+            raise RunCancelled
+        if outcome.finished:
+            self.answer = str(call.arguments.get("answer", ""))
+            self.agent_success = outcome.success
+            return True
+        messages.append(tool_result(call, outcome.output))
+        return False
 
     def _task_message(self) -> str:
         files = work_files(self.work, limit=1000)
         listing = "\n".join(f"- {f}" for f in files[:100]) or "(none)"
         return f"Task: {self.request.task}\n\nFiles in /work:\n{listing}"
 
-    def _over_budget(self) -> str:
-        cfg = self.agent.config.run
-        if self.step >= cfg.max_steps:
-            return f"the run reached its step budget ({cfg.max_steps} steps; [run] max_steps)"
-        tokens = self.record.prompt_tokens + self.record.completion_tokens
-        if tokens >= cfg.max_tokens:
-            return f"the run used its token budget ({tokens} of {cfg.max_tokens}; [run] max_tokens)"
-        elapsed = time.monotonic() - self.started
-        if elapsed >= cfg.wall_seconds:
-            return f"the run reached its time budget ({cfg.wall_seconds:g} s; [run] wall_seconds)"
-        return ""
+
+def _unparsed(reply: ModelReply) -> bool:
+    """A native tool call whose arguments were not JSON: as unreadable as prose."""
+    return any("_unparsed" in c.arguments for c in reply.tool_calls)
 
 
-__all__ = ["Agent", "RunCallbacks", "RunRequest", "VerdictGiven"]
+__all__ = ["Agent", "RunCallbacks", "RunCancelled", "RunRequest", "VerdictGiven"]

@@ -6,6 +6,7 @@ skill's folder); every command runs in the sandbox.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ class ToolOutcome:
     sandboxed: bool | None = None
     finished: bool = False
     success: bool = False
+    cancelled: bool = False  # the person stopped the run while the command ran
 
 
 class ToolError(Exception):
@@ -112,6 +114,7 @@ class Toolbox:
     sandbox: Any  # memento_tui.domain.sandbox.Sandbox
     sandbox_config: SandboxConfig
     on_output: Callable[[str, str], None] | None = None
+    cancel: threading.Event | None = None  # set by the person: the command is killed at once
     loaded: list[str] = field(default_factory=list)
     used: list[str] = field(default_factory=list)
 
@@ -193,7 +196,10 @@ class Toolbox:
             # Network only for a reviewed skill folder (never a patch being replayed).
             network=self.sandbox.may_use_network(skill_obj.dir) if skill_obj else False,
             on_output=self.on_output,
+            cancel=self.cancel,
         )
+        if result.cancelled:
+            return ToolOutcome(False, "[cancelled by the person]", cancelled=True)
         parts = []
         if result.stdout:
             parts.append(result.stdout)

@@ -7,59 +7,28 @@ read from the package (never fetched from the network).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from memento_tui.domain.config import ModelConfig
-from memento_tui.domain.errors import MementoError
-from memento_tui.domain.llm.json_protocol import action_schema, parse_action, protocol_prompt
-from memento_tui.domain.llm.reply import (
-    ModelReply,
-    ToolCall,
-    Usage,
-    clean_arguments,
-    collect_stream,
+from memento_tui.domain.llm import tool_mode
+from memento_tui.domain.llm.errors import ErrorKind, ModelError, map_error
+from memento_tui.domain.llm.json_protocol import (
+    action_schema,
+    apply_protocol,
+    parse_action,
+    with_protocol,
 )
+from memento_tui.domain.llm.reply import ModelReply, ToolCall, Usage, collect_stream
 from memento_tui.domain.llm.trust import (
     Destination,
     TrustStore,
     destination_to_confirm,
     unconfirmed_message,
 )
-
-ErrorKind = Literal[
-    "not_configured",
-    "auth",
-    "not_found",
-    "unreachable",
-    "rate_limit",
-    "server",
-    "bad_request",
-    "bad_reply",
-    "timeout",
-    "unconfirmed",
-]
-
-
-class ModelError(MementoError):
-    """A model call that failed; ``kind`` says which way, for the trace and reflection."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: ErrorKind,
-        fix: str | None = None,
-        file: str | None = None,
-        field: str | None = None,
-    ) -> None:
-        super().__init__(message, fix=fix, file=file or None, field=field)
-        self.kind = kind
-
 
 _litellm: Any = None
 
@@ -86,28 +55,53 @@ RETRYABLE: tuple[ErrorKind, ...] = ("rate_limit", "server", "unreachable", "time
 class ModelClient:
     """Calls one configured model. ``complete`` streams text to ``on_text`` as it comes."""
 
-    def __init__(self, config: ModelConfig, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        tool_modes: tool_mode.ToolModeStore | None = None,
+    ) -> None:
         self.config = config
         self._sleep = sleep
-        self._native: bool | None = None
+        self._native: bool | None = None  # None: "auto", not found out yet
+        self.tool_mode_why = ""  # how native or JSON was decided, for messages and doctor
+        self.tool_modes = tool_modes or tool_mode.ToolModeStore()
         self._confirmed: Destination | None = None
         self.schema_as_json_object = False  # set once a server refuses the json_schema shape
+        self.structured_output = True  # False once a server refuses response_format
 
     @property
     def model(self) -> str:
         return self.config.name
 
     def uses_native_tools(self) -> bool:
+        """Whether tools go natively; True, provisionally, while "auto" is finding out."""
         if self._native is None:
-            mode = self.config.tool_calling
-            if mode != "auto":
-                self._native = mode == "native"
-            else:
-                try:
-                    self._native = bool(_lazy_litellm().supports_function_calling(self.model))
-                except Exception:
-                    self._native = False
-        return self._native
+            self._decide_tool_mode()
+        return True if self._native is None else self._native
+
+    def _decide_tool_mode(self) -> None:
+        mode = self.config.tool_calling
+        if mode != "auto":
+            self._native, self.tool_mode_why = mode == "native", f'tool_calling = "{mode}"'
+            return
+        found = self.tool_modes.get(self.config.api_base, self.config.name)
+        if found is not None:
+            self._native = found.native
+            self.tool_mode_why = f"found out earlier ({found.why}; {self.tool_modes.path})"
+            return
+        known = tool_mode.litellm_knows(_lazy_litellm(), self.config.name)
+        if known is not None:
+            self._native, self.tool_mode_why = known, "litellm knows the model"
+
+    def _found_tool_mode(self, native: bool, why: str) -> None:
+        self._native, self.tool_mode_why = native, f"found out now ({why})"
+        self.tool_modes.put(self.config.api_base, self.config.name, native, why)
+
+    def protocol_fix(self) -> str:
+        """What to change when the model's replies cannot be read as actions."""
+        return tool_mode.unreadable_fix(self.config, bool(self._native), self.tool_mode_why)
 
     def api_key(self) -> str | None:
         name = self.config.api_key_env
@@ -139,16 +133,23 @@ class ModelClient:
     def prepare(self) -> None:
         """Called before each request; a client that starts its own server does it here."""
 
-    def action_format(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
-        """How the JSON protocol's schema is asked for: OpenAI's shape, which most
-        OpenAI-compatible servers (vLLM, Ollama, llama.cpp's C++ server) accept, or the
-        shape llama-cpp-python's server wants (it refuses the other with a 500)."""
+    def response_format(
+        self, schema: dict[str, Any], name: str = "answer", *, strict: bool = False
+    ) -> dict[str, Any]:
+        """How a schema is asked for: OpenAI's shape, which most OpenAI-compatible servers
+        (vLLM, Ollama, llama.cpp's C++ server) accept, or the shape llama-cpp-python's
+        server wants (it refuses the other with a 500), which it turns into a grammar.
+        ``strict`` only where every field is required, as OpenAI's strict mode wants."""
         if self.schema_as_json_object:
-            return {"type": "json_object", "schema": action_schema(tools)}
+            return {"type": "json_object", "schema": schema}
         return {
             "type": "json_schema",
-            "json_schema": {"name": "action", "schema": action_schema(tools), "strict": True},
+            "json_schema": {"name": name, "schema": schema, "strict": strict},
         }
+
+    def action_format(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        """The JSON action protocol's schema, as a response format."""
+        return self.response_format(action_schema(tools), "action", strict=True)
 
     def complete(
         self,
@@ -157,7 +158,11 @@ class ModelClient:
         *,
         on_text: Callable[[str], None] | None = None,
         max_tokens: int | None = None,
+        schema: dict[str, Any] | None = None,
     ) -> ModelReply:
+        """``schema``: a JSON schema the reply should follow (structured output, where the
+        server takes it; a grammar on llama.cpp). The prompt must ask for it as well: a
+        server that refuses it is asked again without it."""
         if not self.model:
             raise ModelError(
                 "no model is configured",
@@ -165,11 +170,10 @@ class ModelClient:
                 fix="set [model] name in .memento/config.toml, or pass --model (see docs/config.md)",
             )
         self.check_destination()
-        native = bool(tools) and self.uses_native_tools()
         attempt = 0
         while True:
             try:
-                return self._complete_once(messages, tools, native, on_text, max_tokens)
+                return self._complete_once(messages, tools, on_text, max_tokens, schema)
             except ModelError as err:
                 if err.kind not in RETRYABLE or attempt >= self.config.retries:
                     raise
@@ -180,15 +184,43 @@ class ModelClient:
         self,
         messages: list[dict[str, Any]],
         tools: list[dict[str, Any]] | None,
-        native: bool,
         on_text: Callable[[str], None] | None,
         max_tokens: int | None,
+        schema: dict[str, Any] | None,
     ) -> ModelReply:
         self.prepare()
         litellm = _lazy_litellm()
+        native = bool(tools) and self.uses_native_tools()
+        probing = native and self._native is None
+        kwargs = self._request(messages, tools, native, max_tokens, schema)
+        started = time.monotonic()
+        try:
+            stream = litellm.completion(**kwargs)
+            reply = collect_stream(stream, on_text)
+        except Exception as err:  # litellm raises many types; map them to one of ours
+            # Each way of asking again changes what is asked, so this cannot go on forever.
+            if self._ask_differently(err, kwargs, probing):  # before any text: nothing streamed
+                return self._complete_once(messages, tools, on_text, max_tokens, schema)
+            raise map_error(err, self.config) from None
+        reply.duration = time.monotonic() - started
+        reply.usage.cost_usd = _cost(litellm, self.model, reply.usage)
+        if tools and probing:
+            self._learn_tool_mode(reply, tools)
+        elif tools and not native:
+            apply_protocol(reply, tools)
+        return reply
+
+    def _request(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+        native: bool,
+        max_tokens: int | None,
+        schema: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.config.name,
-            "messages": messages if native or not tools else _with_protocol(messages, tools),
+            "messages": messages if native or not tools else with_protocol(messages, tools),
             "temperature": self.config.temperature,
             "max_tokens": max_tokens or self.config.max_tokens,
             "timeout": self.config.timeout_seconds,
@@ -204,88 +236,49 @@ class ModelClient:
             kwargs["api_key"] = key
         if tools and native:
             kwargs["tools"] = tools
-        elif tools:
+        elif tools and self.structured_output:
             kwargs["response_format"] = self.action_format(tools)
-        started = time.monotonic()
-        try:
-            stream = litellm.completion(**kwargs)
-            reply = collect_stream(stream, on_text)
-        except Exception as err:  # litellm raises many types; map them to one of ours
-            if (
-                "response_format" in kwargs
-                and not self.schema_as_json_object
-                and _refuses_json_schema(err)
-            ):
-                self.schema_as_json_object = True  # before any text: nothing was streamed
-                return self._complete_once(messages, tools, native, on_text, max_tokens)
-            raise _map_error(err, self.config) from None
-        reply.duration = time.monotonic() - started
-        reply.usage.cost_usd = _cost(litellm, self.model, reply.usage)
-        if tools and not native:
-            _apply_protocol(reply, tools)
-        return reply
+        elif schema is not None and self.structured_output:
+            kwargs["response_format"] = self.response_format(schema)
+        return kwargs
+
+    def _ask_differently(self, err: Exception, kwargs: dict[str, Any], probing: bool) -> bool:
+        """A refusal that asking another way avoids: True after changing the way."""
+        if probing and tool_mode.refuses_tools(err):
+            self._found_tool_mode(False, f"the server refused tool calls: {_first_line(err)}")
+            return True
+        if "response_format" not in kwargs:
+            return False
+        if not self.schema_as_json_object and _refuses_json_schema(err):
+            self.schema_as_json_object = True
+            return True
+        if _refuses_response_format(err):
+            self.structured_output = False  # the prompt asks for the same JSON
+            return True
+        return False
+
+    def _learn_tool_mode(self, reply: ModelReply, tools: list[dict[str, Any]]) -> None:
+        if reply.tool_calls:
+            self._found_tool_mode(True, "the server answered with a tool call")
+        elif parse_action(reply.text, tools)[0] is not None:
+            # The model wrote its call as text: the server does not parse tool calls.
+            self._found_tool_mode(False, "the server sent the tool call back as text")
+            apply_protocol(reply, tools)
 
 
-def _with_protocol(
-    messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Add the JSON action protocol to the system prompt, and flatten tool turns to text."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.get("role")
-        if role == "system":
-            out.append(
-                {"role": "system", "content": f"{message['content']}\n\n{protocol_prompt(tools)}"}
-            )
-        elif role == "tool":
-            out.append(
-                {
-                    "role": "user",
-                    "content": f"Result of {message.get('name', 'the tool')}:\n{message['content']}",
-                }
-            )
-        elif role == "assistant" and message.get("tool_calls"):
-            call = message["tool_calls"][0]["function"]
-            out.append(
-                {
-                    "role": "assistant",
-                    "content": json.dumps(
-                        {"tool": call["name"], "arguments": json.loads(call["arguments"] or "{}")}
-                    ),
-                }
-            )
-        else:
-            out.append({"role": role, "content": message.get("content") or ""})
-    if not any(m["role"] == "system" for m in out):
-        out.insert(0, {"role": "system", "content": protocol_prompt(tools)})
-    return out
+def _first_line(err: Exception) -> str:
+    return str(err).strip().split("\n")[0][:200]
+
+
+def _refuses_response_format(err: Exception) -> bool:
+    text = str(err).lower()
+    return any(w in text for w in ("response_format", "json_schema", "response format"))
 
 
 def _refuses_json_schema(err: Exception) -> bool:
     # llama-cpp-python's server: "Input should be 'text' or 'json_object'" ... 'json_schema'
     text = str(err)
     return "'json_object'" in text and "json_schema" in text
-
-
-def _apply_protocol(reply: ModelReply, tools: list[dict[str, Any]]) -> None:
-    action, error = parse_action(reply.text, tools)
-    if action is None:
-        reply.protocol_error = error
-        return
-    name, arguments = action
-    try:
-        arguments = clean_arguments(arguments)
-    except RecursionError:
-        reply.protocol_error = "the arguments are nested too deeply"
-        return
-    reply.tool_calls = [
-        ToolCall(
-            id=f"json_{int(time.time() * 1000)}",
-            name=name,
-            arguments=arguments,
-            raw_arguments=json.dumps(arguments),
-        )
-    ]
 
 
 def _cost(litellm: Any, model: str, usage: Usage) -> float:
@@ -300,69 +293,4 @@ def _cost(litellm: Any, model: str, usage: Usage) -> float:
         return 0.0  # local and unknown models have no price
 
 
-def _map_error(err: Exception, config: ModelConfig) -> ModelError:
-    name = type(err).__name__
-    detail = str(err).split("\n")[0][:300]
-    where = config.api_base or "the provider"
-    if name == "AuthenticationError" or "PermissionDenied" in name:
-        key = config.api_key_env or "the key variable"
-        return ModelError(
-            f"the model rejected the API key: {detail}",
-            kind="auth",
-            fix=f"check {key}, and that the key is for this provider",
-        )
-    if name == "NotFoundError":
-        return ModelError(
-            f"unknown model {config.name!r}: {detail}",
-            kind="not_found",
-            fix="check [model] name (litellm model strings look like 'openai/gpt-4o-mini')",
-        )
-    if name == "RateLimitError":
-        return ModelError(
-            f"rate limited: {detail}", kind="rate_limit", fix="wait, or lower the request rate"
-        )
-    if name in ("Timeout", "APITimeoutError"):
-        return ModelError(
-            f"the model did not answer in {config.timeout_seconds:g} s",
-            kind="timeout",
-            fix="raise [model] timeout_seconds, or check the server",
-        )
-    text = str(err).lower()
-    if "connection error" in text or "connection refused" in text or "connecterror" in text:
-        return ModelError(
-            f"cannot reach {where}: {detail}",
-            kind="unreachable",
-            fix="start the server, or check [model] api_base and your network",
-        )
-    if name in (
-        "InternalServerError",
-        "ServiceUnavailableError",
-        "APIError",
-        "APIConnectionError",
-        "BadGatewayError",
-    ):
-        return ModelError(
-            f"the model server failed: {detail}",
-            kind="server",
-            fix="retry later; if it persists, check the server's log",
-        )
-    if name in (
-        "BadRequestError",
-        "UnprocessableEntityError",
-        "ContextWindowExceededError",
-        "UnsupportedParamsError",
-    ):
-        return ModelError(
-            f"the model refused the request: {detail}",
-            kind="bad_request",
-            fix="check the model supports this kind of request",
-        )
-    if isinstance(err, (json.JSONDecodeError, ValueError)):
-        return ModelError(
-            f"the model server sent a reply that is not valid: {detail}",
-            kind="bad_reply",
-            fix="check [model] api_base points at an OpenAI-compatible server",
-        )
-    if isinstance(err, ModelError):
-        return err
-    return ModelError(f"{name}: {detail}", kind="server", fix="see the message above")
+__all__ = ["ErrorKind", "ModelClient", "ModelError", "ModelReply", "ToolCall", "Usage"]

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
+
+from memento_tui.domain.llm.reply import ModelReply, ToolCall, clean_arguments
 
 _PROMPT = (Path(__file__).parent / "prompts" / "json_protocol.md").read_text(encoding="utf-8")
 
@@ -77,3 +80,59 @@ def parse_action(
         if tool is not None:
             return None, f"unknown tool {tool!r}; use one of: {', '.join(sorted(names))}"
     return None, 'the reply was not one JSON object {"tool": ..., "arguments": {...}}'
+
+
+def with_protocol(
+    messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Add the JSON action protocol to the system prompt, and flatten tool turns to text."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "system":
+            out.append(
+                {"role": "system", "content": f"{message['content']}\n\n{protocol_prompt(tools)}"}
+            )
+        elif role == "tool":
+            out.append(
+                {
+                    "role": "user",
+                    "content": f"Result of {message.get('name', 'the tool')}:\n{message['content']}",
+                }
+            )
+        elif role == "assistant" and message.get("tool_calls"):
+            call = message["tool_calls"][0]["function"]
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": json.dumps(
+                        {"tool": call["name"], "arguments": json.loads(call["arguments"] or "{}")}
+                    ),
+                }
+            )
+        else:
+            out.append({"role": role, "content": message.get("content") or ""})
+    if not any(m["role"] == "system" for m in out):
+        out.insert(0, {"role": "system", "content": protocol_prompt(tools)})
+    return out
+
+
+def apply_protocol(reply: ModelReply, tools: list[dict[str, Any]]) -> None:
+    action, error = parse_action(reply.text, tools)
+    if action is None:
+        reply.protocol_error = error
+        return
+    name, arguments = action
+    try:
+        arguments = clean_arguments(arguments)
+    except RecursionError:
+        reply.protocol_error = "the arguments are nested too deeply"
+        return
+    reply.tool_calls = [
+        ToolCall(
+            id=f"json_{int(time.time() * 1000)}",
+            name=name,
+            arguments=arguments,
+            raw_arguments=json.dumps(arguments),
+        )
+    ]
