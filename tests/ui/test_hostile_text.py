@@ -113,7 +113,7 @@ async def test_runs_screen_and_trace_mark_task_answer_model_text_and_output(host
             "verdict: check said ⟨U+001B⟩]0;pwned⟨U+0007⟩",
             "note: looked wrong ⟨U+E0041⟩",
             "convert ⟨U+001B",  # the task in the table, cut to its column
-            "g⟨U+202E⟩,trojan",  # the skills column
+            "g⟨U+202E⟩,tro",  # the skills column, cut to its width
         )
         await d.press("enter")
         trace = d.app.screen

@@ -22,14 +22,25 @@ from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import has_hidden, terminal_safe
-from memento_tui.ui.cells import cell
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.undo import UndoLastMerge
 from memento_tui.ui.widgets.evidence import EvidencePanel
+from memento_tui.ui.widgets.fit_table import Column, FitTable, text_cell
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 
 FILTERS = ("pending", "all", "merged", "rejected")
+# The flags and the skill tell patches apart; replay and regressions are also in the
+# evidence panel, so they give way first on a narrow terminal.
+COLUMNS = (
+    Column("flags", "", 2),
+    Column("id", "patch", 20, rank=3),
+    Column("skill", "skill", 14, flex=True),
+    Column("status", "status", 8, rank=1),
+    Column("validated", "valid", 5, rank=2),
+    Column("replay", "replay", 7, rank=5),
+    Column("regressions", "regress.", 10, rank=4),
+)
 
 
 PREFETCH = 20  # pending patches whose diff is kept ready, so Enter shows it at once
@@ -96,21 +107,14 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
     def compose(self) -> ComposeResult:
         yield NavBar("patches", "")
         with Horizontal(id="patches-body"):
-            yield DataTable(id="patch-table", cursor_type="row", zebra_stripes=True)
+            yield FitTable(COLUMNS, id="patch-table")
             with VerticalScroll(id="patch-side"):
                 yield EvidencePanel(id="patch-evidence")
         yield Static("", id="patch-count", classes="muted", markup=False)
         yield MementoFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#patch-table", DataTable)
-        table.add_column("", key="flags", width=2)
-        table.add_column("patch", key="id", width=20)
-        table.add_column("skill", key="skill", width=16)
-        table.add_column("status", key="status", width=8)
-        table.add_column("valid", key="validated", width=5)
-        table.add_column("replay", key="replay", width=7)
-        table.add_column("regress.", key="regressions", width=10)
+        table = self.query_one("#patch-table", FitTable)
         self.query_one("#patch-side").border_title = "Evidence"
         self.memento.patches_changed.subscribe(self, lambda _: self.reload())
         self.reload()
@@ -166,27 +170,25 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
     def _loaded(self, message: PatchesLoaded) -> None:
         self.loaded = True
         self.error = message.error
-        table = self.query_one("#patch-table", DataTable)
-        keep = self.current_id
+        table = self.query_one("#patch-table", FitTable)
         self.patches = {p.id: p for p in message.patches}
         self.critical = message.critical
         self.hidden = message.hidden
         self.diffs = message.diffs
-        table.clear()
+        rows = []
         for patch in self.patches.values():
             ev = patch.evidence
-            table.add_row(
-                ("!" if patch.id in self.critical else " ") + ("⚠" if self.hidden.get(patch.id) else ""),
-                cell(patch.id),
-                cell(patch.skill),  # a new skill's name is a model's choice
-                patch.status,
-                "yes" if ev.validated else "no",
-                ev.replay.result.replace("-", " "),
-                ev.regressions_text(),
-                key=patch.id,
-            )
-        if keep in self.patches:
-            table.move_cursor(row=table.get_row_index(keep))
+            flags = ("!" if patch.id in self.critical else " ") + ("⚠" if self.hidden.get(patch.id) else "")
+            rows.append((patch.id, {
+                "flags": flags,
+                "id": text_cell(patch.id),
+                "skill": text_cell(patch.skill),  # a new skill's name is a model's choice
+                "status": patch.status,
+                "validated": "yes" if ev.validated else "no",
+                "replay": ev.replay.result.replace("-", " "),
+                "regressions": ev.regressions_text(),
+            }))
+        table.set_rows(rows)
         count = self.query_one("#patch-count", Static)
         if message.error:
             count.update(terminal_safe(f"cannot read the patches: {message.error}"))
@@ -202,13 +204,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
 
     @property
     def current_id(self) -> str | None:
-        table = self.query_one("#patch-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
+        return self.query_one("#patch-table", FitTable).current_key
 
     def _show_current(self) -> None:
         panel = self.query_one("#patch-evidence", EvidencePanel)
@@ -226,8 +222,9 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         self._show_current()
 
     @on(DataTable.RowSelected, "#patch-table")
-    def _selected(self) -> None:
-        self.action_open()
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        # The row enter was pressed on, even if a reload moved the cursor since.
+        self._open(str(event.row_key.value))
 
     # -- actions -----------------------------------------------------------------------
     def why_not(self, action: str) -> str | None:
@@ -236,10 +233,13 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         return None
 
     def action_open(self) -> None:
+        if self.current_id is not None:
+            self._open(self.current_id)
+
+    def _open(self, patch_id: str) -> None:
         from memento_tui.ui.screens.review import ReviewScreen
 
-        patch_id = self.current_id
-        if patch_id is not None:
+        if patch_id in self.patches:
             self.app.push_screen(
                 ReviewScreen(patch_id, patch=self.patches.get(patch_id), diff=self.diffs.get(patch_id))
             )

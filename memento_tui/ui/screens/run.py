@@ -100,7 +100,13 @@ class RunScreen(MementoScreen):
         self.query_one("#learning").border_title = "Learning"
         self._show_setup()
         self.memento.config_changed.subscribe(self, self._config_changed)
-        self.query_one("#task", Input).focus()
+        # The screen's keys are live from the start (1-5, ?, t); t puts the cursor in the box.
+        self._watch_keys()
+
+    def _watch_keys(self) -> None:
+        """Focus on what is being watched, never a text box: typed digits would stay text."""
+        missing = not self.services.workspace.config.model.name
+        (self.query_one("#model-setup") if missing else self.stream.log_widget).focus()
 
     def _show_setup(self) -> None:
         missing = not self.services.workspace.config.model.name
@@ -119,7 +125,10 @@ class RunScreen(MementoScreen):
         )
 
     def _config_changed(self, _: object) -> None:
+        typing = isinstance(self.focused, Input)
         self._show_setup()
+        if not typing:  # the hidden part had the focus: the shown one takes it, not the box
+            self._watch_keys()
         self.refresh_bindings()
 
     @property

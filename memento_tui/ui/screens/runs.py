@@ -13,13 +13,24 @@ from textual.widgets import DataTable, Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import terminal_safe
-from memento_tui.ui.cells import cell
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ReasonScreen
+from memento_tui.ui.widgets.fit_table import Column, FitTable, text_cell
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 
 FAILED = ("failed", "error", "interrupted")
+# The task tells runs apart and takes the spare width; tokens, cost and who gave the
+# verdict are in the run panel too and give way first on a narrow terminal.
+COLUMNS = (
+    Column("started", "started", 11, rank=4),
+    Column("status", "status", 11),
+    Column("task", "task", 20, flex=True),
+    Column("skills", "skills", 14, rank=2),
+    Column("by", "by", 6, rank=3),
+    Column("tokens", "tokens", 7, rank=6),
+    Column("cost", "cost", 7, rank=5),
+)
 
 
 def one_line(text: str, width: int) -> str:
@@ -97,21 +108,14 @@ class RunsScreen(MementoScreen):
     def compose(self) -> ComposeResult:
         yield NavBar("runs", "")
         with Horizontal(id="runs-body"):
-            yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+            yield FitTable(COLUMNS, id="runs-table")
             with VerticalScroll(id="runs-side"):
                 yield Static("", id="run-detail", markup=False)
         yield Static("", id="runs-count", classes="muted", markup=False)
         yield MementoFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        table.add_column("run", key="id", width=20)
-        table.add_column("status", key="status", width=11)
-        table.add_column("by", key="by", width=9)
-        table.add_column("skills", key="skills", width=18)
-        table.add_column("tokens", key="tokens", width=8)
-        table.add_column("cost", key="cost", width=8)
-        table.add_column("task", key="task")
+        table = self.query_one("#runs-table", FitTable)
         self.query_one("#runs-side").border_title = "Run"
         table.focus()
 
@@ -132,24 +136,19 @@ class RunsScreen(MementoScreen):
 
     @on(RunsLoaded)
     def _loaded(self, message: RunsLoaded) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        keep = self.current_id
         self.records = {r.id: r for r in message.records}
-        table.clear()
-        for r in message.records:
-            status = r.status + (" ↺" if r.replay_of else "")
-            table.add_row(
-                cell(r.id),
-                status,
-                cell(r.verdict_source or "—"),
-                cell(one_line(",".join(r.skills_used) or "—", 18)),
-                str(r.prompt_tokens + r.completion_tokens),
-                f"${r.cost_usd:.3f}",
-                cell(one_line(r.task, 80)),
-                key=r.id,
-            )
-        if keep in self.records:
-            table.move_cursor(row=table.get_row_index(keep))
+        self.query_one("#runs-table", FitTable).set_rows([
+            (r.id, {
+                "started": time.strftime("%m-%d %H:%M", time.localtime(r.started)),
+                "status": r.status + (" ↺" if r.replay_of else ""),
+                "task": text_cell(one_line(r.task, 400)),
+                "skills": text_cell(",".join(r.skills_used) or "—"),
+                "by": text_cell(r.verdict_source or "—"),
+                "tokens": str(r.prompt_tokens + r.completion_tokens),
+                "cost": f"${r.cost_usd:.3f}",
+            })
+            for r in message.records
+        ])
         failed = sum(1 for r in message.records if r.status in FAILED)
         cost = sum(r.cost_usd for r in message.records)
         shown = "failures only" if self.failed_only else "all runs"
@@ -160,13 +159,7 @@ class RunsScreen(MementoScreen):
 
     @property
     def current_id(self) -> str | None:
-        table = self.query_one("#runs-table", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
+        return self.query_one("#runs-table", FitTable).current_key
 
     @property
     def current(self) -> Any:
@@ -186,8 +179,11 @@ class RunsScreen(MementoScreen):
         self.refresh_bindings()
 
     @on(DataTable.RowSelected, "#runs-table")
-    def _selected(self) -> None:
-        self.action_open()
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        from memento_tui.ui.screens.trace import TraceScreen
+
+        # A click on a row: the run clicked, even if a reload moved the cursor since.
+        self.app.push_screen(TraceScreen(str(event.row_key.value)))
 
     # -- actions -----------------------------------------------------------------------
     def why_not(self, action: str) -> str | None:
