@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.formats import Versioned
 
 PatchStatus = Literal["pending", "merged", "rejected", "reverted", "gone"]
 ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4,16}$")
@@ -110,12 +111,11 @@ class PatchEvidence(BaseModel):
         return ": ".join(parts)
 
 
-class PatchRecord(BaseModel):
+class PatchRecord(Versioned):
     """``.memento/patches/<id>.json``."""
 
     model_config = ConfigDict(extra="allow")
-
-    version: int = 1
+    FORMAT = "patch"
     id: str
     skill: str
     branch: str
@@ -130,12 +130,11 @@ class PatchRecord(BaseModel):
 ReviewAction = Literal["merge", "reject", "undo", "revert"]
 
 
-class ReviewRecord(BaseModel):
+class ReviewRecord(Versioned):
     """One line of ``.memento/reviews.jsonl`` (append-only)."""
 
     model_config = ConfigDict(extra="allow")
-
-    version: int = 1
+    FORMAT = "review"
     action: ReviewAction
     id: str
     skill: str

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from memento_tui.domain.agent.trace import (
     ModelTurn,
@@ -28,6 +28,7 @@ from memento_tui.domain.agent.trace import (
 )
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.files import atomic_write
+from memento_tui.domain.formats import Versioned
 from memento_tui.domain.paths import WorkspacePaths
 from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.tree_copy import copy_tree
@@ -36,7 +37,8 @@ from memento_tui.domain.tree_copy import copy_tree
 RunStatus = Literal["running", "passed", "failed", "error", "cancelled", "interrupted"]
 
 
-class RunRecord(BaseModel):
+class RunRecord(Versioned):
+    FORMAT = "run"
     id: str
     task: str
     status: RunStatus = "running"

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.files import atomic_write
+from memento_tui.domain.formats import Versioned
 
 STATE_NAME = "state.json"
 EvalStatus = Literal["running", "finished"]
@@ -114,10 +115,9 @@ class RoundState(BaseModel):
         return sum(1 for m in self.merges if m.merged)
 
 
-class EvalState(BaseModel):
+class EvalState(Versioned):
     model_config = ConfigDict(extra="allow")
-
-    version: int = 1
+    FORMAT = "eval"
     id: str
     suite_name: str
     suite_path: str

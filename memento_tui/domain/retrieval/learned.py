@@ -15,19 +15,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.formats import NewerFormat, Versioned
 from memento_tui.domain.tasks import TRIGGER_CHARS, trigger_text
 
 LEARNED_FILE = "outcomes.jsonl"
 MAX_TASK_CHARS = TRIGGER_CHARS  # a trigger is a task text, not a document
 
 
-class LearnedRow(BaseModel):
+class LearnedRow(Versioned):
     """One outcome: a task ``kind`` ``success`` or ``failure`` with ``skill``."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+    FORMAT = "outcome"
 
     kind: Literal["success", "failure"]
     task: str = Field(min_length=1, max_length=MAX_TASK_CHARS)
@@ -113,6 +115,12 @@ class LearnedStore:
             return None
         try:
             row = LearnedRow.model_validate(json.loads(text))
+        except NewerFormat as err:  # a teammate's newer Memento: skipped, said, never fatal
+            self.problems.append(
+                LearnedProblem(f"skipped a row: {err.message}", file=self.file, line=number,
+                               fix=err.fix or "")
+            )
+            return None
         except (ValueError, ValidationError) as err:
             detail = _first_error(err) + (" (the last line is cut short)" if partial else "")
             self.problems.append(
