@@ -142,14 +142,15 @@ def parse_frontmatter(text: str, file: Path, first_line: int = 2) -> dict[str, A
             fix="write plain YAML: unique keys, no &anchors, *aliases or !tags",
         ) from None
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = first_line + mark.line if mark is not None else first_line
         problem = getattr(err, "problem", None) or str(err)
+        # An unclosed [ or { is reported at the end of the text; where it opened says more.
+        mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
         raise SkillError(
             f"frontmatter is not valid YAML: {problem}",
             file=file,
             line=line,
-            fix="quote values that contain ': ' or start with a special character",
+            fix=_yaml_fix(problem),
         ) from None
     if data is None:
         data = {}
@@ -161,6 +162,27 @@ def parse_frontmatter(text: str, file: Path, first_line: int = 2) -> dict[str, A
             fix="write 'name: my-skill' and 'description: ...' on their own lines",
         )
     return data
+
+
+_YAML_FIXES = (
+    ("expected ',' or ']'", "a value that starts with [ is read as a YAML list: close the ], "
+     "or quote the whole value (description: \"[beta] Converts ...\")"),
+    ("expected ',' or '}'", "a value that starts with { is read as a YAML map: close the }, "
+     "or quote the whole value"),
+    ("mapping values are not allowed", "quote a value that contains ': ' "
+     "(description: \"Converts: CSV to JSON\")"),
+    ("found character '\\t'", "indent with spaces, not tabs"),
+    ("found undefined alias", "quote a value that starts with *"),
+    ("found unknown escape character", "in double quotes, write a backslash as \\\\ "
+     "(or use single quotes)"),
+)
+
+
+def _yaml_fix(problem: str) -> str:
+    for clue, fix in _YAML_FIXES:
+        if clue in problem:
+            return fix
+    return "quote values that contain ': ' or start with a special character ([ { * & ! | > ' \" % @)"
 
 
 def key_line(frontmatter: str, key: str, first_line: int = 2) -> int | None:

@@ -73,7 +73,7 @@ def test_schema_errors_name_line_field_and_fix(
         ("name: demo\ndescription: x\nmetadata:\n  a: *d\n", 5, "aliases"),
         ("name: demo\ndescription: x\nname: demo\n", 4, "duplicate key 'name' (first on line 2)"),
         ("name: demo\ndescription: !!python/object/apply:os.system ['id']\n", 3, "explicit YAML tags"),
-        ("name: demo\ndescription: x\nmetadata: {a: 1\n", 5, "not valid YAML"),
+        ("name: demo\ndescription: x\nmetadata: {a: 1\n", 4, "not valid YAML"),  # where { opened
         ("- a\n- b\n", 2, "must be a mapping"),
     ],
 )
@@ -196,3 +196,24 @@ def test_an_unknown_skill_suggests_names_that_contain_it_or_look_like_it() -> No
     assert did_you_mean("csv", names) == ["csv-clean", "csv-json"]
     assert did_you_mean("date-normalise", names) == ["date-normalize"]
     assert did_you_mean("zzz", names) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "fix"),
+    [
+        ("[unclosed", 3, "starts with [ is read as a YAML list"),
+        ("{unclosed", 3, "starts with { is read as a YAML map"),
+        ("Converts: CSV", 3, "quote a value that contains ': '"),
+        ('"a\\q"', 3, "write a backslash as"),
+    ],
+)
+def test_a_yaml_mistake_gets_a_fix_that_fits_it(
+    tmp_path: Path, value: str, line: int, fix: str
+) -> None:
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "SKILL.md").write_text(f"---\nname: x\ndescription: {value}\n---\nbody\n")
+    with pytest.raises(SkillError) as caught:
+        load_skill(folder)
+    assert caught.value.line == line
+    assert fix in (caught.value.fix or "")
