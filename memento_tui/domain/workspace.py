@@ -75,6 +75,9 @@ def starter_dir() -> Path:
     return here.parent  # an editable install: the checkout is itself a workspace
 
 
+LEARNED_GITATTRIBUTES = "outcomes.jsonl merge=union\n"
+
+
 def init_workspace(target: Path, *, starter_skills: bool = True) -> Workspace:
     """Make a workspace in ``target``: git repo, config, starter skills, a first commit.
 
@@ -111,8 +114,12 @@ def init_workspace(target: Path, *, starter_skills: bool = True) -> Workspace:
     paths.state.mkdir()
     paths.config.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
     (paths.state / ".gitignore").write_text(STATE_GITIGNORE, encoding="utf-8")
+    # What retrieval learns is shared through git: rows only ever append, so when two people
+    # learned at once, git's union merge keeps both sides instead of a conflict.
+    paths.learned.mkdir()
+    (paths.learned / ".gitattributes").write_text(LEARNED_GITATTRIBUTES, encoding="utf-8")
     repo = GitRepo.open_or_init(target)
-    tracked = [".memento/config.toml", ".memento/.gitignore"]
+    tracked = [".memento/config.toml", ".memento/.gitignore", ".memento/learned/.gitattributes"]
     if any(paths.skills.iterdir()):
         tracked.insert(0, "skills")
     repo.commit_paths(tracked, "Start a Memento workspace")

@@ -127,3 +127,29 @@ def test_help_imports_neither_litellm_nor_textual() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "usage: memento" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "heavy="
+
+
+def test_learned_outcomes_merge_by_union_when_two_people_learned_at_once(tmp_path: Path) -> None:
+    """init marks outcomes.jsonl merge=union: both sides' rows survive a merge."""
+    from memento_tui.domain.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws")
+    env = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "A",
+           "GIT_COMMITTER_EMAIL": "a@x", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ws.root), *args], env=env, check=True,
+                              capture_output=True, text=True).stdout
+
+    outcomes = ws.paths.learned / "outcomes.jsonl"
+    outcomes.write_text('{"row": 0}\n')
+    git("add", ".memento/learned")
+    git("commit", "-qm", "base")
+    git("checkout", "-qb", "other")
+    outcomes.write_text('{"row": 0}\n{"row": "theirs"}\n')
+    git("commit", "-qam", "theirs")
+    git("checkout", "-q", "main")
+    outcomes.write_text('{"row": 0}\n{"row": "ours"}\n')
+    git("commit", "-qam", "ours")
+    git("merge", "-q", "--no-edit", "other")
+    assert sorted(outcomes.read_text().splitlines()) == ['{"row": "ours"}', '{"row": "theirs"}', '{"row": 0}']
