@@ -70,7 +70,7 @@ class MementoApp(App[None]):
     DEFAULT_MODE = "run"
     # Classes on every screen by terminal width: side panels give way to the main view
     # (see each screen's .tcss). The review places its panel itself (review_layout.py).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (140, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (140, "-wide")]  # noqa: RUF012 (App declares it so)
 
     class SkillsChanged(Message):
         """Files under skills/ changed: an editor, git, another memento process."""

@@ -20,7 +20,7 @@ from tests.ui.conftest import drive
 async def test_number_keys_switch_screens_once_the_task_box_lets_go(services: Services) -> None:
     async with drive(services) as d:
         assert isinstance(d.app.screen, RunScreen)
-        await d.press("2")  # typed into the task box: no switch
+        await d.press("t", "2")  # typed into the task box: no switch
         assert isinstance(d.app.screen, RunScreen)
         assert d.app.screen.query_one("#task").value == "2"
         await d.press("escape")
@@ -125,3 +125,28 @@ async def test_the_app_collects_garbage_less_often_and_gives_the_setting_back(se
     async with drive(services):
         assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
     assert gc.get_threshold() == before
+
+
+async def test_the_palette_offers_every_screens_commands_and_goes_there(services: Services) -> None:
+    from memento_tui.ui.screens.dialogs import ConfirmScreen
+    from memento_tui.ui.screens.review import ReviewScreen
+    from tests.ui.conftest import make_patch
+
+    patch = make_patch(services)
+    async with drive(services, mode="insights") as d:
+        provider = ActionsProvider(d.app.screen)
+        labels = [hit.text for hit in [h async for h in provider.discover()]]
+        assert labels[0] == "Reload" and "Review: Merge" in labels and "Patches: Filter" in labels
+        assert "Review: Back" not in labels and not any(str(label).startswith("Trace") for label in labels)
+        hits = {str(h.text): h for h in [h async for h in provider.search("merge")]}
+        assert "Review: Merge" in hits and "unavailable" not in str(hits["Review: Merge"].help)
+        hits["Review: Merge"].command()  # it goes there in a worker
+        # To the queue, the review of the patch under its cursor, and merge asks first.
+        await d.until(lambda: isinstance(d.app.screen, ConfirmScreen), "the merge question")
+        await d.press("n")
+        review = d.app.screen
+        assert isinstance(review, ReviewScreen) and review.patch_id == patch.id
+        assert services.patches().get(patch.id).status == "pending"
+        runs_filter = {str(h.text): h for h in [h async for h in ActionsProvider(review).search("failures")]}
+        runs_filter["Runs: Failures only"].command()
+        await d.until(lambda: isinstance(d.app.screen, RunsScreen) and d.app.screen.failed_only, "the runs screen, filtered")
