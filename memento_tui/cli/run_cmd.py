@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from memento_tui.cli.common import print_json, services_from
 from memento_tui.cli.main import EXIT_ERROR, EXIT_FAIL, EXIT_OK
+from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_text
 from memento_tui.domain.hidden_text import terminal_safe
 
 
@@ -38,7 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run commands WITHOUT the sandbox (a person's decision; warned on every run)",
     )
     p.add_argument("--json", action="store_true", help="print the run record as JSON at the end")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress, only the result")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress: only the run id and the verdict"
+    )
     p.set_defaults(handler=cmd_run)
 
 
@@ -59,10 +66,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     try:
-        record = services.agent().run(
-            RunRequest(task=args.task, check=args.check, inputs=[Path(p) for p in args.input]),
-            RunCallbacks(on_event=printer.event),
-        )
+        with _ctrl_c_cancels() as cancel:
+            record = services.agent().run(
+                RunRequest(task=args.task, check=args.check, inputs=[Path(p) for p in args.input]),
+                RunCallbacks(on_event=printer.event),
+                cancel,
+            )
         learning = None
         if (
             record.status == "failed"
@@ -77,7 +86,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         if learning is not None:
             data["learning"] = learning
         print_json(data)
+    elif args.quiet:
+        print(terminal_safe(printer.summary(record, learning)), flush=True)
     return {"passed": EXIT_OK, "failed": EXIT_FAIL}.get(record.status, EXIT_ERROR)
+
+
+@contextmanager
+def _ctrl_c_cancels() -> Iterator[threading.Event]:
+    """The first Ctrl-C cancels the run as ctrl+x does in the app: the sandboxed command is
+    killed at once, the model's reply is dropped at its next piece, and the run is recorded
+    as cancelled. A second Ctrl-C stops memento on the spot."""
+    cancel = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\n  cancelling… (Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _learn(services: Any, run_id: str, printer: ProgressPrinter) -> dict[str, Any] | None:
@@ -91,6 +125,8 @@ class ProgressPrinter:
 
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
+        self.verdict: Any = None
+        self.error: Any = None
 
     def line(self, text: str) -> None:
         if not self.quiet:
@@ -105,36 +141,40 @@ class ProgressPrinter:
             names = ", ".join(f"{h['name']} ({h['score']:.2f})" for h in event.hits) or "none"
             self.line(f"  skills: {names}")
         elif kind == "tool_called":
-            self.line(f"  [{event.step}] {event.name} {_short_args(event.arguments)}")
+            self.line(f"  [{event.step}] {call_text(event.name, event.arguments)}")
         elif kind == "tool_result":
-            if event.name in ("run",):
-                limit = f", stopped by {event.limit} limit" if event.limit else ""
-                self.line(f"      → exit {event.exit_code}{limit} ({event.duration:.2f} s)")
-            elif not event.ok:
-                self.line(
-                    f"      → {event.output.splitlines()[0][:120] if event.output else 'failed'}"
-                )
+            self._result(event)
         elif kind == "note":
             self.line(f"  note: {event.message}")
         elif kind == "run_error":
-            self.line(f"  error: {event.message}")
+            self.error = event
+            self.line(f"  {error_text(event)}")
+            if event.fix:
+                self.line(f"    fix: {event.fix}")
         elif kind == "verdict":
-            self.line(
-                f"  verdict: {'PASS' if event.passed else 'FAIL'} ({event.source}: {event.detail})"
-            )
+            self.verdict = event
+            self.line(f"  verdict: {verdict_text(event)}")
         elif kind == "run_finished":
             tokens = event.prompt_tokens + event.completion_tokens
             self.line(
                 f"  {event.status} · {event.steps} steps · {tokens} tokens · ${event.cost_usd:.4f} · {event.duration:.1f} s"
             )
 
+    def _result(self, event: Any) -> None:
+        if event.name == "run" and event.exit_code is not None and not event.not_run:
+            limit = f", stopped by {event.limit} limit" if event.limit else ""
+            self.line(f"      → exit {event.exit_code}{limit} ({event.duration:.2f} s)")
+        elif not event.ok or event.name == "run":
+            self.line(f"      → {result_text(event)}")
 
-def _short_args(arguments: dict[str, Any]) -> str:
-    if "command" in arguments:
-        text = str(arguments["command"])
-    elif "content" in arguments:
-        text = f"{arguments.get('path', '')} ({len(str(arguments['content']))} chars)"
-    else:
-        text = " ".join(f"{v}" for v in arguments.values())
-    text = " ".join(text.split())
-    return text if len(text) <= 100 else text[:99] + "…"
+    def summary(self, record: Any, learning: dict[str, Any] | None) -> str:
+        """One line for -q: the run, its verdict (or what ended it), and any patch."""
+        if self.verdict is not None and record.status in ("passed", "failed"):
+            text = f"run {record.id}: {verdict_text(self.verdict)}"
+        elif self.error is not None:
+            text = f"run {record.id}: {record.status} — {error_text(self.error)}"
+        else:
+            text = f"run {record.id}: {record.status}"
+        if learning and learning.get("patch_id"):
+            text += f"; patch {learning['patch_id']} on branch {learning.get('branch', '')}"
+        return text

@@ -13,6 +13,9 @@ server. Each request to ``/v1/chat/completions`` takes the next step of the scri
 A step may also be ``fail(500)`` (an HTTP error), ``garbage()`` (a body that is not
 JSON), or any callable ``(request_json) -> step``. When the script runs out, the server
 answers with HTTP 500 and a clear message, so a test that under-scripts fails loudly.
+
+``ScriptedServer(refuse_tools=VLLM_NO_TOOLS)`` plays a server without tool support: a
+request that carries ``tools`` gets HTTP 400 with that message (and takes no step).
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ class Step:
 
 
 Scripted = Step | Callable[[dict[str, Any]], Step]
+
+# What real servers say when they cannot take tool calls.
+VLLM_NO_TOOLS = (
+    '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+)
+LLAMA_CPP_NO_TOOLS = "tools param requires --jinja flag"
+OLLAMA_NO_TOOLS = "registry.ollama.ai/library/gemma:2b does not support tools"
 
 
 def say(text: str, **kw: Any) -> Step:
@@ -74,8 +84,11 @@ def garbage() -> Step:
 class ScriptedServer:
     """Serve a script of replies; record every request. Use as a context manager."""
 
-    def __init__(self, script: Iterable[Scripted] = (), *, repeat_last: bool = False) -> None:
+    def __init__(
+        self, script: Iterable[Scripted] = (), *, repeat_last: bool = False, refuse_tools: str = ""
+    ) -> None:
         self.script: list[Scripted] = list(script)
+        self.refuse_tools = refuse_tools
         self.requests: list[dict[str, Any]] = []
         # The headers of every request, lower-cased names: tests check which key was sent.
         self.headers: list[dict[str, str]] = []
@@ -199,6 +212,8 @@ class ScriptedServer:
     def _next(self, body: dict[str, Any]) -> Step:
         with self._lock:
             self.requests.append(body)
+            if self.refuse_tools and body.get("tools"):
+                return fail(400, self.refuse_tools)
             if not self.script:
                 return fail(500, "the scripted server ran out of script")
             item = (

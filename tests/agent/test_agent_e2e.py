@@ -113,8 +113,8 @@ def test_a_model_that_loops_is_told_and_then_stopped(workspace: Workspace, scrip
     services = make_services(workspace)
     record = services.agent().run(RunRequest(task="list my files", learn=False))
     events, _ = services.runs().trace(record.id)
-    notes = [e.message for e in events if e.type == "note"]
-    assert notes[0] == "repeated identical call to list_files (1)"
+    refused = [e.not_run for e in events if e.type == "tool_result" and e.not_run]
+    assert refused[0] == "the same call as the one before (repeat 1)"
     assert any(e.type == "run_error" and e.guard == "repeated_call" for e in events)
     assert record.status == "failed" and record.guard == "repeated_call"
     # The model was told, in the tool result it received.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from memento_tui.domain.agent.guards import (
 )
 from memento_tui.domain.agent.judge import judge
 from memento_tui.domain.agent.listing import work_files
+from memento_tui.domain.agent.request import RunCallbacks, RunRequest
 from memento_tui.domain.agent.runs import RunRecord, RunStatus, RunStore, new_run_id
 from memento_tui.domain.agent.tools import TOOLS, Toolbox
 from memento_tui.domain.agent.trace import (
@@ -43,31 +43,8 @@ from memento_tui.domain.agent.trace import (
 from memento_tui.domain.config import Config
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.llm import ModelClient, ModelError, ModelReply, ToolCall
+from memento_tui.domain.llm.client import CallCancelled
 from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
-from memento_tui.domain.tasks import check_task
-
-
-@dataclass
-class RunRequest:
-    task: str
-    check: str | None = None
-    inputs: list[Path] = field(default_factory=list)
-    replay_of: str | None = None
-    patch_id: str | None = None
-    # Replays run a patched skill from a temp dir: name -> folder.
-    skill_overrides: dict[str, Path] = field(default_factory=dict)
-    learn: bool = True  # teach retrieval from the verdict (never for replays)
-
-    def __post_init__(self) -> None:
-        # The same check wherever a run starts (CLI, app, eval, replay), before any token.
-        self.task = check_task(self.task)
-
-
-@dataclass
-class RunCallbacks:
-    on_event: Callable[[_Event], None] | None = None
-    on_text: Callable[[str], None] | None = None
-    on_output: Callable[[str, str], None] | None = None
 
 
 class Agent:
@@ -320,7 +297,12 @@ class _Session:
                     return repeats.stop(call.name)  # None: the model called finish
 
     def _turn(self, messages: list[dict[str, Any]]) -> ModelReply:
-        reply = self.agent.model.complete(messages, TOOLS, on_text=self.callbacks.on_text)
+        try:
+            reply = self.agent.model.complete(
+                messages, TOOLS, on_text=self.callbacks.on_text, cancel=self.cancel
+            )
+        except CallCancelled:
+            raise RunCancelled from None
         self.record.prompt_tokens += reply.usage.prompt_tokens
         self.record.completion_tokens += reply.usage.completion_tokens
         self.record.cost_usd += reply.usage.cost_usd
@@ -351,7 +333,6 @@ class _Session:
         self.emit(ToolCalled(call_id=call.id, name=call.name, arguments=call.arguments))
         if repeats.refuse(call.name, call.arguments):
             text = repeat_refusal(call.name)
-            self.emit(Note(message=f"repeated identical call to {call.name} ({repeats.repeats})"))
             self.emit(
                 ToolResult(
                     call_id=call.id,

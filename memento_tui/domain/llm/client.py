@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,13 @@ from memento_tui.domain.llm.json_protocol import (
     parse_action,
     with_protocol,
 )
-from memento_tui.domain.llm.reply import ModelReply, ToolCall, Usage, collect_stream
+from memento_tui.domain.llm.reply import (
+    CallCancelled,
+    ModelReply,
+    ToolCall,
+    Usage,
+    collect_stream,
+)
 from memento_tui.domain.llm.trust import (
     Destination,
     TrustStore,
@@ -159,10 +166,12 @@ class ModelClient:
         on_text: Callable[[str], None] | None = None,
         max_tokens: int | None = None,
         schema: dict[str, Any] | None = None,
+        cancel: threading.Event | None = None,
     ) -> ModelReply:
         """``schema``: a JSON schema the reply should follow (structured output, where the
         server takes it; a grammar on llama.cpp). The prompt must ask for it as well: a
-        server that refuses it is asked again without it."""
+        server that refuses it is asked again without it. ``cancel`` set: CallCancelled
+        at the next chunk."""
         if not self.model:
             raise ModelError(
                 "no model is configured",
@@ -173,7 +182,7 @@ class ModelClient:
         attempt = 0
         while True:
             try:
-                return self._complete_once(messages, tools, on_text, max_tokens, schema)
+                return self._complete_once(messages, tools, on_text, max_tokens, schema, cancel)
             except ModelError as err:
                 if err.kind not in RETRYABLE or attempt >= self.config.retries:
                     raise
@@ -187,6 +196,7 @@ class ModelClient:
         on_text: Callable[[str], None] | None,
         max_tokens: int | None,
         schema: dict[str, Any] | None,
+        cancel: threading.Event | None = None,
     ) -> ModelReply:
         self.prepare()
         litellm = _lazy_litellm()
@@ -196,11 +206,13 @@ class ModelClient:
         started = time.monotonic()
         try:
             stream = litellm.completion(**kwargs)
-            reply = collect_stream(stream, on_text)
+            reply = collect_stream(stream, on_text, cancel)
+        except CallCancelled:
+            raise
         except Exception as err:  # litellm raises many types; map them to one of ours
             # Each way of asking again changes what is asked, so this cannot go on forever.
             if self._ask_differently(err, kwargs, probing):  # before any text: nothing streamed
-                return self._complete_once(messages, tools, on_text, max_tokens, schema)
+                return self._complete_once(messages, tools, on_text, max_tokens, schema, cancel)
             raise map_error(err, self.config) from None
         reply.duration = time.monotonic() - started
         reply.usage.cost_usd = _cost(litellm, self.model, reply.usage)
@@ -293,4 +305,4 @@ def _cost(litellm: Any, model: str, usage: Usage) -> float:
         return 0.0  # local and unknown models have no price
 
 
-__all__ = ["ErrorKind", "ModelClient", "ModelError", "ModelReply", "ToolCall", "Usage"]
+__all__ = ["CallCancelled", "ErrorKind", "ModelClient", "ModelError", "ModelReply", "ToolCall", "Usage"]

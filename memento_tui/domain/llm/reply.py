@@ -8,7 +8,9 @@ before anything else sees the reply.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,12 +50,23 @@ class ModelReply:
     protocol_error: str = ""  # the JSON protocol reply did not parse
 
 
-def collect_stream(stream: Any, on_text: Callable[[str], None] | None) -> ModelReply:
+class CallCancelled(Exception):
+    """The person stopped the run while the model was answering."""
+
+
+def collect_stream(
+    stream: Any,
+    on_text: Callable[[str], None] | None,
+    cancel: threading.Event | None = None,
+) -> ModelReply:
     text: list[str] = []
     calls: dict[int, dict[str, str]] = {}
     usage = Usage()
     finish = ""
     for chunk in stream:
+        if cancel is not None and cancel.is_set():
+            _close(stream)
+            raise CallCancelled
         chunk_usage = getattr(chunk, "usage", None)
         if chunk_usage:
             usage.prompt_tokens = int(getattr(chunk_usage, "prompt_tokens", 0) or 0)
@@ -97,6 +110,16 @@ def collect_stream(stream: Any, on_text: Callable[[str], None] | None) -> ModelR
             )
         )
     return reply
+
+
+def _close(stream: Any) -> None:
+    """Drop the connection, so the server can stop writing a reply nobody reads."""
+    closer = getattr(stream, "close", None) or getattr(
+        getattr(stream, "completion_stream", None), "close", None
+    )
+    if callable(closer):
+        with contextlib.suppress(Exception):  # a courtesy; the run is over either way
+            closer()
 
 
 def _no_surrogates(text: str) -> str:
