@@ -114,3 +114,24 @@ async def test_e_opens_the_skill_in_the_editor_and_shows_the_change(services: Se
         assert "## Edited by hand" in skill_md.read_text()
         await d.until(lambda: "Edited by hand" in screen.query_one("#skill-body", Markdown).source)
         assert os.environ["EDITOR"] == str(fake_editor)
+
+
+async def test_a_broken_skill_fixed_from_outside_gets_its_success_figures_back(services: Services) -> None:
+    from tests.ui.run_files import patch_with_runs
+
+    patch_with_runs(services)  # three runs that used csv-json: one passed
+    skill_md = services.paths.skill_dir("csv-json") / "SKILL.md"
+    good = skill_md.read_text(encoding="utf-8")
+    skill_md.write_text("---\nname: csv-json\n---\nno description\n", encoding="utf-8")
+    async with drive(services, mode="skills") as d:
+        screen = d.app.screen
+        assert isinstance(screen, SkillsScreen)
+        await d.until(lambda: screen.loaded, "the library to load")
+        assert screen.entries["csv-json"].error
+        skill_md.write_text(good, encoding="utf-8")  # fixed in the person's editor
+        d.app.post_message(MementoApp.SkillsChanged({"csv-json"}))
+        await d.until(lambda: screen.entries["csv-json"].skill is not None, "the fix to be read")
+        assert screen.entries["csv-json"].success == "1/3 33%"
+        screen.query_one(SkillList).move_to("csv-json")
+        await d.until(lambda: screen.shown == "csv-json")
+        assert "success: 1/3 33% over 3 runs" in str(screen.query_one("#skill-head", Static).render())

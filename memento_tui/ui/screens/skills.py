@@ -107,9 +107,10 @@ class SkillsScreen(MementoScreen):
     class LibraryLoaded(Message):
         """Every skill read, with success counts from the runs."""
 
-        def __init__(self, entries: dict[str, Entry]) -> None:
+        def __init__(self, entries: dict[str, Entry], stats: dict[str, tuple[int, int]] | None = None) -> None:
             super().__init__()
             self.entries = entries
+            self.stats = stats or {}
 
     class SkillsUpdated(Message):
         """Some skills changed on disk and were read again (None: the folder is gone)."""
@@ -138,6 +139,9 @@ class SkillsScreen(MementoScreen):
     def __init__(self) -> None:
         super().__init__()
         self.entries: dict[str, Entry] = {}
+        # (passed, runs) by skill name, kept apart from the entries: a skill that was broken
+        # when the library was read gets its figures back once it is fixed.
+        self.stats: dict[str, tuple[int, int]] = {}
         self.loaded = False
         self.search_text = ""
         self._shown_query: str | None = None  # the query whose hits the list shows
@@ -191,7 +195,7 @@ class SkillsScreen(MementoScreen):
             )
         for broken in library.broken:
             entries[broken.name] = Entry(broken.name, error=str(broken.error))
-        self.post_message(self.LibraryLoaded(entries))
+        self.post_message(self.LibraryLoaded(entries, stats))
 
     @on(SkillsListed)
     def _listed(self, message: SkillsListed) -> None:
@@ -203,6 +207,7 @@ class SkillsScreen(MementoScreen):
     @on(LibraryLoaded)
     def _library_loaded(self, message: LibraryLoaded) -> None:
         self.entries = message.entries
+        self.stats = message.stats
         self.loaded = True
         self._fill_table()
 
@@ -389,11 +394,11 @@ class SkillsScreen(MementoScreen):
             if not folder.exists():
                 out[name] = None
                 continue
-            old = self.entries.get(name)
+            passed, runs = self.stats.get(name, (0, 0))
             try:
                 skill = load_skill(folder)
                 out[name] = Entry(
-                    name, skill=skill, passed=old.passed if old else 0, runs=old.runs if old else 0,
+                    name, skill=skill, passed=passed, runs=runs,
                     protected=protection(skill, self.services.workspace.config),
                 )
             except SkillError as err:
