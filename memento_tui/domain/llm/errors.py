@@ -7,6 +7,7 @@ from typing import Literal
 
 from memento_tui.domain.config import ModelConfig
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.llm.tool_mode import refuses_tools
 
 ErrorKind = Literal[
     "not_configured",
@@ -66,6 +67,13 @@ def map_error(err: Exception, config: ModelConfig) -> ModelError:
             fix="raise [model] timeout_seconds, or check the server",
         )
     text = str(err).lower()
+    if refuses_tools(err) and config.tool_calling == "native":
+        return ModelError(
+            f"the model server takes no tool calls: {detail}",
+            kind="bad_request",
+            fix='set tool_calling = "auto" (or "json") under [model] in '
+            f"{config.config_file or '.memento/config.toml'}, or turn tool calls on in the server",
+        )
     if "connection error" in text or "connection refused" in text or "connecterror" in text:
         return ModelError(
             f"cannot reach {where}: {detail}",
