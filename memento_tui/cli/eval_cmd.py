@@ -7,6 +7,7 @@ automatically between rounds, never into the workspace's own main.
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="TAG",
         help="only tasks with this tag (repeatable)",
     )
+    p.add_argument(
+        "-j", "--jobs", type=int, metavar="N",
+        help="tasks of a round run at once (default: one per core); a round's results are "
+        "the same whatever N",
+    )
     p.add_argument("--model", help="litellm model string (overrides the config)")
     p.add_argument("--api-base", help="server URL (overrides the config)")
     p.add_argument("--list", action="store_true", help="list the evals in this workspace")
@@ -73,9 +79,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         model_cfg.set_by_person(api_base=args.api_base)
     quiet = args.quiet or args.json
 
+    printing = threading.Lock()
+
     def progress(line: str) -> None:
         if not quiet:
-            print(safe(line), flush=True)  # tasks and verdicts come from the suite and the model
+            with printing:  # several tasks report at once
+                print(safe(line), flush=True)  # tasks and verdicts come from the suite and model
 
     options = EvalOptions(
         rounds=args.rounds,
@@ -84,7 +93,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         learn=not args.no_learn,
         task_ids=args.task,
         tags=args.tag,
+        jobs=args.jobs or 0,
     )
+    if args.jobs is not None and args.jobs < 1:
+        raise MementoError("--jobs must be 1 or more", field="--jobs", fix="e.g. --jobs 4")
     try:
         outcome = run_eval(services, Path(args.suite) if args.suite else None, options, progress)
     except KeyboardInterrupt:

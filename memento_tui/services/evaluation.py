@@ -15,13 +15,17 @@ saved after every step (domain.evaluation.state), so an interrupted eval resumes
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from memento_tui.domain.agent.loop import RunRequest
+from memento_tui.domain.agent.teaching import teach
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.evaluation.report import report_data, report_markdown
 from memento_tui.domain.evaluation.state import (
@@ -55,9 +59,14 @@ class EvalOptions:
     learn: bool = True
     task_ids: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    jobs: int = 0  # tasks of a round run at once; 0: one per core
 
 
 DEFAULT_ROUNDS = 3
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
 
 
 @dataclass
@@ -106,12 +115,14 @@ def write_reports(state: EvalState, suite: LoadedSuite | None = None) -> tuple[P
 
 class _Evaluation:
     def __init__(
-        self, services: Services, suite: LoadedSuite, state: EvalState, progress: Progress
+        self, services: Services, suite: LoadedSuite, state: EvalState, progress: Progress,
+        jobs: int = 1,
     ) -> None:
         self.person = services
         self.suite = suite
         self.state = state
         self.progress = progress
+        self.jobs = max(1, jobs)
         self.tasks: dict[str, SuiteTask] = {t.id: t for t in suite.tasks}
 
     # -- the clone ---------------------------------------------------------------------
@@ -165,42 +176,71 @@ class _Evaluation:
         return state
 
     def _run_round(self, rnd: RoundState) -> None:
+        """The round's tasks, ``jobs`` at a time, each in its own run folder and sandbox.
+
+        Nothing a task does reaches another task of the same round: retrieval learns from
+        the round's verdicts at its end, in the suite's order, and merges happen between
+        rounds, so a round's results do not depend on how many ran at once."""
         services = self.clone_services()
         total = len(self.state.task_ids)
+        jobs = self.jobs
         self.progress(
-            f"round {rnd.number}/{self.state.rounds_target}: {total} tasks, {len(rnd.skills)} skills"
+            f"round {rnd.number}/{self.state.rounds_target}: {total} tasks, {len(rnd.skills)} "
+            f"skills" + (f", {jobs} at a time" if jobs > 1 else "")
         )
+        todo = [t for t in self.state.task_ids if t not in rnd.tasks]
+        lock = threading.Lock()
         try:
-            for index, task_id in enumerate(self.state.task_ids, start=1):
-                if task_id in rnd.tasks:
-                    continue
-                task = self.tasks[task_id]
-                record = services.agent().run(
-                    RunRequest(
-                        task=task.prompt, check=task.check, inputs=self.suite.input_paths(task)
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="eval-task") as pool:
+                running = {pool.submit(self._run_task, services, task_id): task_id
+                           for task_id in todo}
+                for future in as_completed(running):
+                    task_id = running[future]
+                    result = future.result()
+                    with lock:  # one writer of the state file at a time
+                        rnd.tasks[task_id] = result
+                        save_state(self.state)
+                    index = self.state.task_ids.index(task_id) + 1
+                    self.progress(
+                        f"  [{index}/{total}] {task_id}: {result.status}"
+                        f" ({result.tokens} tokens; skills: {', '.join(result.skills_used) or 'none'})"
                     )
-                )
-                result = TaskResult(
-                    task_id=task_id,
-                    run_id=record.id,
-                    status=record.status,
-                    tokens=record.prompt_tokens + record.completion_tokens,
-                    cost_usd=record.cost_usd,
-                    skills_used=list(record.skills_used),
-                    detail=record.verdict_detail,
-                )
-                rnd.tasks[task_id] = result
-                save_state(self.state)
-                self.progress(
-                    f"  [{index}/{total}] {task_id}: {record.status}"
-                    f" ({result.tokens} tokens; skills: {', '.join(record.skills_used) or 'none'})"
-                )
+            self._teach(services, rnd)
         finally:
             services.close()
         rnd.finished = time.time()
         save_state(self.state)
         write_reports(self.state, self.suite)
         self.progress(f"round {rnd.number}: {rnd.passed}/{len(rnd.tasks)} passed")
+
+    def _run_task(self, services: Services, task_id: str) -> TaskResult:
+        task = self.tasks[task_id]
+        self.progress(f"  started {task_id}")
+        record = services.agent().run(
+            RunRequest(task=task.prompt, check=task.check, inputs=self.suite.input_paths(task),
+                       learn=False)  # taught at the round's end (_teach)
+        )
+        return TaskResult(
+            task_id=task_id,
+            run_id=record.id,
+            status=record.status,
+            tokens=record.prompt_tokens + record.completion_tokens,
+            cost_usd=record.cost_usd,
+            skills_used=list(record.skills_used),
+            detail=record.verdict_detail,
+        )
+
+    def _teach(self, services: Services, rnd: RoundState) -> None:
+        """Retrieval learns from the round's verdicts, in the suite's order."""
+        if rnd.taught or not services.workspace.config.retrieval.learn:
+            return
+        runs = services.runs()
+        for task_id in self.state.task_ids:
+            result = rnd.tasks.get(task_id)
+            if result is not None and result.run_id:
+                teach(services.index(), runs.load(result.run_id))
+        rnd.taught = True
+        save_state(self.state)
 
     def _learn(self, rnd: RoundState) -> None:
         failed = [r for r in rnd.tasks.values() if r.status == "failed" and r.run_id]
@@ -399,6 +439,7 @@ def run_eval(
             f"eval {state.id}: suite {suite.name}, {len(state.task_ids)} tasks, "
             f"{state.rounds_target} rounds, in {state.clone}"
         )
-    final = _Evaluation(services, suite, state, progress).go()
+    jobs = options.jobs or default_jobs()
+    final = _Evaluation(services, suite, state, progress, jobs).go()
     md, js = report_paths(final)
     return EvalOutcome(final, md, js, resumed)

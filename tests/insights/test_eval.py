@@ -238,3 +238,31 @@ def test_eval_cli_lists_and_reports(
     assert listed[0]["suite"] == "mini" and listed[0]["status"] == "finished"
     assert main(["-C", str(workspace.root), "eval", str(suite), "--task", "nope"]) == 2
     assert "no task 'nope'" in capsys.readouterr().err
+
+
+def test_jobs_run_a_round_at_once_with_the_same_results_as_one_at_a_time(
+    workspace: Workspace, scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    """Nothing a task does reaches another of the same round: retrieval learns at the round's
+    end in the suite's order, merges happen between rounds."""
+    scripted.add(Model())
+    scripted.repeat_last = True
+    suite = _suite(tmp_path)
+    outcomes = {}
+    for jobs in (1, 2):
+        lines: list[str] = []
+        outcome = run_eval(make_services(workspace), suite, EvalOptions(rounds=2, new=True, jobs=jobs),
+                           lines.append)
+        state = outcome.state
+        outcomes[jobs] = [
+            ({k: v.status for k, v in r.tasks.items()}, (r.proposed, r.validated, r.merged), r.taught)
+            for r in state.rounds
+        ]
+        assert sum(line.strip().startswith("started ") for line in lines) == 4
+        if jobs == 2:
+            assert any("2 at a time" in line for line in lines)
+        clone = make_services(Path(state.clone))
+        triggers = clone.index().triggers("date-normalize")
+        assert any("US orders" in t for t in triggers)  # round 1's pass was taught
+    assert outcomes[1] == outcomes[2]
+    assert outcomes[1][0][0] == {"uk-dates": "failed", "us-dates": "passed"}

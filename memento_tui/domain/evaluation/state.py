@@ -77,6 +77,7 @@ class RoundState(BaseModel):
     skills: list[str] = Field(default_factory=list)  # the library when the round began
     tasks: dict[str, TaskResult] = Field(default_factory=dict)
     learning_done: bool = False
+    taught: bool = False  # retrieval learned from the round's verdicts (at its end)
     learned: dict[str, LearnResult] = Field(default_factory=dict)  # by task id
     merges: list[MergeOutcome] = Field(default_factory=list)
 
