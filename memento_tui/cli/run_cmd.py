@@ -16,6 +16,8 @@ from memento_tui.cli.main import EXIT_ERROR, EXIT_FAIL, EXIT_OK
 from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_text
 from memento_tui.domain.hidden_text import terminal_safe
 
+EXIT_CANCELLED = 130  # as a shell reports a program stopped by Ctrl-C
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run one task headless: retrieve, execute, judge (and learn)")
@@ -88,7 +90,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_json(data)
     elif args.quiet:
         print(terminal_safe(printer.summary(record, learning)), flush=True)
-    return {"passed": EXIT_OK, "failed": EXIT_FAIL}.get(record.status, EXIT_ERROR)
+    return {"passed": EXIT_OK, "failed": EXIT_FAIL, "cancelled": EXIT_CANCELLED}.get(
+        record.status, EXIT_ERROR
+    )
 
 
 @contextmanager

@@ -21,6 +21,7 @@ def show(ins: Insights) -> None:
     print(
         f"runs: {t.runs}  passed {t.passed} · failed {t.failed} · errors {t.errors}"
         + (f" · unfinished {t.unfinished}" if t.unfinished else "")
+        + (f" · cancelled {t.cancelled}" if t.cancelled else "")
         + f"  success {percent(t.success_rate)}"
         + (f"  ({t.replays_excluded} replays not counted)" if t.replays_excluded else "")
     )

@@ -1,7 +1,9 @@
 """Where failures concentrate: by category, by skill, by recurring task pattern, Pareto.
 
-A failure is a run whose status is ``failed`` (the verdict said no) or ``error`` (the run
-itself broke: model error, budget, cancel). Running and interrupted runs are in no rate.
+A failure is a run whose status is ``failed`` (the verdict said no; a guard that stopped the
+run, such as a budget, without a check to pass it is one) or ``error`` (the run itself
+broke: model or sandbox error). Running, interrupted and cancelled runs are in no rate: a
+person who stops a run says nothing about its skills.
 Replays made while validating a patch are left out before anything here sees the runs.
 """
 
@@ -36,7 +38,7 @@ UNREFLECTED = "unreflected"
 RUN_ERROR = "run_error"
 EXTRA_LABELS = {
     UNREFLECTED: "not reflected on yet",
-    RUN_ERROR: "run error (model, budget or cancel)",
+    RUN_ERROR: "run error (model or sandbox)",
 }
 PARETO_SHARE = 0.2
 
@@ -67,6 +69,8 @@ def totals(runs: Sequence[Any], replays: int, critical: CriticalSet) -> Totals:
             out.failed += 1
         elif run.status == "error":
             out.errors += 1
+        elif run.status == "cancelled":
+            out.cancelled += 1
         else:
             out.unfinished += 1
         if is_failure(run) and critical.is_critical(run.id, run.task):

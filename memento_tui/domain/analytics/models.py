@@ -31,6 +31,7 @@ class Totals:
     failed: int = 0
     errors: int = 0
     unfinished: int = 0  # running or interrupted: in no rate
+    cancelled: int = 0  # stopped by the person: in no rate, it says nothing of the skills
     replays_excluded: int = 0
     critical_runs: int = 0
 
