@@ -108,6 +108,6 @@ async def test_insights_counts_runs_by_status(services: Services) -> None:
         await d.until(lambda: d.seen(InsightsScreen.CountsLoaded))
         await d.until(lambda: len(screen.query(DataTable)) > 0)
         table = screen.query(DataTable).first()
-        status = {row[0]: row[1] for row in (table.get_row_at(i) for i in range(table.row_count))}
+        status = {str(row[0]): str(row[1]) for row in (table.get_row_at(i) for i in range(table.row_count))}
         assert status == {"passed": "2", "failed": "1"}
         assert "3 runs recorded" in str(screen.query_one("#insights-summary", Static).render())

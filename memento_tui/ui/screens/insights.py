@@ -15,14 +15,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.services.insights import insight_tables, load_insights
 from memento_tui.services.retrieval_eval import evaluate_retrieval, quality_table
-from memento_tui.ui.cells import cell
 from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.widgets.fit_table import Column, FitTable, text_cell
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 
@@ -41,9 +41,23 @@ def by_status(records: list[Any]) -> Table:
     return "Runs by status", ["status", "runs", "share"], rows
 
 
-def cells(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """Task patterns and skill names come from runs: marked, and never read as markup."""
-    return [tuple(cell(value) for value in row) for row in rows]
+def insight_table(headers: list[str], rows: list[tuple[str, ...]], classes: str) -> FitTable:
+    """A section's table fitted to the width (task patterns and skill names come from runs:
+    ``text_cell`` marks them and never reads them as markup). The widest column (a task, a pattern) takes
+    what is spare and is cut with an ellipsis when narrow; the last columns give way
+    only when even that is not enough."""
+    rows = rows or [tuple("—" for _ in headers)]
+    widths = [max([len(h), *(len(str(row[i])) for row in rows)]) for i, h in enumerate(headers)]
+    widest = max(range(len(headers)), key=lambda i: widths[i])
+    columns = [
+        Column(f"c{i}", header, width, rank=i)
+        if i != widest
+        else Column(f"c{i}", header, min(width, 20), flex=True, most=width)
+        for i, (header, width) in enumerate(zip(headers, widths, strict=True))
+    ]
+    table = FitTable(columns, classes=classes)
+    table.set_rows([(str(n), {f"c{i}": text_cell(v) for i, v in enumerate(row)}) for n, row in enumerate(rows)])
+    return table
 
 
 # Per-skill success and failure categories come from the analytics (services.insights),
@@ -115,9 +129,7 @@ class InsightsScreen(MementoScreen):
         for old in body.query(".retrieval-quality"):
             await old.remove()
         title, headers, rows = message.table
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="insight-table retrieval-quality")
-        table.add_columns(*headers)
-        table.add_rows(cells(rows))
+        table = insight_table(headers, rows, "insight-table retrieval-quality")
         title_label = Label(terminal_safe(title, single_line=True), classes="insight-title retrieval-quality", markup=False)
         await body.mount_all([title_label, table])
 
@@ -136,8 +148,6 @@ class InsightsScreen(MementoScreen):
         self._quality()  # started here, on the app's thread, once the rest is on screen
         widgets = []
         for title, headers, rows in message.tables:
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, classes="insight-table")
-            table.add_columns(*headers)
-            table.add_rows(cells(rows) or [tuple("—" for _ in headers)])
+            table = insight_table(headers, rows, "insight-table")
             widgets += [Label(terminal_safe(title, single_line=True), classes="insight-title", markup=False), table]
         await body.mount_all(widgets)

@@ -23,11 +23,11 @@ FAILED = ("failed", "error", "interrupted")
 # The task tells runs apart and takes the spare width; tokens, cost and who gave the
 # verdict are in the run panel too and give way first on a narrow terminal.
 COLUMNS = (
-    Column("started", "started", 11, rank=4),
+    Column("started", "started", 11, rank=3),
     Column("status", "status", 11),
-    Column("task", "task", 20, flex=True),
+    Column("task", "task", 36, flex=True),  # tasks often differ only after their first words
     Column("skills", "skills", 14, rank=2),
-    Column("by", "by", 6, rank=3),
+    Column("by", "by", 6, rank=4),
     Column("tokens", "tokens", 7, rank=6),
     Column("cost", "cost", 7, rank=5),
 )

@@ -30,6 +30,7 @@ class Column:
     width: int  # what its values need
     rank: int = 0  # who gives way first on a narrow terminal: the highest rank
     flex: bool = False  # takes the spare width (the columns that tell rows apart)
+    most: int | None = None  # a flexible column grows no wider than this
 
 
 def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[Column, int]]:
@@ -43,11 +44,20 @@ def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[Column, int
     while len(kept) > 1 and need(kept) > room:
         kept.remove(max(kept, key=lambda c: c.rank))
     spare = max(0, room - need(kept))
-    flexible = [c for c in kept if c.flex]
     widths = {c.key: c.width for c in kept}
-    for i, column in enumerate(flexible):
-        share = spare // len(flexible) + (1 if i < spare % len(flexible) else 0)
-        widths[column.key] += share
+    flexible = [c for c in kept if c.flex]
+    while spare and flexible:
+        share, extra = divmod(spare, len(flexible))
+        for i, column in enumerate(list(flexible)):
+            grow = share + (1 if i < extra else 0)
+            if column.most is not None:
+                grow = min(grow, column.most - widths[column.key])
+            widths[column.key] += grow
+            spare -= grow
+            if column.most is not None and widths[column.key] >= column.most:
+                flexible.remove(column)
+        if not share and not extra:
+            break
     if need(kept) > room:  # even the last column is too wide: it takes what there is
         widths[kept[0].key] = max(1, room - PADDING)
     return [(c, widths[c.key]) for c in kept]
@@ -75,9 +85,11 @@ class FitTable(DataTable[Any], inherit_bindings=False):
         Binding("end,G", "scroll_bottom", "Last", show=False, id="list-last", tooltip="The last row"),
     ]
 
-    def __init__(self, columns: Sequence[Column], **kw: Any) -> None:
+    def __init__(self, columns: Sequence[Column], *, wrap: bool = False, **kw: Any) -> None:
+        """``wrap``: a row grows to show all of a long cell instead of cutting it."""
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)
         self.specs = list(columns)
+        self.wrap = wrap
         self.fitted: list[tuple[Column, int]] = []
         self._rows: list[tuple[str, dict[str, Any]]] = []
 
@@ -110,7 +122,7 @@ class FitTable(DataTable[Any], inherit_bindings=False):
         else:
             self.clear()
         for key, values in self._rows:
-            self.add_row(*(values.get(column.key, "") for column, _ in fitted), key=key)
+            self.add_row(*(values.get(column.key, "") for column, _ in fitted), key=key, height=None if self.wrap else 1)
         keys = [key for key, _ in self._rows]
         if keep in keys:
             self.move_cursor(row=keys.index(keep), animate=False)
