@@ -3,7 +3,9 @@ real code path, the real sandbox), cancel, and a failure learned from and one ke
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 from textual.widgets import Input, RichLog, Static
@@ -83,19 +85,19 @@ async def test_a_run_streams_text_tools_and_output_then_the_verdict(workspace: W
         services.close()
 
 
-async def test_cancel_stops_the_run_after_the_current_step(workspace: Workspace, scripted: ScriptedServer) -> None:
+async def test_cancel_stops_the_run_between_steps(workspace: Workspace, scripted: ScriptedServer) -> None:
     scripted.add(Step(tool_calls=[{"name": "list_files", "arguments": {}}], delay=1.0), *[call("finish", answer="late", success=True)] * 3)
     services = make_services(workspace)
     try:
         async with drive(services) as d:
             screen = d.app.screen
             screen.query_one("#task", Input).value = "list the files"
-            await d.press("enter")
+            await d.press("ctrl+r")
             await d.until(lambda: screen.running)
             await d.press("ctrl+x")
             await d.until(lambda: d.seen(RunScreen.RunFinished), "the run to stop")
             record = d.seen(RunScreen.RunFinished)[0].record
-            assert record.status == "error"
+            assert record.status == "cancelled"
             await d.until(lambda: "cancelled" in _stream_text(screen))
     finally:
         services.close()
@@ -130,6 +132,33 @@ def _router() -> Any:
         return call("finish", answer="done", success=True)
 
     return step
+
+
+async def test_ctrl_x_kills_the_running_command_at_once_and_shows_cancelled(
+    workspace: Workspace, scripted: ScriptedServer
+) -> None:
+    scripted.add(call("run", command="sleep 25"), call("finish", answer="late", success=True))
+    services = make_services(workspace)
+    try:
+        async with drive(services) as d:
+            screen = d.app.screen
+            screen.query_one("#task", Input).value = "wait a while"
+            await d.press("ctrl+r")
+            await d.until(lambda: any(m.event.type == "tool_called" for m in d.seen(RunScreen.RunEventReceived)))
+            await asyncio.sleep(0.5)  # the sandbox is running the command
+            pressed = time.monotonic()
+            await d.press("ctrl+x")
+            await d.until(lambda: d.seen(RunScreen.RunFinished), "the run to stop")
+            assert time.monotonic() - pressed < 5
+            record = d.seen(RunScreen.RunFinished)[0].record
+            assert record.status == "cancelled"
+            status = str(screen.query_one("#run-status", Static).render())
+            assert "CANCELLED" in status and "ERROR" not in status
+            assert not screen.query_one("#run-status").has_class("-failed")
+            await d.until(lambda: "✗ cancelled: the run was cancelled by the person" in _stream_text(screen))
+            assert scripted.remaining == 1
+    finally:
+        services.close()
 
 
 async def test_a_failed_run_is_learned_from_and_its_patch_is_one_key_away(workspace: Workspace, scripted: ScriptedServer) -> None:

@@ -20,6 +20,14 @@ def verdict_text(event: Any) -> str:
     return f"{word} ({event.source}: {event.detail}) — a guard stopped the run: {guard}"
 
 
+def verdict_line(event: Any) -> str:
+    """The verdict as the trace views show it ("verdict PASS by check: ...")."""
+    head = f"verdict {'PASS' if event.passed else 'FAIL'} by {event.source}: {event.detail}"
+    if getattr(event, "guard", ""):
+        head += f" — {'but ' if event.passed else ''}a guard stopped the run: {event.guard}"
+    return head
+
+
 def finish_text(arguments: dict[str, Any]) -> str:
     """The finish call in words, not as a raw boolean."""
     done = arguments.get("success", True) not in (False, "false", "False", 0)
@@ -100,10 +108,7 @@ def _describe(event: Any) -> list[str]:
     if kind == "note":
         return [f"  note: {event.message}"]
     if kind == "verdict":
-        head = f"■ verdict {'PASS' if event.passed else 'FAIL'} by {event.source}: {event.detail}"
-        if getattr(event, "guard", ""):
-            head += f" — {'but ' if event.passed else ''}a guard stopped the run: {event.guard}"
-        return [head] + [
+        return [f"■ {verdict_line(event)}"] + [
             f"      {line}" for line in event.check_output.strip().splitlines()[:10]
         ]
     if kind == "run_error":

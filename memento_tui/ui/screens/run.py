@@ -28,6 +28,18 @@ from memento_tui.ui.widgets.learning_view import LearningView
 from memento_tui.ui.widgets.nav_bar import NavBar
 from memento_tui.ui.widgets.run_stream import RunStream, StreamBuffer
 
+
+def outcome_text(record: Any) -> str:
+    """How a finished run ended, for the status panel."""
+    word = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "cancelled": "CANCELLED"}
+    text = word.get(record.status, record.status)
+    if record.verdict_source:
+        text += f" ({record.verdict_source}: {record.verdict_detail})"
+    if record.guard:
+        text += f"\n{'but ' if record.status == 'passed' else ''}a guard stopped the run: {record.guard_message}"
+    return text
+
+
 SETUP_TEXT = (Path(__file__).parent / "model_setup.md").read_text(encoding="utf-8")
 
 
@@ -204,7 +216,7 @@ class RunScreen(MementoScreen):
         if self.cancel_event is not None:
             self.cancel_event.set()
         self.workers.cancel_group(self, "run")
-        self._status("cancelling… (after the current step)")
+        self._status("cancelling…")
 
     def on_unmount(self) -> None:
         # Leaving the app mid-run: the agent stops after its current step, so quitting
@@ -286,7 +298,8 @@ class RunScreen(MementoScreen):
         elif kind == "tool_called":
             self._status(f"running · {event.name}")
         elif kind == "verdict":
-            self._status(("PASS" if event.passed else "FAIL") + f" by {event.source}")
+            guard = " (a guard stopped the run)" if event.guard else ""
+            self._status(("PASS" if event.passed else "FAIL") + f" by {event.source}{guard}")
 
     @on(RunFinished)
     def _finished(self, message: RunFinished) -> None:
@@ -296,11 +309,10 @@ class RunScreen(MementoScreen):
         self.tokens = record.prompt_tokens + record.completion_tokens
         self.cost = record.cost_usd
         self.steps = record.steps
-        verdict = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR"}.get(record.status, record.status)
-        detail = f" ({record.verdict_source}: {record.verdict_detail})" if record.verdict_source else ""
-        self._status(terminal_safe(f"{verdict}{detail}"))
+        self._status(terminal_safe(outcome_text(record)))
         self.query_one("#run-status").set_class(record.status == "passed", "-passed")
-        self.query_one("#run-status").set_class(record.status != "passed", "-failed")
+        # A person's cancel is not a failure.
+        self.query_one("#run-status").set_class(record.status not in ("passed", "cancelled"), "-failed")
         if record.status == "failed" and self.services.workspace.config.learning.enabled:
             self.action_learn()
         elif record.status == "failed":

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
+from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_line
 from memento_tui.domain.hidden_text import terminal_safe
 
 FLUSH_SECONDS = 0.05
@@ -48,17 +49,6 @@ class StreamBuffer:
         with self._lock:
             items, self._items = self._items, []
         return [(kind, payload) for kind, payload in items]
-
-
-def short_args(arguments: dict[str, Any], width: int = 160) -> str:
-    if "command" in arguments:
-        text = str(arguments["command"])
-    elif "content" in arguments:
-        text = f"{arguments.get('path', '')} ({len(str(arguments['content']))} chars)"
-    else:
-        text = " ".join(f"{k}={v}" for k, v in arguments.items())
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class RunStream(Vertical):
@@ -167,19 +157,20 @@ class RunStream(Vertical):
                 self.line(f"  ! {event.protocol_error}", "error")
             self._text_since_turn = False
         elif kind == "tool_called":
-            self.line(f"→ {event.name} {short_args(event.arguments)}", "tool")
+            self.line(f"→ {call_text(event.name, event.arguments, width=160)}", "tool")
             self._output_since_call = False
         elif kind == "tool_result":
             self._tool_result(event)
         elif kind == "note":
             self.line(f"  note: {event.message}", "note")
         elif kind == "verdict":
-            word = "PASS" if event.passed else "FAIL"
-            self.line(f"■ verdict {word} by {event.source}: {event.detail}", "pass" if event.passed else "fail")
+            self.line(f"■ {verdict_line(event)}", "pass" if event.passed else "fail")
             for text in event.check_output.strip().splitlines()[:10]:
                 self.line(f"  │ {text}", "note")
         elif kind == "run_error":
-            self.line(f"✗ {event.kind}: {event.message}", "error")
+            self.line(f"✗ {error_text(event)}", "note" if event.kind == "cancelled" else "error")
+            if event.fix:
+                self.line(f"  fix: {event.fix}", "note")
         elif kind == "run_finished":
             tokens = event.prompt_tokens + event.completion_tokens
             self.line(
@@ -190,6 +181,10 @@ class RunStream(Vertical):
 
     def _tool_result(self, event: Any) -> None:
         self._end_partial()
+        if event.not_run or (event.name == "run" and event.exit_code is None):
+            self.line(f"  ← {result_text(event)}", "note")
+            self._output_since_call = False
+            return
         head = "  ← " + ("ok" if event.ok else "failed")
         if event.exit_code is not None:
             head += f" · exit {event.exit_code}"
