@@ -14,12 +14,13 @@ saved after every step (domain.evaluation.state), so an interrupted eval resumes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,7 @@ class _Evaluation:
         self.state = state
         self.progress = progress
         self.jobs = max(1, jobs)
+        self.cancel = threading.Event()  # set when the eval is interrupted
         self.tasks: dict[str, SuiteTask] = {t.id: t for t in suite.tasks}
 
     # -- the clone ---------------------------------------------------------------------
@@ -191,7 +193,7 @@ class _Evaluation:
         todo = [t for t in self.state.task_ids if t not in rnd.tasks]
         lock = threading.Lock()
         try:
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="eval-task") as pool:
+            with _pool(jobs, "eval-task", self.cancel) as pool:
                 running = {pool.submit(self._run_task, services, task_id): task_id
                            for task_id in todo}
                 for future in as_completed(running):
@@ -218,7 +220,8 @@ class _Evaluation:
         self.progress(f"  started {task_id}")
         record = services.agent().run(
             RunRequest(task=task.prompt, check=task.check, inputs=self.suite.input_paths(task),
-                       learn=False)  # taught at the round's end (_teach)
+                       learn=False),  # taught at the round's end (_teach)
+            cancel=self.cancel,
         )
         return TaskResult(
             task_id=task_id,
@@ -247,11 +250,17 @@ class _Evaluation:
         if failed:
             self.progress(f"learning from round {rnd.number}: {len(failed)} failed task(s)")
         services = self.clone_services()
+        lock = threading.Lock()
         try:
-            for result in failed:
-                if result.task_id not in rnd.learned:
-                    rnd.learned[result.task_id] = self._learn_one(services, result)
-                    save_state(self.state)
+            # Each failure is learned from on its own (patches start from the clone's main,
+            # which moves only at the merges below), so they can go side by side.
+            todo = [r for r in failed if r.task_id not in rnd.learned]
+            with _pool(self.jobs, "eval-learn", self.cancel) as pool:
+                running = {pool.submit(self._learn_one, services, r): r.task_id for r in todo}
+                for future in as_completed(running):
+                    with lock:
+                        rnd.learned[running[future]] = future.result()
+                        save_state(self.state)
             self._merge_validated(services, rnd)
         finally:
             services.close()
@@ -302,7 +311,9 @@ class _Evaluation:
     def _merge_validated(self, services: Services, rnd: RoundState) -> None:
         done = {m.patch_id for m in rnd.merges}
         store = services.patches()
-        for learned in rnd.learned.values():
+        # In the suite's order, whatever order the learning finished in.
+        ordered = [rnd.learned[t] for t in self.state.task_ids if t in rnd.learned]
+        for learned in ordered:
             if not learned.patch_id or not learned.validated or learned.patch_id in done:
                 continue
             outcome = MergeOutcome(
@@ -323,6 +334,20 @@ class _Evaluation:
             save_state(self.state)
             how = "merged into the eval clone" if outcome.merged else f"not merged: {outcome.error}"
             self.progress(f"  patch {learned.patch_id} ({learned.skill}): {how}")
+
+
+@contextlib.contextmanager
+def _pool(jobs: int, name: str, cancel: threading.Event) -> Iterator[ThreadPoolExecutor]:
+    """Workers for a round; interrupted (Ctrl-C), the running tasks are told to stop at
+    once (their sandboxed commands are killed) and the waiting ones never start."""
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=name)
+    try:
+        yield pool
+    except BaseException:
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _clone_workspace(services: Services, dest: Path) -> tuple[str, str]:

@@ -194,20 +194,22 @@ def test_an_interrupted_eval_resumes_where_it_stopped(
         run_eval(
             make_services(workspace),
             suite,
-            EvalOptions(rounds=2, learn=False),
+            EvalOptions(rounds=2, learn=False, jobs=1),
             stop_after_first_task,
         )
 
     lines: list[str] = []
     outcome = run_eval(
-        make_services(workspace), suite, EvalOptions(rounds=2, learn=False), lines.append
+        make_services(workspace), suite, EvalOptions(rounds=2, learn=False, jobs=1), lines.append
     )
     assert outcome.resumed and any(line.startswith("resuming eval") for line in lines)
     state = outcome.state
     assert state.status == "finished" and [len(r.tasks) for r in state.rounds] == [2, 2]
-    # 4 task runs in all: the task finished before the interruption was not run again.
+    # 4 finished task runs in all: the task finished before the interruption was not run
+    # again (one that had just started was stopped, and ran again).
     clone_runs = make_services(Path(state.clone)).runs().list(include_replays=False)
-    assert len(clone_runs) == 4
+    assert len([r for r in clone_runs if r.status in ("passed", "failed")]) == 4
+    assert all(r.status in ("passed", "failed", "cancelled", "error") for r in clone_runs)
     assert not state.learn or all(not r.learned for r in state.rounds)
     assert len(list(workspace.paths.eval.iterdir())) == 1
 
@@ -266,3 +268,24 @@ def test_jobs_run_a_round_at_once_with_the_same_results_as_one_at_a_time(
         assert any("US orders" in t for t in triggers)  # round 1's pass was taught
     assert outcomes[1] == outcomes[2]
     assert outcomes[1][0][0] == {"uk-dates": "failed", "us-dates": "passed"}
+
+
+def test_an_interrupted_eval_of_many_jobs_stops_its_running_tasks_and_resumes(
+    workspace: Workspace, scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    """Ctrl-C with tasks running side by side: they stop at once; the ones that had not
+    finished run again on resume, the finished one does not."""
+    scripted.add(Model())
+    scripted.repeat_last = True
+    suite = _suite(tmp_path)
+
+    def stop_after_first_task(line: str) -> None:
+        if "/2] " in line:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(make_services(workspace), suite, EvalOptions(rounds=1, learn=False, jobs=2),
+                 stop_after_first_task)
+    outcome = run_eval(make_services(workspace), suite, EvalOptions(rounds=1, learn=False, jobs=2))
+    assert outcome.resumed and outcome.state.status == "finished"
+    assert sorted(outcome.state.rounds[0].tasks) == ["uk-dates", "us-dates"]
