@@ -219,8 +219,8 @@ class RunScreen(MementoScreen):
         self._status("cancelling…")
 
     def on_unmount(self) -> None:
-        # Leaving the app mid-run: the agent stops after its current step, so quitting
-        # does not wait for the whole task (the trace keeps what happened).
+        # Leaving the app mid-run: the running command is killed and the run recorded as
+        # cancelled, so quitting does not wait for the task (the trace keeps what happened).
         if self.cancel_event is not None:
             self.cancel_event.set()
 
