@@ -135,11 +135,26 @@ def scope_of(id: str) -> str:
     return ""
 
 
+def movement_ids() -> dict[str, str]:
+    """The lists' and the diff's own movement keys (j/k, g/G, ←/→ …): id -> tooltip. They
+    live on the widgets, not in the registry (they are not commands), and remap by id too."""
+    from memento_tui.ui.widgets.diff_view import DiffView
+    from memento_tui.ui.widgets.fit_table import FitTable
+    from memento_tui.ui.widgets.skill_list import SkillList
+
+    return {
+        b.id: b.tooltip
+        for widget in (DiffView, FitTable, SkillList)
+        for b in widget.BINDINGS
+        if isinstance(b, Binding) and b.id
+    }
+
+
 def check_keymap(keys: Mapping[str, str]) -> list[str]:
     """Problems with ``[keys]`` in the config: unknown ids (with the closest known one)."""
     import difflib
 
-    known = sorted(all_ids())
+    known = sorted(all_ids() | set(movement_ids()))
     problems = []
     for action_id, key in keys.items():
         if action_id not in known:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memento_tui.ui.actions import REGISTRY, action_name, check_keymap
+from memento_tui.ui.actions import REGISTRY, action_name, check_keymap, movement_ids
 from memento_tui.ui.app import MementoApp
 from memento_tui.ui.screens.insights import InsightsScreen
 from memento_tui.ui.screens.patches import PatchesScreen
@@ -61,3 +61,12 @@ def test_docs_list_every_action_id() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "tui.md").read_text(encoding="utf-8")
     missing = [a.id for actions in REGISTRY.values() for a in actions if f"`{a.id}`" not in doc]
     assert missing == [], f"docs/tui.md does not list {missing}"
+    moves = [id for id in movement_ids() if f"`{id}`" not in doc]
+    assert moves == [], f"docs/tui.md does not list the movement keys {moves}"
+
+
+def test_every_movement_key_has_an_id_and_a_tooltip_and_remaps() -> None:
+    moves = movement_ids()
+    assert {"list-down", "list-up", "diff-left", "diff-right"} <= set(moves)
+    assert all(moves.values())
+    assert check_keymap({"list-down": "n", "diff-left": "H"}) == []

@@ -23,8 +23,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar = [
-        Binding("escape,n", "answer(False)", "No", tooltip="Leave everything as it is"),
-        Binding("y", "answer(True)", "Yes", tooltip="Go ahead"),
+        Binding("escape,n", "answer(False)", "No", id="dialog-no", tooltip="Leave everything as it is"),
+        Binding("y", "answer(True)", "Yes", id="dialog-yes", tooltip="Go ahead"),
     ]
 
     def __init__(self, question: str, detail: str = "", *, yes: str = "Yes") -> None:
@@ -59,7 +59,7 @@ class ReasonScreen(ModalScreen[str | None]):
 
     CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar = [
-        Binding("escape", "cancel", "Cancel", tooltip="Change nothing"),
+        Binding("escape", "cancel", "Cancel", id="dialog-cancel", tooltip="Change nothing"),
     ]
 
     def __init__(self, title: str, prompt: str, *, required: bool = True, ok: str = "OK") -> None:

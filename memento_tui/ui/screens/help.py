@@ -54,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
     """The keys of the screen underneath; ``[keys]`` in the config remaps them by id."""
 
     CSS_PATH = "help.tcss"
-    BINDINGS: ClassVar = [Binding("escape,question_mark,q", "dismiss", "Close", tooltip="Close help")]
+    BINDINGS: ClassVar = [Binding("escape,question_mark,q", "dismiss", "Close", tooltip="Close help", id="help-close")]
 
     def __init__(self, target: Screen[object]) -> None:
         super().__init__()

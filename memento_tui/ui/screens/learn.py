@@ -20,8 +20,8 @@ class LearnScreen(ModalScreen[str | None]):
 
     CSS_PATH = "learn.tcss"
     BINDINGS: ClassVar = [
-        Binding("escape", "close", "Close", tooltip="Back to the runs (learning goes on if under way)"),
-        Binding("r", "review", "Review patch", tooltip="Open the patch this produced"),
+        Binding("escape", "close", "Close", id="learn-close", tooltip="Back to the runs (learning goes on if under way)"),
+        Binding("r", "review", "Review patch", id="learn-review", tooltip="Open the patch this produced"),
     ]
 
     def __init__(self, run_id: str) -> None:

@@ -36,13 +36,13 @@ class SkillList(ScrollView, can_focus=True):
         "skill-list--empty",
     }
     BINDINGS: ClassVar = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Select", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False, id="list-up", tooltip="The skill above"),
+        Binding("down,j", "move(1)", "Down", show=False, id="list-down", tooltip="The next skill"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list-page-up", tooltip="One screen up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list-page-down", tooltip="One screen down"),
+        Binding("home,g", "jump(0)", "First", show=False, id="list-first", tooltip="The first skill"),
+        Binding("end,G", "jump(-1)", "Last", show=False, id="list-last", tooltip="The last skill"),
+        Binding("enter", "select", "Select", show=False, id="list-select", tooltip="Show this skill"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
