@@ -98,7 +98,7 @@ async def test_the_failing_step_sits_beside_the_diff_and_the_runs_open_their_tra
         # tab goes to the runs list; enter on the failed run opens it at the failing step.
         await d.press("tab")
         assert isinstance(review.focused, OptionList)
-        await d.press("up")
+        await d.press("k")  # j/k move this list as every other
         trace = await _open_trace(d, "enter")
         assert trace.run_id == FAILED and trace.step == 2
         assert "at step 2" in str(trace.query_one("#trace-head", Static).render())

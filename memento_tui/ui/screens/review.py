@@ -137,8 +137,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         if view.hidden_count:
             banner.update(
                 f"⚠ {view.hidden_count} changed line(s) contain invisible or control characters "
-                "(bidi, zero-width, tag characters, escapes). They are shown as ⟨U+…⟩ markers: "
-                "read them before you merge."
+                "(bidi, zero-width, tags, escapes), shown as ⟨U+…⟩: read them before you merge."
             )
         banner.set_class(not view.hidden_count, "hidden")
         if view.hunk_count:

@@ -11,11 +11,12 @@ tool output is whatever a script printed.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
@@ -76,6 +77,15 @@ class HangingLines(Widget):
         return Text("\n".join(hanging_wrap(self.lines, self.content_size.width)), no_wrap=True, overflow="crop")
 
 
+class RunList(OptionList):
+    """The runs behind the patch; j/k move as in every other list."""
+
+    BINDINGS: ClassVar = [
+        Binding("j", "cursor_down", "Down", show=False, id="list-down", tooltip="The next row"),
+        Binding("k", "cursor_up", "Up", show=False, id="list-up", tooltip="The row above"),
+    ]
+
+
 class ReviewSide(Vertical):
     """Runs, failing step and evidence (the screen shows or hides the whole panel)."""
 
@@ -123,7 +133,7 @@ class ReviewSide(Vertical):
     def _children(self) -> list[Widget]:
         return [
             Static("Runs  (t or enter: trace)", id="runs-title", classes="side-title", markup=False),
-            OptionList(id="review-runs"),
+            RunList(id="review-runs"),
             VerticalScroll(
                 Static("Failing step", id="failing-title", classes="side-title", markup=False),
                 HangingLines("reading the trace…", id="failing-step"),
