@@ -4,6 +4,7 @@ ends with the cursor off the task box, and j/k move every list."""
 
 from __future__ import annotations
 
+from textual.command import CommandPalette
 from textual.widgets import Input
 
 from memento_tui.domain.workspace import Workspace
@@ -41,6 +42,10 @@ async def test_the_app_starts_with_the_keys_live_and_t_opens_the_task_box(servic
         assert _tabs(screen)[2] == "F3 Patches"
         bar = screen.query_one(MementoFooter)
         assert "esc Leave box" in bar.render().plain
+        await d.press("ctrl+p")  # the palette, from the box
+        assert isinstance(d.app.screen, CommandPalette)
+        await d.press("escape")
+        assert d.app.screen is screen and screen.focused is task
         await d.press("f3")
         assert d.app.current_mode == "patches"
         await d.press("f1", "escape")  # back to the box, then out of it
