@@ -27,6 +27,7 @@ COMMANDS = (
     "sandbox",
     "stats",
     "eval",
+    "sync",
     "init",
     "doctor",
     "trust",

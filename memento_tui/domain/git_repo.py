@@ -107,6 +107,37 @@ def git_env(author: tuple[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# What a fetch or push may take from the person's own git setup: how they reach remotes
+# (credential helpers, an ssh command, proxies). Nothing else of their config is read.
+_REMOTE_KEYS = ("credential.helper", "core.sshCommand", "http.proxy", "https.proxy",
+                "http.sslCAInfo")
+_REMOTE_ENV = ("SSH_AUTH_SOCK", "SSH_AGENT_PID", "GIT_SSH_COMMAND", "GIT_SSH", "HTTP_PROXY",
+               "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+@functools.cache
+def person_remote_options() -> tuple[str, ...]:
+    """``-c key=value`` pairs from the person's global git config for reaching remotes."""
+    options: list[str] = []
+    for key in _REMOTE_KEYS:
+        try:
+            out = subprocess.run(
+                ["git", "-c", "core.hooksPath=/dev/null", "config", "--global", "--get-all", key],
+                capture_output=True, text=True, timeout=5, check=False,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        for value in out.splitlines():
+            if value:
+                options += ["-c", f"{key}={value}"]
+    return tuple(options)
+
+
+def remote_env() -> dict[str, str]:
+    """The person's agent and proxy variables, for fetch and push only."""
+    return {k: v for k in _REMOTE_ENV if (v := os.environ.get(k))}
+
+
 class GitRepo:
     """A git repository, driven with hardened options (GitPython for ``run``)."""
 
@@ -227,6 +258,12 @@ class GitRepo:
             fallback = person_identity()
             self._person = (found[0] or fallback[0], found[1] or fallback[1])
         return self._person
+
+    def remote(self, *args: str, ok: Sequence[int] = (0,)) -> GitResult:
+        """``git fetch``/``git push``/``git ls-remote``: hardened like every call, with the
+        person's own way of reaching remotes (credential helpers, ssh agent); credentials
+        stay git's, never Memento's."""
+        return self.git(*person_remote_options(), *args, env=remote_env(), ok=ok)
 
     def differs_from(self, ref: str, path: str) -> list[str]:
         """Files under ``path`` whose content on disk is not what ``ref`` holds: changed,

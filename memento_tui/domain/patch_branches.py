@@ -97,6 +97,7 @@ def record_from_branch(repo: GitRepo, branch: BranchInfo) -> PatchRecord:
         files=files,
         subject=branch.subject,
         evidence=evidence,
+        made_by=t.get("Memento-Made-By", ""),
     )
 
 

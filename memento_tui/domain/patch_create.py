@@ -144,7 +144,9 @@ def _commit_branch(
             continue
         branch = branch_name(skill, patch_id)
         tmp_ref = TMP_REF_PREFIX + patch_id
-        subject, text = commit_message(patch_id, skill, evidence, message)
+        name, email = store.repo.person()
+        made_by = f"{name} <{email}>"
+        subject, text = commit_message(patch_id, skill, evidence, message, made_by=made_by)
         commit = _fast_import(store, tmp_ref, base, text, changes)
         record = PatchRecord(
             id=patch_id,
@@ -156,6 +158,7 @@ def _commit_branch(
             files=sorted(c.path for c in changes),
             subject=subject,
             evidence=evidence,
+            made_by=made_by,
         )
         # The record first, so whoever sees the branch appear also finds its evidence.
         store.records.write(record)
@@ -226,7 +229,7 @@ def _fast_import(
 
 
 def commit_message(
-    patch_id: str, skill: str, evidence: PatchEvidence, message: str | None
+    patch_id: str, skill: str, evidence: PatchEvidence, message: str | None, *, made_by: str = ""
 ) -> tuple[str, str]:
     """(subject, full message) for a patch commit, with the evidence as trailers."""
     lines = clean_message(message or "").split("\n")
@@ -252,6 +255,8 @@ def commit_message(
         "Memento-Replay": evidence.replay_text(),
         "Memento-Regressions": evidence.regressions_text(),
         "Memento-Validated": "yes" if evidence.validated else "no",
+        # Whose Memento made it: a teammate's patch is marked with it in the queue.
+        "Memento-Made-By": made_by,
     }
     trailer_text = "\n".join(f"{k}: {one_line(v)}" for k, v in trailers.items() if one_line(v))
     text = subject + "\n\n" + (body + "\n\n" if body else "") + trailer_text + "\n"

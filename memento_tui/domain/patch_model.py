@@ -125,6 +125,7 @@ class PatchRecord(Versioned):
     files: list[str]
     subject: str = ""
     evidence: PatchEvidence
+    made_by: str = ""  # "Name <email>" of the person whose Memento made it
 
 
 ReviewAction = Literal["merge", "reject", "undo", "revert"]
@@ -172,6 +173,7 @@ class Patch(BaseModel):
     merge_commit: str | None = None
     # False when the JSON record is missing and the evidence was read from the commit's trailers.
     has_record: bool = True
+    made_by: str = ""  # "Name <email>" of the person whose Memento made it
 
 
 class Rejection(BaseModel):

@@ -3,6 +3,9 @@
 .memento/patches/<id>.json    PatchRecord, rewritten atomically (temp file + os.replace)
 .memento/reviews.jsonl        ReviewRecord lines, append-only, never rewritten
 .memento/patches/.lock        held while a merge, reject or undo decides
+.memento/learned/decisions.jsonl   the same lines as the team shares them: committed, merged
+                              by union, written by ``memento sync`` (a teammate's merge or
+                              rejection counts here as one's own)
 """
 
 from __future__ import annotations
@@ -21,10 +24,15 @@ from memento_tui.domain.patch_model import ID_RE, PatchRecord, ReviewRecord
 from memento_tui.domain.paths import WorkspacePaths
 
 
+def decision_key(review: ReviewRecord) -> tuple[str, str, str]:
+    return (review.id, review.action, review.at.isoformat())
+
+
 class PatchRecords:
     def __init__(self, paths: WorkspacePaths) -> None:
         self.dir = paths.patches
         self.reviews_file = paths.reviews
+        self.shared_file = paths.shared_decisions
 
     def path_of(self, patch_id: str) -> Path:
         return self.dir / f"{patch_id}.json"
@@ -50,10 +58,22 @@ class PatchRecords:
         )
 
     def reviews(self) -> list[ReviewRecord]:
-        """Every decision, oldest first. A line that does not parse (a crash mid-write, a
-        hand edit) is skipped rather than hiding every other decision."""
+        """Every decision, this workspace's and the team's, oldest first, each once."""
+        seen: dict[tuple[str, str, str], ReviewRecord] = {}
+        for review in [*self._read(self.reviews_file), *self._read(self.shared_file)]:
+            seen.setdefault(decision_key(review), review)
+        return sorted(seen.values(), key=lambda r: r.at)
+
+    def unshared(self) -> list[ReviewRecord]:
+        """This workspace's decisions the shared file does not have yet (for sync)."""
+        shared = {decision_key(r) for r in self._read(self.shared_file)}
+        return [r for r in self._read(self.reviews_file) if decision_key(r) not in shared]
+
+    def _read(self, path: Path) -> list[ReviewRecord]:
+        """A file's decisions. A line that does not parse (a crash mid-write, a hand edit)
+        is skipped rather than hiding every other decision."""
         try:
-            data = self.reviews_file.read_bytes()
+            data = path.read_bytes()
         except FileNotFoundError:
             return []
         out: list[ReviewRecord] = []

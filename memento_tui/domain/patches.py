@@ -299,6 +299,7 @@ class PatchStore:
             files=list(record.files),
             subject=record.subject,
             evidence=record.evidence,
+            made_by=record.made_by,
         )
 
     def update_evidence(self, patch_id: str, evidence: PatchEvidence) -> Patch:

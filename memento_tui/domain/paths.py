@@ -73,6 +73,11 @@ class WorkspacePaths:
         return self.state / "reviews.jsonl"
 
     @property
+    def shared_decisions(self) -> Path:
+        """Review decisions as the team shares them (committed, merged by union; sync)."""
+        return self.learned / "decisions.jsonl"
+
+    @property
     def eval(self) -> Path:
         return self.state / "eval"
 

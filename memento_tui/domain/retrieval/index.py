@@ -145,6 +145,11 @@ class SkillIndex:
         self.notes.extend(f"not indexed: {_first_line(err)}" for err in result.errors)
         self.notes.extend(str(problem) for problem in store.problems)
 
+    def relearn(self) -> None:
+        """Derive everything learned again from the whole outcomes file (after a sync put
+        a teammate's rows among ours, not only after them)."""
+        self._rebuild_learned()
+
     def _rebuild_learned(self) -> None:
         """The outcomes file was replaced or cut (a git checkout): index all of it again."""
         store = self.store
