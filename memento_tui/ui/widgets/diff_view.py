@@ -31,8 +31,8 @@ from textual.strip import Strip
 from memento_tui.domain.patch_diff import DiffLine, StructuredDiff
 from memento_tui.ui.widgets.diff_highlight import LineHighlighter
 from memento_tui.ui.widgets.diff_rows import DiffRows, Layout, Row, build_rows, word_changes
-from memento_tui.ui.widgets.diff_wrap import RowLayout, display_text, expand_tabs, wrap_starts
-from memento_tui.ui.widgets.hidden import has_hidden, hidden_spots
+from memento_tui.ui.widgets.diff_wrap import RowLayout, crop, display_text, expand_tabs, wrap_starts
+from memento_tui.ui.widgets.hidden import has_hidden, mark_hidden
 
 ONE_LINE = [0]  # wrap offsets of a line that fits (shared, never changed)
 CONTINUED = "↪"  # in the sign column of a wrapped line's further screen lines
@@ -351,7 +351,8 @@ class DiffView(ScrollView, can_focus=True):
             text = self._texts[key] = self._text(row, line, side, other, kind)
         base = self._line_style(kind)
         if not self.wrap:
-            return self._crop(text, x, text_width, kind), True
+            more = self.get_component_rich_style("diffview--more")
+            return crop(text, x, text_width, base, more), True
         starts = self._starts(line, text_width)
         if sub >= len(starts):
             return [Segment(" " * max(0, text_width), base)], False
@@ -362,21 +363,6 @@ class DiffView(ScrollView, can_focus=True):
             piece = list(Segment.divide(text, cuts))[sub]
         # A piece can end one cell past the width with the space it breaks at: cropped.
         return Segment.adjust_line_length(list(piece), max(0, text_width), base), True
-
-    def _crop(self, text: list[Segment], x: int, text_width: int, kind: str) -> list[Segment]:
-        """The cells [x, x + text_width) of the line, padded; a › marks more to the right."""
-        base = self._line_style(kind)
-        length = Segment.get_line_length(text)
-        longer = length > x + text_width and text_width > 1
-        keep = text_width - 1 if longer else text_width
-        if x or length > keep:
-            parts = list(Segment.divide(text, [x, x + keep]))
-            text = parts[1] if len(parts) > 1 else []
-        line = Segment.adjust_line_length(list(text), max(0, keep), base)
-        if longer:
-            # Something is further right: say so rather than let it pass unseen.
-            line.append(Segment("›", self.get_component_rich_style("diffview--more")))
-        return line
 
     def _line_style(self, kind: str) -> Style:
         if kind == "add":
@@ -398,7 +384,7 @@ class DiffView(ScrollView, can_focus=True):
             word_style = self.get_visual_style(word, partial=True)
             for start, end in ranges:
                 content = content.stylize(word_style, start, end)
-        content = self._show_hidden(content)
+        content = mark_hidden(content, self.get_visual_style("diffview--hidden", partial=True))
         if "\t" in content.plain:
             # Counted in cells, as diff_wrap measures it: the layout and the paint agree.
             content = content.expand_tabs(4) if content.spans else Content(expand_tabs(content.plain))
@@ -413,17 +399,3 @@ class DiffView(ScrollView, can_focus=True):
             Segment(text, (base + style).rich_style)
             for text, style in content.render(base, end="", parse_style=parse)
         ]
-
-    def _show_hidden(self, content: Content) -> Content:
-        plain = content.plain
-        if not has_hidden(plain):
-            return content
-        hidden_style = self.get_visual_style("diffview--hidden", partial=True)
-        pieces: list[Content] = []
-        start = 0
-        for index, shown in hidden_spots(plain):
-            pieces.append(content[start:index])
-            pieces.append(Content.styled(shown, hidden_style))
-            start = index + 1
-        pieces.append(content[start:])
-        return Content("").join(pieces)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from itertools import accumulate
 
 from rich.cells import cell_len, get_character_cell_size
+from rich.segment import Segment
+from rich.style import Style
 
 from memento_tui.domain.patch_diff import DiffLine
 from memento_tui.ui.widgets.diff_rows import DiffRows, Layout
@@ -123,6 +125,21 @@ def _wrap_cells(plain: str, width: int) -> list[int]:
     if starts[-1] >= total:
         starts.pop()
     return starts
+
+
+def crop(text: list[Segment], x: int, width: int, base: Style, more: Style) -> list[Segment]:
+    """Cells [x, x + width) of a line that does not wrap, padded in ``base``; a › in
+    ``more`` at the edge says there is more to the right, rather than let it pass unseen."""
+    length = Segment.get_line_length(text)
+    longer = length > x + width and width > 1
+    keep = width - 1 if longer else width
+    if x or length > keep:
+        parts = list(Segment.divide(text, [x, x + keep]))
+        text = parts[1] if len(parts) > 1 else []
+    line = Segment.adjust_line_length(list(text), max(0, keep), base)
+    if longer:
+        line.append(Segment("›", more))
+    return line
 
 
 StartsFor = Callable[[DiffLine, int], list[int]]
