@@ -22,7 +22,7 @@ from textual.widgets import Input
 from memento_tui.domain.patch_model import RegressionResult, ReplayResult
 from memento_tui.services.factory import Services
 from memento_tui.ui.app import make_app
-from memento_tui.ui.screens.help import HelpScreen
+from memento_tui.ui.screens.help import HelpScreen, help_rows
 from memento_tui.ui.screens.patches import PatchesScreen
 from memento_tui.ui.screens.review import ReviewScreen
 from memento_tui.ui.screens.runs import RunsScreen
@@ -155,7 +155,8 @@ def test_skills(snap_compare: Any, services: Services, size: tuple[int, int]) ->
 @SIZES
 def test_patch_queue(snap_compare: Any, world: Services, size: tuple[int, int]) -> None:
     async def loaded(pilot: Pilot[Any]) -> None:
-        await _queue(pilot)
+        queue = await _queue(pilot)
+        assert queue.current_id == PATCH_ID and queue.hidden[PATCH_ID] == 1
 
     _snap(snap_compare, world, size, loaded, "patches")
 
@@ -163,7 +164,10 @@ def test_patch_queue(snap_compare: Any, world: Services, size: tuple[int, int]) 
 @SIZES
 def test_review_split_diff(snap_compare: Any, world: Services, size: tuple[int, int]) -> None:
     async def opened(pilot: Pilot[Any]) -> None:
-        await _review(pilot)
+        review = await _review(pilot)
+        view = review.view
+        assert view is not None and view.wrap and min(view.text_widths()) >= 30
+        assert review.query_one(ReviewSide).has_class("hidden")  # no room beside the diff
 
     _snap(snap_compare, world, size, opened, "patches")
 
@@ -171,8 +175,9 @@ def test_review_split_diff(snap_compare: Any, world: Services, size: tuple[int, 
 @SIZES
 def test_review_unified_diff(snap_compare: Any, world: Services, size: tuple[int, int]) -> None:
     async def unified(pilot: Pilot[Any]) -> None:
-        await _review(pilot)
+        review = await _review(pilot)
         await pilot.press("s", "n")
+        assert review.view is not None and review.view.mode == "unified" and review.view.current_hunk == 1
 
     _snap(snap_compare, world, size, unified, "patches")
 
@@ -180,9 +185,11 @@ def test_review_unified_diff(snap_compare: Any, world: Services, size: tuple[int
 @SIZES
 def test_review_side_panel(snap_compare: Any, world: Services, size: tuple[int, int]) -> None:
     async def with_panel(pilot: Pilot[Any]) -> None:
-        await _review(pilot)
+        review = await _review(pilot)
         await pilot.press("c")
         await pilot.pause(0.1)
+        side = review.query_one(ReviewSide)
+        assert not side.has_class("hidden") and review.query_one("#review-body").has_class("-below")
 
     _snap(snap_compare, world, size, with_panel, "patches")
 
@@ -193,6 +200,7 @@ def test_review_help(snap_compare: Any, world: Services, size: tuple[int, int]) 
         await _review(pilot)
         await pilot.press("question_mark")
         await _until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        assert "review-merge" in {row[3] for row in help_rows(pilot.app.screen.target)}
 
     _snap(snap_compare, world, size, helped, "patches")
 
@@ -203,6 +211,7 @@ def test_runs(snap_compare: Any, world: Services, size: tuple[int, int]) -> None
         screen = pilot.app.screen
         assert isinstance(screen, RunsScreen)
         await _until(pilot, lambda: len(screen.records) == 3)
+        assert screen.current_id == REGRESSION  # newest first
 
     _snap(snap_compare, world, size, listed, "runs")
 
@@ -215,6 +224,7 @@ def test_trace(snap_compare: Any, world: Services, size: tuple[int, int]) -> Non
         await _until(pilot, lambda: len(screen.records) == 3)
         await pilot.press("G", "enter")
         await _until(pilot, lambda: isinstance(pilot.app.screen, TraceScreen) and bool(pilot.app.screen.query_one("#trace-log").lines))
+        assert pilot.app.screen.run_id == FAILED  # the oldest, last in the list
 
     _snap(snap_compare, world, size, traced, "runs")
 
