@@ -33,6 +33,7 @@ from memento_tui.ui.screens.patches import PatchesScreen
 from memento_tui.ui.screens.run import RunScreen
 from memento_tui.ui.screens.runs import RunsScreen
 from memento_tui.ui.screens.skills import SkillsScreen
+from memento_tui.ui.widgets.diff_rows import Layout
 
 POLL_SECONDS = 2.0
 # Young collections every 10,000 net allocations instead of Python's 700. Painting a big
@@ -101,6 +102,8 @@ class MementoApp(App[None]):
         self._patch_stamp: tuple[object, ...] | None = None
         self._gc_threshold = gc.get_threshold()
         self.hidden_filter = HiddenTextFilter()
+        # The review's split/unified and wrap choices, kept for the next patch reviewed.
+        self.review_view: tuple[Layout, bool] = ("split", True)
 
     # -- hidden text -----------------------------------------------------------------------
     def get_line_filters(self) -> Sequence[LineFilter]:

@@ -84,6 +84,10 @@ async def test_w_scrolls_sideways_by_half_a_side_and_back(services: Services) ->
         assert view.scroll_x == step
         await d.press("w")
         assert view.wrap and view.scroll_x == 0
+        # The choice carries over to the next review.
+        await d.press("w", "s", "escape")
+        review, view = await _review(d, patch.id)
+        assert not view.wrap and view.mode == "unified"
 
 
 async def test_n_and_p_jump_between_hunks_across_files(services: Services) -> None:

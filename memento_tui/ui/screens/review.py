@@ -94,7 +94,9 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         yield Static("", id="hidden-banner", classes="warning-banner hidden", markup=False)
         with Horizontal(id="review-body"):
             # A diff the queue already read is painted in the first frame.
-            yield DiffView(self._prefetched[1] if self._prefetched else None, id="diff")
+            # The last review's split/unified and wrap choices carry over to this one.
+            layout, wrap = self.memento.review_view
+            yield DiffView(self._prefetched[1] if self._prefetched else None, layout=layout, wrap=wrap, id="diff")
             # Runs, failing step and evidence: the panel's contents come after the first frame.
             yield ReviewSide(id="review-side")
         yield MementoFooter()
@@ -238,12 +240,17 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     def action_toggle_layout(self) -> None:
         if (view := self.view) is not None:
             view.mode = "unified" if view.mode == "split" else "split"
+            self._remember(view)
             self._lay_out_side()  # one column needs less room: the panel may fit beside now
             self._head()
+
+    def _remember(self, view: DiffView) -> None:
+        self.memento.review_view = (view.mode, view.wrap)
 
     def action_toggle_wrap(self) -> None:
         view = self.query_one("#diff", DiffView)
         view.wrap = not view.wrap
+        self._remember(view)
         self._head()
         self.notify(
             "Long lines wrap inside each side." if view.wrap

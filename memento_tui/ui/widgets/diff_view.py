@@ -84,9 +84,12 @@ class DiffView(ScrollView, can_focus=True):
             self.total = total
             self.path = path
 
-    def __init__(self, diff: StructuredDiff | None = None, *, layout: Layout = "split", **kw: object) -> None:
+    def __init__(
+        self, diff: StructuredDiff | None = None, *, layout: Layout = "split", wrap: bool = True, **kw: object
+    ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.set_reactive(DiffView.mode, layout)
+        self.set_reactive(DiffView.wrap, wrap)
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._texts: LRUCache[tuple[int, str], list[Segment]] = LRUCache(512)
         self._starts_cache: dict[tuple[int, int], list[int]] = {}
