@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # Limit names, as they appear in results, traces and the TUI.
 WALL_TIME = "wall_time"
@@ -119,3 +121,49 @@ def looks_like_network_failure(exit_code: int | None, stdout: str, stderr: str) 
     if exit_code == 0:
         return False
     return bool(NETWORK_FAILURE_RE.search(stderr[-8000:]) or NETWORK_FAILURE_RE.search(stdout[-2000:]))
+
+
+def build_result(
+    outcome: Any,
+    cgroup_limit: str | None,
+    *,
+    proxy_log: Any,
+    network: bool,
+    skill_name: str | None,
+    sandboxed: bool,
+    warning: str | None,
+    on_output: Callable[[str, str], None] | None,
+) -> SandboxResult:
+    """How a run ended, in words: the limit that stopped it (from the kill, the cgroup, or
+    the exit and the program's last words), and notes about network it was denied."""
+    from memento_tui.domain.sandbox.policy import NETWORK_DENIED_MARKER, network_denied_note
+
+    stdout = outcome.stdout.decode("utf-8", "replace")
+    stderr = outcome.stderr.decode("utf-8", "replace")
+    cancelled = outcome.killed_for == CANCELLED
+    limit = None if cancelled else outcome.killed_for or cgroup_limit
+    if limit is None and not cancelled and outcome.exit_code not in (0, None):
+        limit = limit_from_exit(outcome.exit_code, stderr, stdout)
+    result = SandboxResult(
+        exit_code=outcome.exit_code, stdout=stdout, stderr=stderr, limit=limit,
+        duration=outcome.duration, sandboxed=sandboxed, truncated=outcome.truncated,
+        warning=warning, cancelled=cancelled,
+    )
+    notes: list[str] = []
+    if proxy_log is not None:
+        result.network_reached = sorted(set(proxy_log.reached))
+        for where, why in proxy_log.refused:
+            notes.append(f"{NETWORK_DENIED_MARKER} the proxy refused {where}: {why}")
+            result.network_denied_hint = True
+    elif not network and limit is None and looks_like_network_failure(
+        outcome.exit_code, stdout, stderr
+    ):
+        notes.append(network_denied_note(skill_name))
+        result.network_denied_hint = True
+    for note in dict.fromkeys(notes):
+        result.notes.append(note)
+        result.stderr += ("" if not result.stderr or result.stderr.endswith("\n") else "\n")
+        result.stderr += note + "\n"
+        if on_output is not None:
+            on_output("stderr", note + "\n")
+    return result
