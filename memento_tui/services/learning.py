@@ -7,6 +7,7 @@ Nothing here merges: the result is a patch branch with its evidence, waiting for
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -204,38 +205,7 @@ class _Learner:
         return self._finish("patched")
 
     def _validate(self, skill: str, skill_dir: Path | None, contents: dict[str, str]) -> str:
-        """Apply the change to a temp copy and check it as 'memento verify' would."""
-        tmp = Path(tempfile.mkdtemp(prefix="memento-check-"))
-        try:
-            _reachable(str(tmp))
-            return self._check_copy(tmp / skill, skill_dir, contents)
-        finally:
-            remove_tree_quietly(tmp)
-
-    def _check_copy(self, folder: Path, skill_dir: Path | None, contents: dict[str, str]) -> str:
-        try:
-            if skill_dir is not None:
-                copy_tree(skill_dir, folder, links=True)
-            else:
-                folder.mkdir()
-            for rel, text in contents.items():
-                # The paths passed the patch rules; written without following a link.
-                ConfinedPath(folder, tuple(rel.split("/")), rel).write(text.encode("utf-8"))
-        except MementoError as err:
-            return err.message
-        except OSError as err:
-            return f"the change cannot be tried out: {err.strerror or err}"
-        try:
-            load_skill(folder)
-        except SkillError as err:
-            return str(err).replace(str(folder.parent) + "/", "")
-        from memento_tui.domain.verify import verify_skill
-
-        report = verify_skill(folder, sandbox=self.services.sandbox(), run_tests=True)
-        errors = [f for f in report.findings if f.level == "error"]
-        if errors:
-            return "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
-        return ""
+        return validate_change(self.services, skill, skill_dir, dict(contents))
 
     def _replay_one(self, record: RunRecord, overrides: dict[str, Path], patch_id: str) -> RunRecord:
         inputs_dir = self.runs.dir(record.id) / "inputs"
@@ -284,6 +254,60 @@ class _Learner:
 
     def _count(self, record: RunRecord) -> None:
         self.usage.add(Usage(record.prompt_tokens, record.completion_tokens, record.cost_usd))
+
+
+def validate_change(
+    services: Services, skill: str, skill_dir: Path | None, contents: dict[str, str | None]
+) -> str:
+    """Apply a change (None deletes a file) to a temp copy of the skill and check it as
+    'memento verify' would, its tests run in the sandbox (a copy outside skills/, so never
+    with network). The reason it fails, or "" when it passes."""
+    tmp = Path(tempfile.mkdtemp(prefix="memento-check-"))
+    try:
+        _reachable(str(tmp))
+        return _check_copy(services, tmp / skill, skill_dir, contents)
+    finally:
+        remove_tree_quietly(tmp)
+
+
+def _check_copy(services: Services, folder: Path, skill_dir: Path | None, contents: dict[str, str | None]) -> str:
+    try:
+        if skill_dir is not None:
+            copy_tree(skill_dir, folder, links=True)
+        else:
+            folder.mkdir()
+        for rel, text in contents.items():
+            # The paths passed the patch rules; written without following a link.
+            parts = tuple(rel.split("/"))
+            if text is None:  # unlink never follows a link, and the folders were checked
+                os.unlink(ConfinedPath(folder, parts[:-1], rel).folder() / parts[-1])
+            else:
+                ConfinedPath(folder, parts, rel).write(text.encode("utf-8"))
+    except MementoError as err:
+        return err.message
+    except OSError as err:
+        return f"the change cannot be tried out: {err.strerror or err}"
+    try:
+        load_skill(folder)
+    except SkillError as err:
+        return str(err).replace(str(folder.parent) + "/", "")
+    from memento_tui.domain.verify import verify_skill
+
+    report = verify_skill(folder, sandbox=services.sandbox(), run_tests=True)
+    errors = [f for f in report.findings if f.level == "error"]
+    if errors:
+        return "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
+    return ""
+
+
+def replay_patch(
+    services: Services, run_id: str, patch: Any, skill: str, evidence: Any, on_progress: Progress | None = None
+) -> dict[str, Any]:
+    """Replay a failed run, and the skill's recent successes, against a patch made for it
+    (as learning does after writing one); the evidence is updated on the patch."""
+    learner = _Learner(services, run_id, on_progress or (lambda _line: None))
+    learner._replay(patch, skill, evidence)
+    return learner.result
 
 
 def learn_from_run(services: Services, run_id: str, on_progress: Progress | None = None) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""``report_outcome``: the calling agent's verdict on a task, recorded as a run.
+
+A run like the agent's own (``.memento/runs/<id>/``: trace, run.json, an empty work dir),
+so everything that reads runs sees it: ``memento runs``, the Runs and Insights screens,
+``memento stats``, ``memento search --eval`` (a passed run with its skill is a labelled
+query) and ``memento reflect`` (a failed one, its note read as a person's would be). Its
+trace holds what this client did with the skill since its last report (loads, reads and
+commands, as the agent's tool calls), so a reflection has steps to point at. The verdict's
+source is ``agent``: the agent's own report, the weakest source there is, which a person's
+``memento runs mark`` overrides. Retrieval learns from it as from any run
+(``teaching.teach``): a pass makes the task a trigger of the skill, a failure pushes the
+skill down for similar tasks.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from memento_tui.domain.agent.runs import RunRecord, new_run_id
+from memento_tui.domain.agent.teaching import lessons, teach
+from memento_tui.domain.agent.trace import (
+    Note,
+    RunFinished,
+    RunStarted,
+    SkillsRetrieved,
+    ToolCalled,
+    ToolResult,
+    VerdictGiven,
+)
+from memento_tui.mcp import checks
+from memento_tui.mcp.session import McpSession
+from memento_tui.mcp.skill_tools import find_skill
+
+MODEL_PREFIX = "mcp"
+
+
+def report(session: McpSession, task: str, skill: str, passed: bool, note: str | None = "") -> dict[str, Any]:
+    text = checks.task(task)
+    chosen = find_skill(session, skill)
+    if not isinstance(passed, bool):
+        raise checks.CallRefused("passed must be true or false", field="passed",
+                                 fix="true when the task was done, false when it was not")
+    said = checks.text(note, "note", required=False)
+    who = session.client or "an MCP client"
+    services = session.services
+    record = RunRecord(id=new_run_id(), task=text, model=f"{MODEL_PREFIX}:{session.client or 'client'}")
+    folder, writer = services.runs().create(record)
+    hits = session.search_for(text)
+    steps = session.take_steps(chosen.name)
+    detail = f"reported over MCP by {who}" + (f": {said}" if said else "")
+    try:
+        writer.write(RunStarted(run_id=record.id, task=text, model=record.model))
+        if hits is not None:
+            writer.write(SkillsRetrieved(hits=hits))
+        writer.write(Note(message=f"the task was done by {who} through memento mcp; its own "
+                                  "reasoning is not in this trace, only its calls"))
+        for number, step in enumerate(steps, 1):
+            call_id = f"mcp-{number}"
+            writer.write(ToolCalled(step=number, call_id=call_id, name=step.tool, arguments=step.arguments))
+            writer.write(ToolResult(
+                step=number, call_id=call_id, name=step.tool, ok=step.ok, output=step.output,
+                exit_code=step.exit_code, limit=step.limit, skill=chosen.name,
+                duration=step.duration, sandboxed=step.sandboxed,
+            ))
+        writer.write(VerdictGiven(step=len(steps), passed=passed, source="agent", detail=detail))
+        status: Literal["passed", "failed"] = "passed" if passed else "failed"
+        writer.write(RunFinished(step=len(steps), status=status, answer=said, steps=len(steps),
+                                 skills_used=[chosen.name]))
+    finally:
+        writer.close()
+    record.status = "passed" if passed else "failed"
+    record.verdict_source = "agent"
+    record.verdict_detail = detail
+    record.note = said
+    record.answer = said
+    record.steps = len(steps)
+    record.skills_used = [chosen.name]
+    record.skills_retrieved = [h["name"] for h in hits] if hits else []
+    record.finished = time.time()
+    services.runs().save(record)
+    learned: list[str] = []
+    if services.workspace.config.retrieval.learn:
+        teach(services.index(), record)
+        learned = [f"{kind}: {name}" for kind, name in lessons(record)]
+    if not passed:
+        session.note_failure(chosen.name, record.id)
+    answer: dict[str, Any] = {
+        "run_id": record.id,
+        "status": record.status,
+        "steps_recorded": len(steps),
+        "retrieval_learned": learned,
+        "run_folder": str(folder.relative_to(services.paths.root)),
+    }
+    if not passed:
+        answer["next"] = (
+            f"propose_patch(skill={chosen.name!r}, ...) with your fix (it is tied to this run), "
+            f"or let a person run 'memento reflect {record.id}'"
+        )
+    return answer
