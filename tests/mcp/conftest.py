@@ -66,7 +66,9 @@ def server_command(root: Path, *, modules_out: Path | None = None) -> tuple[str,
 
 
 @asynccontextmanager
-async def connected(root: Path, *, modules_out: Path | None = None) -> AsyncIterator[Client]:
+async def connected(root: Path, *, modules_out: Path | None = None, modern: bool = False) -> AsyncIterator[Client]:
+    """A connected client: the handshake of today's clients (initialize), or with ``modern``
+    the 2026-07-28 protocol (server/discover, then subscriptions/listen for news)."""
     command, args = server_command(root, modules_out=modules_out)
     env = {key: os.environ[key] for key in ("MEMENTO_CONFIG_DIR", "HOME") if key in os.environ}
     params = StdioServerParameters(command=command, args=args, env=env, cwd=str(root))
@@ -83,7 +85,7 @@ async def connected(root: Path, *, modules_out: Path | None = None) -> AsyncIter
                           read_timeout_seconds=CALL_TIMEOUT) as session,
         ):
             client.session = session
-            await session.initialize()
+            await (session.discover() if modern else session.initialize())
             yield client
 
 
