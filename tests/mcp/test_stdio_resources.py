@@ -21,7 +21,7 @@ async def test_every_skill_is_a_resource_to_list_and_read(workspace: Workspace) 
         listed = await client.session.list_resources()
         by_uri = {r.uri: r for r in listed.resources}
         assert set(by_uri) == {f"skill://{p.name}" for p in workspace.paths.skills.iterdir()}
-        assert by_uri["skill://csv-json"].description.startswith("Convert CSV/TSV")
+        assert (by_uri["skill://csv-json"].description or "").startswith("Convert CSV/TSV")
         assert by_uri["skill://csv-json"].mime_type == "text/markdown"
         read = await client.session.read_resource("skill://csv-json")
         text = read.contents[0].text  # type: ignore[union-attr]
