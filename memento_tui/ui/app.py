@@ -36,6 +36,8 @@ from memento_tui.ui.screens.skills import SkillsScreen
 from memento_tui.ui.widgets.diff_rows import Layout
 
 POLL_SECONDS = 2.0
+# Editors and git write a burst of files at once: one notice after they stop.
+WATCH_DEBOUNCE = 0.15
 # Young collections every 10,000 net allocations instead of Python's 700. Painting a big
 # diff allocates thousands of short-lived objects a frame; with the default, collections of
 # the whole heap (70-100 ms with a 2,000-line diff open, seen in benchmarks/tui.py) landed
@@ -98,7 +100,6 @@ class MementoApp(App[None]):
         self.config_changed: Signal[None] = Signal(self, "config-changed")
         self._config_stamp: tuple[int, int] | None = None
         self._skills_watch: Any = None
-        self._common_dir: Path | None = None
         self._patch_stamp: tuple[object, ...] | None = None
         self._gc_threshold = gc.get_threshold()
         self.hidden_filter = HiddenTextFilter()
@@ -149,20 +150,11 @@ class MementoApp(App[None]):
             self.call_after_refresh(self.warm_index)  # after the first frame, not before it
 
     def _start_watching(self) -> None:
-        from memento_tui.services.live import SkillsWatch, git_common_dir, patch_stamp
+        from memento_tui.services.live import patch_stamp
 
-        try:
-            def changed(names: set[str]) -> None:
-                self.post_message(self.SkillsChanged(names))
-
-            watch = SkillsWatch(self.services, changed)
-            watch.start()
-            self._skills_watch = watch
-        except Exception as err:  # no inotify, too many watches: say so, keep working
-            self.notify(f"skills/ is not watched ({err}); reload with f5", severity="warning")
-        self._common_dir = git_common_dir(self.services.paths.root)
+        # The skills watcher starts with the index, after the first frame (warm_index).
         # Stamps taken now, before the screens load, so nothing made after is missed.
-        self._patch_stamp = patch_stamp(self.services, self._common_dir)
+        self._patch_stamp = patch_stamp(self.services)
         self._config_stamp = _stamp(self.services.paths.config)
         self.set_interval(POLL_SECONDS, self._poll, name="poll")
 
@@ -170,7 +162,7 @@ class MementoApp(App[None]):
         """Cheap stats every few seconds: patch branches and the config file."""
         from memento_tui.services.live import patch_stamp
 
-        stamp = patch_stamp(self.services, self._common_dir)
+        stamp = patch_stamp(self.services)
         if stamp != self._patch_stamp:
             self.post_message(self.PatchesChanged())
         self._patch_stamp = stamp
@@ -248,8 +240,25 @@ class MementoApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="warm-index")
     def warm_index(self) -> None:
-        """Open (or build) the search index ahead of the first search."""
-        self.services.index().warm()
+        """Open (or build) the search index ahead of the first search, then watch skills/
+        with it: the index is current before the screens hear of a change."""
+        from memento_tui.domain.retrieval.watcher import SkillWatcher
+
+        index = self.services.index()
+        index.warm()
+        if not self.live or self._skills_watch is not None:
+            return
+
+        def changed(names: set[str]) -> None:
+            self.post_message(self.SkillsChanged(names))
+
+        try:
+            self._skills_watch = SkillWatcher(index, changed, debounce=WATCH_DEBOUNCE).start()
+        except Exception as err:  # no inotify, too many watches: say so, keep working
+            self.call_from_thread(
+                self.notify, f"skills/ is not watched ({err}); reload with f5",
+                severity="warning",
+            )
 
 
 def make_app(services: Services, *, live: bool = True, mode: str | None = None) -> MementoApp:

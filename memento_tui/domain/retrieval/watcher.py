@@ -1,4 +1,5 @@
-"""Keep a SkillIndex current while people edit skills: a watchdog watcher over ``skills/``.
+"""Keep a SkillIndex current while people edit skills: a watchdog watcher over ``skills/``,
+the one the app, the MCP server, the tests and the benchmarks all use.
 
 Editors save in many ways: write in place, write a temp file and rename it over SKILL.md,
 delete and recreate. Whatever the events, the watcher only notes *which skill folder* was
@@ -17,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.retrieval.index import SkillIndex
 
 DEBOUNCE_SECONDS = 0.03
+_SCRATCH_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
 LEARNED = "\0learned"  # a marker in the change set: the outcomes file changed
 
 
@@ -113,11 +114,15 @@ class SkillWatcher:
                 self._add(LEARNED)
             return
         parts = rel.parts
-        # The folder itself (created, moved, deleted) or its SKILL.md: a temp file being
-        # written beside it only matters once it is renamed to SKILL.md.
-        touches_skill = len(parts) == 1 or (len(parts) == 2 and parts[1] == SKILL_FILE)
-        if touches_skill and not parts[0].startswith("."):
-            self._add(parts[0])
+        if not parts or parts[0].startswith("."):
+            return
+        # Any file of a skill counts (a screen lists its scripts), but not an editor's swap,
+        # backup or lock file: those change nothing a reader sees. The index itself reads
+        # SKILL.md again only when its stamp moved, so a script's save costs it a stat.
+        leaf = parts[-1]
+        if leaf.endswith(_SCRATCH_SUFFIXES) or leaf.startswith(".#"):
+            return
+        self._add(parts[0])
 
     def _add(self, name: str) -> None:
         with self._lock:
