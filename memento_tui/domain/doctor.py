@@ -6,9 +6,6 @@ Checks are plain functions registered with ``@check``; later parts of the progra
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,11 +57,6 @@ def run_checks(workspace: Workspace | None) -> list[CheckResult]:
     return results
 
 
-def _version(text: str) -> tuple[int, ...]:
-    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
-    return tuple(int(g) for g in match.groups() if g) if match else ()
-
-
 @check(10)
 def check_python(_: Workspace | None) -> CheckResult:
     version = sys.version.split()[0]
@@ -75,24 +67,24 @@ def check_python(_: Workspace | None) -> CheckResult:
 
 @check(20)
 def check_git(_: Workspace | None) -> CheckResult:
-    path = shutil.which("git")
-    if path is None:
-        return CheckResult("git", "fail", "not found", "sudo apt-get install git")
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    if _version(out) < (2, 30):
-        return CheckResult("git", "fail", out.strip(), "install git 2.30 or newer")
-    return CheckResult("git", "ok", out.strip())
+    from memento_tui.domain.git_repo import git_version
+
+    try:
+        text, _numbers = git_version()
+    except MementoError as err:
+        return CheckResult("git", "fail", err.message, err.fix or "")
+    return CheckResult("git", "ok", text)
 
 
 @check(30)
 def check_bwrap(_: Workspace | None) -> CheckResult:
-    path = shutil.which("bwrap")
-    if path is None:
-        return CheckResult(
-            "bwrap", "fail", "not found: skill scripts cannot run", "sudo apt-get install bubblewrap"
-        )
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    return CheckResult("bwrap", "ok", f"{out.strip()} ({path})")
+    from memento_tui.domain.sandbox.probe import find_bwrap
+
+    try:
+        path, text = find_bwrap()
+    except MementoError as err:
+        return CheckResult("bwrap", "fail", err.message, err.fix or "")
+    return CheckResult("bwrap", "ok", f"{text} ({path})")
 
 
 @check(40)

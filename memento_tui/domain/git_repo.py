@@ -280,6 +280,29 @@ class GitRepo:
         return self.run("rev-parse", "HEAD")
 
 
+# merge-tree --write-tree (every merge and revert is made in plumbing) came with git 2.38.
+MIN_GIT = (2, 38)
+
+
+def git_version() -> tuple[str, tuple[int, ...]]:
+    """(``git --version`` text, version numbers); WorkspaceError with the fix when git is
+    missing or older than MIN_GIT."""
+    import re
+    import shutil
+
+    path = shutil.which("git")
+    if path is None:
+        raise WorkspaceError("git is not installed", fix="sudo apt-get install git")
+    text = subprocess.run([path, "--version"], capture_output=True, text=True, check=False,
+                          env=git_env()).stdout.strip()
+    match = re.search(r"(\d+)\.(\d+)", text)
+    version = tuple(int(g) for g in match.groups()) if match else ()
+    if version < MIN_GIT:
+        need = ".".join(map(str, MIN_GIT))
+        raise WorkspaceError(f"{text or 'git'} is too old", fix=f"install git {need} or newer")
+    return text, version
+
+
 def common_dir_of(root: Path) -> Path | None:
     """The repository's shared git folder, read from the files (no git process)."""
     dot_git = root / ".git"
