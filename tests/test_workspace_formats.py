@@ -47,7 +47,7 @@ def test_a_workspace_of_format_1_reads_whole(old_workspace: Path, capsys) -> Non
 
 
 def test_every_record_kind_has_a_version_and_today_is_format_1() -> None:
-    assert CURRENT == {"run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 1}
+    assert CURRENT == {"run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 1, "reflection": 1}
 
 
 def test_a_record_from_a_newer_memento_is_refused_with_the_fix(

@@ -17,7 +17,9 @@ from pydantic import BaseModel, model_validator
 
 from memento_tui.domain.errors import MementoError
 
-CURRENT: dict[str, int] = {"run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 1}
+CURRENT: dict[str, int] = {
+    "run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 1, "reflection": 1,
+}
 
 # (kind, version) -> what turns a record of that version into the next one.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

@@ -85,7 +85,7 @@ def failure_causes(services: Services, runs: list[Any], reviews: list[Any]) -> l
 def skill_listing_cost(services: Services, runs: list[Any]) -> ListingCost:
     """Tokens the retrieved-skill listing cost per run, against listing every skill."""
     store = services.runs()
-    shown = [hits for run in runs if (hits := retrieved_listing(store.dir(run.id) / "trace.jsonl")) is not None]
+    shown = [hits for run in runs if (hits := retrieved_listing(store.folder(run.id).trace)) is not None]
     library = [(s.name, s.description) for s in services.library()]
     return listing_cost(shown, library)
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from memento_tui.domain.agent.loop import RunRequest
+from memento_tui.domain.agent.run_folder import SavedReflection
 from memento_tui.domain.agent.runs import RunRecord
 from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.files import append_line, atomic_write
+from memento_tui.domain.files import append_line
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
@@ -54,9 +55,8 @@ class _Learner:
         self.companion_of: Any = None  # the protected skill a companion fix stands in for
 
     # -- helpers -----------------------------------------------------------------------
-    def _save_reflection(self, payload: dict[str, Any]) -> None:
-        path = self.runs.dir(self.run_id) / "reflection.json"
-        atomic_write(path, json.dumps(payload, indent=2, default=str).encode("utf-8"))
+    def _save_reflection(self, saved: SavedReflection) -> None:
+        self.runs.folder(self.run_id).save_reflection(saved)
 
     def _rejected(self, skill: str) -> list[str]:
         try:
@@ -93,11 +93,12 @@ class _Learner:
                          max_tokens=min(4000, self.cfg.reflect_max_tokens))
         self.usage.add(answer.usage)
         if answer.value is None:
-            self._save_reflection({"ok": False, "error": answer.error, "raw": answer.raw})
+            self._save_reflection(SavedReflection(ok=False, error=answer.error or "",
+                                                  raw=answer.raw or ""))
             self.progress(f"  reflection failed: {answer.error} (recorded; nothing committed)")
             return self._finish("reflection_failed", error=answer.error)
         reflection = answer.value
-        self._save_reflection({"ok": True, "reflection": reflection.model_dump()})
+        self._save_reflection(SavedReflection(ok=True, reflection=reflection))
         self.runs.update(self.run_id, failure_category=reflection.category)
         self.result["reflection"] = reflection.model_dump()
         label = CATEGORY_LABELS[reflection.category]
@@ -208,7 +209,7 @@ class _Learner:
         return validate_change(self.services, skill, skill_dir, dict(contents))
 
     def _replay_one(self, record: RunRecord, overrides: dict[str, Path], patch_id: str) -> RunRecord:
-        inputs_dir = self.runs.dir(record.id) / "inputs"
+        inputs_dir = self.runs.folder(record.id).inputs
         inputs = sorted(inputs_dir.iterdir()) if inputs_dir.is_dir() else []
         request = RunRequest(task=record.task, check=record.check, inputs=inputs, replay_of=record.id,
                              patch_id=patch_id, skill_overrides=overrides, learn=False)

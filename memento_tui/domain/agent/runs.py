@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
+from memento_tui.domain.agent.run_folder import RunFolder
 from memento_tui.domain.agent.trace import (
     ModelTurn,
     RunFailed,
@@ -108,26 +109,31 @@ class RunStore:
     def dir(self, run_id: str) -> Path:
         return self.paths.run_dir(run_id)
 
+    def folder(self, run_id: str) -> RunFolder:
+        """The run's folder, with the names of what is in it."""
+        return RunFolder(self.paths.run_dir(run_id))
+
     def create(self, record: RunRecord, inputs: Sequence[Path] = ()) -> tuple[Path, TraceWriter]:
         """Make the run's folder. Inputs go, untouched, to inputs/ so a replay can start from
         exactly what this run started from, and from there to work/ for the agent. An input
         that cannot be copied stops the run before it is recorded."""
-        folder = self.dir(record.id)
+        run = self.folder(record.id)
+        folder = run.path
         try:
             for path in inputs:
-                (folder / "inputs").mkdir(parents=True, exist_ok=True)
-                _copy_input(path, folder / "inputs" / path.name)
+                run.inputs.mkdir(parents=True, exist_ok=True)
+                _copy_input(path, run.inputs / path.name)
         except MementoError:
             remove_tree_quietly(folder)
             raise
-        (folder / "work").mkdir(parents=True, exist_ok=False)
+        run.work.mkdir(parents=True, exist_ok=False)
         for path in inputs:
-            _copy_input(folder / "inputs" / path.name, folder / "work" / path.name)
+            _copy_input(run.inputs / path.name, run.work / path.name)
         self.save(record)
-        return folder, TraceWriter(folder / "trace.jsonl")
+        return folder, TraceWriter(run.trace)
 
     def save(self, record: RunRecord) -> None:
-        atomic_write(self.dir(record.id) / "run.json", record.model_dump_json(indent=2).encode("utf-8"))
+        atomic_write(self.folder(record.id).record, record.model_dump_json(indent=2).encode("utf-8"))
 
     def ids(self) -> list[str]:
         if not self.paths.runs.is_dir():
@@ -136,7 +142,7 @@ class RunStore:
             (
                 p.name
                 for p in self.paths.runs.iterdir()
-                if (p / "trace.jsonl").exists() or (p / "run.json").exists()
+                if RunFolder(p).is_run()
             ),
             reverse=True,
         )
@@ -183,7 +189,7 @@ class RunStore:
         record: RunRecord | None = None
         try:
             record = RunRecord.model_validate_json(
-                (folder / "run.json").read_text(encoding="utf-8")
+                RunFolder(folder).record.read_text(encoding="utf-8")
             )
         except (OSError, ValidationError, ValueError):
             record = self._rebuild(run_id)
@@ -193,7 +199,7 @@ class RunStore:
 
     def _rebuild(self, run_id: str) -> RunRecord:
         """run.json is missing or broken: derive it from the trace."""
-        events, _ = read_trace(self.dir(run_id) / "trace.jsonl")
+        events, _ = read_trace(self.folder(run_id).trace)
         record = RunRecord(id=run_id, task="(unknown task)", pid=-1)
         for event in events:
             if isinstance(event, RunStarted):
@@ -228,13 +234,13 @@ class RunStore:
         return record
 
     def trace(self, run_id: str) -> tuple[builtins.list[Any], builtins.list[str]]:
-        return read_trace(self.dir(run_id) / "trace.jsonl")
+        return read_trace(self.folder(run_id).trace)
 
     def mark(self, run_id: str, passed: bool, note: str = "") -> RunRecord:
         """A person's verdict: the strongest source there is. Appended to the trace."""
         run_id = self.resolve(run_id)
         record = self.load(run_id)
-        writer = TraceWriter(self.dir(run_id) / "trace.jsonl")
+        writer = TraceWriter(self.folder(run_id).trace)
         try:
             writer.write(VerdictGiven(passed=passed, source="person", detail=note))
         finally:

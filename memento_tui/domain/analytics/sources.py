@@ -49,13 +49,12 @@ def read_patch_tasks(folder: Path) -> dict[str, str]:
 
 
 def read_reflection(run_dir: Path) -> dict[str, object] | None:
-    """The reflection saved for a run, or None (none made, failed, or unreadable)."""
-    try:
-        data = json.loads((run_dir / "reflection.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    reflection = data.get("reflection") if isinstance(data, dict) and data.get("ok") else None
-    return reflection if isinstance(reflection, dict) else None
+    """The reflection saved for a run, as plain values, or None (none made, failed, or
+    unreadable). The file's owner is agent/run_folder.py."""
+    from memento_tui.domain.agent.run_folder import RunFolder
+
+    reflection = RunFolder(run_dir).load_reflection()
+    return reflection.model_dump() if reflection is not None else None
 
 
 def retrieved_listing(trace: Path) -> list[tuple[str, str]] | None:
