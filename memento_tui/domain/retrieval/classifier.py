@@ -23,13 +23,12 @@ model currently gives more than ``MIN_GRADIENT`` probability down.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from itertools import pairwise
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from memento_tui.domain.files import atomic_write
 from memento_tui.domain.retrieval.kept import Kept, Rows
 from memento_tui.domain.retrieval.learned import LearnedRow
 from memento_tui.domain.retrieval.tokenize import tokenize
@@ -135,16 +134,8 @@ class SkillClassifier:
         return ClassifierCache(size=self.size, skills=list(self.skills), weights=self.weights)
 
     def save(self, folder: Path) -> None:
-        """Write the cache atomically (temp file + rename)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".classifier-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.to_cache().model_dump_json())
-            os.replace(tmp, folder / CACHE_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Write the cache atomically: a reader sees the old one or the new one."""
+        atomic_write(folder / CACHE_FILE, self.to_cache().model_dump_json().encode("utf-8"))
 
     @classmethod
     def load(cls, folder: Path, outcomes_size: int) -> SkillClassifier:

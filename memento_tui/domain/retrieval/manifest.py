@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from memento_tui.domain.files import atomic_write
 from memento_tui.domain.paths import SKILL_FILE
 
 # Bump when the schema, the analyzer or what goes into a document changes: the index is
@@ -51,10 +52,7 @@ def load_manifest(folder: Path) -> Manifest | None:
 
 def save_manifest(folder: Path, manifest: Manifest) -> None:
     """Atomic: a reader sees the old manifest or the new one, never half of one."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-    tmp.write_text(manifest.model_dump_json(), encoding="utf-8")
-    os.replace(tmp, folder / MANIFEST_NAME)
+    atomic_write(folder / MANIFEST_NAME, manifest.model_dump_json().encode("utf-8"))
 
 
 def scan_skills(skills_root: Path) -> dict[str, Stamp]:
