@@ -4,8 +4,9 @@ Append-only (one O_APPEND write per line, so two servers on one workspace never 
 each other's lines), and local state like the runs: git-ignored with the rest of
 ``.memento/``. Arguments and results are kept in short: long text is cut and file
 contents are kept as their size and hash, so the log says what was asked and what came
-of it without becoming a second copy of every file. A log that cannot be written is said
-once on stderr and never fails a call.
+of it without becoming a second copy of every file. Lines are written (and synced) by a
+thread of the log's own, so a call's answer never waits for the disk. A log that cannot be
+written is said once on stderr and never fails a call.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import secrets
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,8 +83,31 @@ class CallLog:
         self.path = log_dir(paths) / LOG_NAME
         self.session = session or time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}-{secrets.token_hex(2)}"
         self._warned = False
+        self._queue: queue.Queue[CallRecord | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def write(self, record: CallRecord) -> None:
+        """Queue the record; it reaches the file in the order written."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._drain, name="memento-mcp-log", daemon=True)
+                self._thread.start()
+        self._queue.put(record)
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=10)
+
+    def _drain(self) -> None:
+        while (record := self._queue.get()) is not None:
+            self._append(record)
+
+    def _append(self, record: CallRecord) -> None:
         line = json.dumps(record.model_dump(mode="json"), ensure_ascii=True, default=str)
         try:
             append_line(self.path, line.encode("ascii"))

@@ -113,6 +113,7 @@ def serve(services: Services) -> None:
             anyio.run(app.serve_stdio, stdin)
         finally:
             app.watch.stop()
+            app.session.log.close()
 
 
 def _answer_oversized(app: object) -> None:

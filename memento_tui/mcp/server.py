@@ -120,19 +120,20 @@ class McpApp:
         tool = params.get("name") if method == "tools/call" else None
         arguments = params.get("arguments") if method == "tools/call" else params or None
         started = time.perf_counter()
-        record = CallRecord(session=self.session.log.session, client=self.session.client,
-                            method=method, tool=tool if isinstance(tool, str) else None,
-                            arguments=summarize(arguments))
+        # model_construct: the fields are ours and of the right types, and this is per call.
+        record = CallRecord.model_construct(
+            session=self.session.log.session, client=self.session.client, method=method,
+            tool=tool if isinstance(tool, str) else None, arguments=summarize(arguments))
         try:
             result = await call_next(ctx)
         except BaseException as err:
             record.ok, record.error = False, str(err) or type(err).__name__
             record.ms = round((time.perf_counter() - started) * 1000, 2)
-            await anyio.to_thread.run_sync(self.session.log.write, record)
+            self.session.log.write(record)
             raise
         record.ms = round((time.perf_counter() - started) * 1000, 2)
         record.ok, record.error, record.result = _result_summary(result)
-        await anyio.to_thread.run_sync(self.session.log.write, record)
+        self.session.log.write(record)
         return result
 
     # -- notifications ---------------------------------------------------------------
@@ -183,17 +184,22 @@ def _client_name(ctx: Any) -> str:
 
 
 def _result_summary(result: Any) -> tuple[bool, str, Any]:
-    """(ok, error, summary) of a handler's result for the log."""
+    """(ok, error, summary) of a handler's result for the log: a tool's structured answer in
+    short, or its error's text; for other methods only what kind of answer it was. Read off
+    the attributes: dumping the whole result per call cost more than the search."""
     if result is None:
         return True, "", None
-    data = result.model_dump(mode="json", by_alias=True, exclude_none=True) if hasattr(result, "model_dump") else result
-    if not isinstance(data, dict):
-        return True, "", summarize(data)
-    if data.get("isError"):
-        texts = [c.get("text", "") for c in data.get("content", []) if isinstance(c, dict)]
+    if isinstance(result, dict):  # handlers may answer with the wire form already
+        error, content, structured = result.get("isError"), result.get("content", []), result.get("structuredContent")
+        texts = [c.get("text", "") for c in content if isinstance(c, dict)]
+    else:
+        error, content, structured = getattr(result, "is_error", None), getattr(result, "content", []), getattr(result, "structured_content", None)
+        texts = [getattr(c, "text", "") for c in content]
+    if error:
         return False, " ".join(texts)[:2000], None
-    shown = data.get("structuredContent", data)
-    return True, "", summarize(shown, text=200)
+    if structured is not None:
+        return True, "", summarize(structured, text=200)
+    return True, "", type(result).__name__
 
 
 # -- tools ----------------------------------------------------------------------------
