@@ -86,6 +86,7 @@ def run_command(
         answer["network_reached"] = list(result.network_reached)
     if result.warning:
         answer["warning"] = terminal_safe(result.warning)
+    session.note_inputs(chosen.name, given)
     session.note_step(chosen.name, Step(
         "run",
         {"command": text, "skill": chosen.name, "inputs": sorted(given)},

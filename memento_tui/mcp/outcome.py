@@ -5,7 +5,8 @@ so everything that reads runs sees it: ``memento runs``, the Runs and Insights s
 ``memento stats``, ``memento search --eval`` (a passed run with its skill is a labelled
 query) and ``memento reflect`` (a failed one, its note read as a person's would be). Its
 trace holds what this client did with the skill since its last report (loads, reads and
-commands, as the agent's tool calls), so a reflection has steps to point at. The verdict's
+commands, as the agent's tool calls), so a reflection has steps to point at, and the files
+those commands were given are its inputs, so a replay starts where the client started. The verdict's
 source is ``agent``: the agent's own report, the weakest source there is, which a person's
 ``memento runs mark`` overrides. Retrieval learns from it as from any run
 (``teaching.teach``): a pass makes the task a trigger of the skill, a failure pushes the
@@ -15,6 +16,7 @@ skill down for similar tasks.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 from memento_tui.domain.agent.runs import RunRecord, new_run_id
@@ -28,11 +30,22 @@ from memento_tui.domain.agent.trace import (
     ToolResult,
     VerdictGiven,
 )
+from memento_tui.domain.confined import ConfinedPath
+from memento_tui.domain.errors import SkillError
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession
 from memento_tui.mcp.skill_tools import find_skill
 
 MODEL_PREFIX = "mcp"
+
+
+def _keep_inputs(folder: Path, inputs: dict[str, bytes]) -> None:
+    """The commands' input files as the run's inputs (what a replay starts from) and in its
+    work dir, written by the same rules as when they were first given."""
+    for root in (folder / "inputs", folder / "work"):
+        root.mkdir(exist_ok=True)
+        for path, data in inputs.items():
+            ConfinedPath(root, tuple(path.split("/")), path).write(data)
 
 
 def report(session: McpSession, task: str, skill: str, passed: bool, note: str | None = "") -> dict[str, Any]:
@@ -45,9 +58,11 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
     who = session.client or "an MCP client"
     services = session.services
     record = RunRecord(id=new_run_id(), task=text, model=f"{MODEL_PREFIX}:{session.client or 'client'}")
-    folder, writer = services.runs().create(record)
     hits = session.search_for(text)
-    steps = session.take_steps(chosen.name)
+    steps, inputs = session.take_steps(chosen.name)
+    record.inputs = sorted(inputs)
+    folder, writer = services.runs().create(record)
+    _keep_inputs(folder, inputs)
     detail = f"reported over MCP by {who}" + (f": {said}" if said else "")
     try:
         writer.write(RunStarted(run_id=record.id, task=text, model=record.model))
@@ -81,7 +96,12 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
     services.runs().save(record)
     learned: list[str] = []
     if services.workspace.config.retrieval.learn:
-        teach(services.index(), record)
+        index = services.index()
+        try:
+            teach(index, record)
+        except SkillError:  # made since the index last looked: read it, then learn
+            index.update_skill(chosen.name)
+            teach(index, record)
         learned = [f"{kind}: {name}" for kind, name in lessons(record)]
     if not passed:
         session.note_failure(chosen.name, record.id)

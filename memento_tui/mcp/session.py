@@ -3,8 +3,9 @@
 A reported outcome becomes a run like the agent's own, so it carries what the calling
 agent did on the way: the skills ``find_skills`` returned for that task, and the skill
 loads, reads and commands made with that skill since its last report. Those become the
-run's trace, which is what ``memento reflect`` reads. A failed outcome is remembered per
-skill, so a fix proposed next is tied to it (its evidence, and its replay).
+run's trace, which is what ``memento reflect`` reads, and the input files those commands
+were given become the run's inputs, which a replay starts from. A failed outcome is
+remembered per skill, so a fix proposed next is tied to it (its evidence, and its replay).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memento_tui.mcp.calllog import CallLog
+from memento_tui.mcp.checks import MAX_INPUTS_BYTES
 from memento_tui.services.factory import Services
 
 SEARCHES_KEPT = 50
@@ -44,6 +46,7 @@ class McpSession:
     _searches: OrderedDict[str, list[dict[str, Any]]] = field(default_factory=OrderedDict, repr=False)
     _steps: dict[str, list[Step]] = field(default_factory=dict, repr=False)
     _failed: dict[str, str] = field(default_factory=dict, repr=False)
+    _inputs: dict[str, dict[str, bytes]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, services: Services) -> McpSession:
@@ -68,10 +71,22 @@ class McpSession:
             steps.append(step)
             del steps[:-STEPS_KEPT]
 
-    def take_steps(self, skill: str) -> list[Step]:
-        """The steps made with ``skill`` since its last report (and forget them)."""
+    def note_inputs(self, skill: str, files: dict[str, bytes]) -> None:
+        """Input files given to a command of ``skill`` (a later file of the same name wins;
+        past the cap, the oldest are forgotten)."""
         with self._lock:
-            return self._steps.pop(skill, [])
+            kept = self._inputs.setdefault(skill, {})
+            for path, data in files.items():
+                kept.pop(path, None)
+                kept[path] = data
+            while kept and sum(len(d) for d in kept.values()) > MAX_INPUTS_BYTES:
+                kept.pop(next(iter(kept)))
+
+    def take_steps(self, skill: str) -> tuple[list[Step], dict[str, bytes]]:
+        """The steps made with ``skill`` since its last report and the input files they were
+        given (and forget both)."""
+        with self._lock:
+            return self._steps.pop(skill, []), self._inputs.pop(skill, {})
 
     # -- failures ------------------------------------------------------------------
     def note_failure(self, skill: str, run_id: str) -> None:
