@@ -32,6 +32,7 @@ COMMANDS = (
     "doctor",
     "trust",
     "model",
+    "mcp",
 )
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2

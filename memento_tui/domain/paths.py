@@ -7,6 +7,7 @@
     .memento/index/               local, disposable: the search index
     .memento/patches/             local: evidence for patch branches
     .memento/reviews.jsonl        local: merge / reject decisions
+    .memento/mcp/                 local: the log of every call made to 'memento mcp'
 
 and, outside every workspace, the person's own settings (``user_config_dir()``):
 
@@ -80,6 +81,10 @@ class WorkspacePaths:
     @property
     def eval(self) -> Path:
         return self.state / "eval"
+
+    @property
+    def mcp(self) -> Path:
+        return self.state / "mcp"
 
     def skill_dir(self, name: str) -> Path:
         return self.skills / name

@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -31,10 +30,6 @@ from memento_tui.domain.paths import WorkspacePaths
 LOG_NAME = "calls.jsonl"
 TEXT_KEPT = 300
 ITEMS_KEPT = 50
-
-
-def log_dir(paths: WorkspacePaths) -> Path:
-    return paths.state / "mcp"
 
 
 class CallRecord(BaseModel):
@@ -80,7 +75,7 @@ def summarize(value: Any, *, text: int = TEXT_KEPT, depth: int = 0) -> Any:
 
 class CallLog:
     def __init__(self, paths: WorkspacePaths, session: str | None = None) -> None:
-        self.path = log_dir(paths) / LOG_NAME
+        self.path = paths.mcp / LOG_NAME
         self.session = session or time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}-{secrets.token_hex(2)}"
         self._warned = False
         self._queue: queue.Queue[CallRecord | None] = queue.Queue()

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from memento_tui.domain.agent.run_folder import RunFolder
 from memento_tui.domain.agent.runs import RunRecord, new_run_id
 from memento_tui.domain.agent.teaching import lessons, teach
 from memento_tui.domain.agent.trace import (
@@ -42,7 +43,8 @@ MODEL_PREFIX = "mcp"
 def _keep_inputs(folder: Path, inputs: dict[str, bytes]) -> None:
     """The commands' input files as the run's inputs (what a replay starts from) and in its
     work dir, written by the same rules as when they were first given."""
-    for root in (folder / "inputs", folder / "work"):
+    run = RunFolder(folder)
+    for root in (run.inputs, run.work):
         root.mkdir(exist_ok=True)
         for path, data in inputs.items():
             ConfinedPath(root, tuple(path.split("/")), path).write(data)

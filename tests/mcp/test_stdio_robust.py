@@ -71,5 +71,5 @@ async def test_every_call_is_logged_append_only_with_contents_kept_short(workspa
     refused = next(r for r in records if r.tool == "load_skill")
     assert "no skill named 'nope'" in refused.error
     assert all(r.client.startswith("mcp") for r in records if r.method != "initialize")
-    raw = (workspace.paths.state / "mcp" / "calls.jsonl").read_bytes()
+    raw = (workspace.paths.mcp / "calls.jsonl").read_bytes()
     assert raw.isascii() and all(json.loads(line) for line in raw.splitlines())
