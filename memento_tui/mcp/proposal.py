@@ -67,7 +67,8 @@ def propose(
         task=record.task if record else "",
         failure_category=(record.failure_category or "") if record else "",
         weak_skill=name,
-        reflection_summary=why,
+        # The reviewer reads this first (the queue's evidence panel): say whose fix it is.
+        reflection_summary=f"Proposed over MCP by {session.client or 'an MCP client'}: {why}",
         kind="patch" if skill_dir is not None else "new-skill",
         details={"proposed_by": "mcp", "client": session.client or "unknown"},
     )
