@@ -109,7 +109,8 @@ def _ctrl_c_cancels() -> Iterator[threading.Event]:
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()
-        print("\n  cancelling… (Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
+        print("\ninterrupted: cancelling the run… (Ctrl-C again to quit at once)",
+              file=sys.stderr, flush=True)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:

@@ -16,6 +16,7 @@ answers with HTTP 500 and a clear message, so a test that under-scripts fails lo
 
 ``ScriptedServer(refuse_tools=VLLM_NO_TOOLS)`` plays a server without tool support: a
 request that carries ``tools`` gets HTTP 400 with that message (and takes no step).
+``refuse_response_format=NO_RESPONSE_FORMAT`` does the same for structured output.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ VLLM_NO_TOOLS = (
 )
 LLAMA_CPP_NO_TOOLS = "tools param requires --jinja flag"
 OLLAMA_NO_TOOLS = "registry.ollama.ai/library/gemma:2b does not support tools"
+NO_RESPONSE_FORMAT = "response_format is not supported by this server"
 
 
 def say(text: str, **kw: Any) -> Step:
@@ -85,10 +87,16 @@ class ScriptedServer:
     """Serve a script of replies; record every request. Use as a context manager."""
 
     def __init__(
-        self, script: Iterable[Scripted] = (), *, repeat_last: bool = False, refuse_tools: str = ""
+        self,
+        script: Iterable[Scripted] = (),
+        *,
+        repeat_last: bool = False,
+        refuse_tools: str = "",
+        refuse_response_format: str = "",
     ) -> None:
         self.script: list[Scripted] = list(script)
         self.refuse_tools = refuse_tools
+        self.refuse_response_format = refuse_response_format
         self.requests: list[dict[str, Any]] = []
         # The headers of every request, lower-cased names: tests check which key was sent.
         self.headers: list[dict[str, str]] = []
@@ -214,6 +222,8 @@ class ScriptedServer:
             self.requests.append(body)
             if self.refuse_tools and body.get("tools"):
                 return fail(400, self.refuse_tools)
+            if self.refuse_response_format and body.get("response_format"):
+                return fail(400, self.refuse_response_format)
             if not self.script:
                 return fail(500, "the scripted server ran out of script")
             item = (

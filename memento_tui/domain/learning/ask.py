@@ -1,4 +1,11 @@
-"""Ask the model for JSON in a fixed schema; retry once with the error, then give up."""
+"""Ask the model for JSON in a fixed schema; retry once with the error, then give up.
+
+The schema goes with the request as structured output where the server takes it (a
+``response_format``; llama.cpp turns it into a grammar, so even the small local model can
+only write JSON of that shape), and it is in the prompt as well: a server that refuses
+structured output is asked again without it (``ModelClient``), and the prompt alone
+carries it there.
+"""
 
 from __future__ import annotations
 
@@ -29,14 +36,25 @@ def _extract_json(text: str) -> Any:
     start, end = text.find("{"), text.rfind("}")
     if start == -1 or end <= start:
         raise ValueError("the reply holds no JSON object")
-    return json.loads(text[start : end + 1])
+    # strict=False: a raw newline inside a string is what was meant, not a reason to refuse.
+    return json.loads(text[start : end + 1], strict=False)
 
 
-def ask_json(model: ModelClient, messages: list[dict[str, Any]], schema: type[M], *, max_tokens: int, attempts: int = 2) -> Answer[M]:
+def ask_json(
+    model: ModelClient,
+    messages: list[dict[str, Any]],
+    schema: type[M],
+    *,
+    max_tokens: int,
+    attempts: int = 2,
+    wire: dict[str, Any] | None = None,
+) -> Answer[M]:
+    """``wire``: the schema as sent for structured output (default: ``schema``'s own)."""
+    wire = wire if wire is not None else schema.model_json_schema()
     answer: Answer[M] = Answer(value=None)
     convo = list(messages)
     for _ in range(attempts):
-        reply = model.complete(convo, max_tokens=max_tokens)
+        reply = model.complete(convo, max_tokens=max_tokens, schema=wire)
         answer.usage.add(reply.usage)
         answer.raw.append(reply.text)
         try:

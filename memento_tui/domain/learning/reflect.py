@@ -10,7 +10,13 @@ from memento_tui.domain.confined import ConfinedPath, shown
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.learning.ask import Answer, ask_json, schema_text
 from memento_tui.domain.learning.compress import compress_trace
-from memento_tui.domain.learning.models import FileChange, Reflection, SkillEdit
+from memento_tui.domain.learning.models import (
+    FileChange,
+    Reflection,
+    SkillEdit,
+    edit_schema,
+    reflection_schema,
+)
 from memento_tui.domain.llm import ModelClient
 from memento_tui.domain.patch_model import PatchRefused
 from memento_tui.domain.patch_rules import check_path
@@ -75,7 +81,9 @@ def reflect(
         .replace("{rejected}", "\n".join(f"- {r}" for r in rejected) or "(none)")
         .replace("{note}", note or "(none)")
     )
-    return ask_json(model, [{"role": "system", "content": system}, {"role": "user", "content": user}], Reflection, max_tokens=max_tokens)
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    wire = reflection_schema([s.name for s in skills])
+    return ask_json(model, messages, Reflection, max_tokens=max_tokens, wire=wire)
 
 
 def skill_files_text(folder: Path) -> str:
@@ -125,7 +133,8 @@ def write_fix(
             + "\n\n"
             + _skill_text(companion_of)
         )
-    return ask_json(model, [{"role": "system", "content": system}, {"role": "user", "content": user}], SkillEdit, max_tokens=max_tokens)
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return ask_json(model, messages, SkillEdit, max_tokens=max_tokens, wire=edit_schema())
 
 
 def changed_files(edit: SkillEdit, skill_dir: Path | None, skill: str) -> list[FileChange]:
