@@ -15,8 +15,9 @@ before a change can reflect on exactly the same traces: check out the older comm
 ``git worktree add /tmp/before COMMIT`` and pass ``--code /tmp/before``.
 
 A reflection counts as a success when it parses into the Reflection schema (so its
-category is one of the eight) and, where its fix patches a skill, names a skill that
-exists. Needs the [local] extra.
+category is one of the eight) and, when it blames a skill (ambiguous goal, wrong format
+assumption, wrong skill chosen, bug in skill, or a patch as its fix), names a skill that
+exists. How many name an existing skill at all is printed too. Needs the [local] extra.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SUITE = HERE / "suites" / "starter.yaml"
+# Failure categories that blame a skill (as memento_tui.domain.learning.models has them;
+# written out here so that older checkouts, which lack the list, measure the same way).
+BLAMING = {"ambiguous_goal", "wrong_data_format_assumption", "wrong_skill_chosen", "bug_in_skill"}
 
 
 def _use_code(folder: Path) -> None:
@@ -111,14 +115,18 @@ def reflect_all(workspace: Path) -> list[dict[str, Any]]:
             )
             took = time.monotonic() - started
             value = answer.value
-            names_ok = value is not None and (
-                value.fix_kind != "patch_skill" or (value.weak_skill or "") in library.skills
+            # Blaming a skill (a skill category, or a patch) means naming one that exists.
+            blames = value is not None and (
+                value.category in BLAMING or value.fix_kind == "patch_skill"
             )
+            named = value is not None and (value.weak_skill or "") in library.skills
+            success = value is not None and (named or not blames)
             rows.append(
                 {
                     "run": run_id,
                     "parsed": value is not None,
-                    "success": names_ok,
+                    "names_skill": named,
+                    "success": success,
                     "attempts": len(answer.raw),
                     "seconds": round(took, 1),
                     "tokens": answer.usage.total_tokens,
@@ -176,10 +184,11 @@ def main() -> None:
         args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     n = len(rows)
     parsed = sum(r["parsed"] for r in rows)
+    named = sum(r["names_skill"] for r in rows)
     success = sum(r["success"] for r in rows)
     print(
-        f"failed runs: {n}; reflections that parse: {parsed}/{n}; "
-        f"that parse and name a category and a real skill: {success}/{n} "
+        f"failed runs: {n}; reflections that parse: {parsed}/{n}; name an existing skill: "
+        f"{named}/{n}; successes (parse, and name the skill they blame): {success}/{n} "
         f"({success / max(n, 1):.0%}); median {statistics.median(r['seconds'] for r in rows):.1f} s, "
         f"{statistics.median(r['tokens'] for r in rows):.0f} tokens per reflection; "
         f"load at the end {os.getloadavg()[0]:.1f}"
