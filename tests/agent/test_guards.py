@@ -13,6 +13,7 @@ import pytest
 from memento_tui.cli.main import main
 from memento_tui.domain.agent.guards import MAX_UNREADABLE
 from memento_tui.domain.agent.loop import RunRequest
+from memento_tui.domain.learning.compress import compress_trace
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import make_services
 from memento_tui.testing.scripted_server import ScriptedServer, Step, call, json_action, say
@@ -63,6 +64,10 @@ def test_a_looping_run_whose_check_passes_says_a_guard_stopped_it_and_teaches_no
     verdict = next(e for e in events if e.type == "verdict")
     assert verdict.passed and verdict.guard == record.guard_message
     assert events[-1].type == "run_finished" and events[-1].guard == "repeated_call"
+    # What reflection reads says so too.
+    shown = compress_trace(events, 20_000)
+    assert "STOPPED BY THE repeated_call GUARD: the model repeated the same run call" in shown
+    assert "(a guard stopped the run: the model repeated" in shown
     # A clean success would have made the task a trigger of csv-json; this one does not.
     assert TASK not in services.index().triggers("csv-json")
     # The record rebuilt from the trace alone says the same.

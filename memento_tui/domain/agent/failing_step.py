@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from memento_tui.domain.agent.render import error_text
 from memento_tui.domain.hidden_text import terminal_safe
 
 Chosen = Literal["decision-step", "last-failure", "last-call", "none"]
@@ -197,7 +198,7 @@ def choose_failing_step(
                 check_output=clip_text(event.check_output, CHECK_LINES, CHECK_CHARS),
             )
         elif kind == "run_error":
-            error = f"{event.kind}: {event.message}"
+            error = error_text(event)
     return FailingStep(
         run_id=run_id,
         chosen=chosen,

@@ -58,9 +58,12 @@ def _render(events: list[Any], ok_limit: int, fail_limit: int, text_limit: int) 
         elif kind == "note":
             lines.append(f"[step {e.step}] NOTE: {e.message}")
         elif kind == "run_error":
-            lines.append(f"[step {e.step}] RUN ERROR ({e.kind}): {e.message}")
+            what = f"STOPPED BY THE {e.guard} GUARD" if e.guard else f"RUN ERROR ({e.kind})"
+            lines.append(f"[step {e.step}] {what}: {e.message}")
         elif kind == "verdict":
             lines.append(f"\nVERDICT: {'PASS' if e.passed else 'FAIL'} by {e.source}: {e.detail}")
+            if e.guard:
+                lines.append(f"(a guard stopped the run: {e.guard})")
             if e.check_output.strip():
                 lines.append(f"CHECK OUTPUT: {_clip(e.check_output, fail_limit)}")
     return "\n".join(lines)
