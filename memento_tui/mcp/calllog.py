@@ -5,7 +5,7 @@ each other's lines), and local state like the runs: git-ignored with the rest of
 ``.memento/``. Arguments and results are kept in short: long text is cut and file
 contents are kept as their size and hash, so the log says what was asked and what came
 of it without becoming a second copy of every file. Lines are written (and synced) by a
-thread of the log's own, so a call's answer never waits for the disk. A log that cannot be
+thread of the log's own, in batches, so a call's answer never waits for the disk. A log that cannot be
 written is said once on stderr and never fails a call.
 """
 
@@ -29,6 +29,7 @@ from memento_tui.domain.paths import WorkspacePaths
 
 LOG_NAME = "calls.jsonl"
 TEXT_KEPT = 300
+BATCH_SECONDS = 0.05
 ITEMS_KEPT = 50
 
 
@@ -99,13 +100,24 @@ class CallLog:
             thread.join(timeout=10)
 
     def _drain(self) -> None:
-        while (record := self._queue.get()) is not None:
-            self._append(record)
+        # Lines go out in batches: waking for every call of a busy client cost the calls
+        # themselves a millisecond each (the writer and the server take turns at the GIL).
+        done = False
+        while not done:
+            batch = [self._queue.get()]
+            time.sleep(BATCH_SECONDS)
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            done = None in batch
+            self._append([r for r in batch if r is not None])
 
-    def _append(self, record: CallRecord) -> None:
-        line = json.dumps(record.model_dump(mode="json"), ensure_ascii=True, default=str)
+    def _append(self, records: list[CallRecord]) -> None:
+        if not records:
+            return
+        lines = [json.dumps(r.model_dump(mode="json"), ensure_ascii=True, default=str) for r in records]
         try:
-            append_line(self.path, line.encode("ascii"))
+            # One O_APPEND write for the batch: lines from two servers never interleave.
+            append_line(self.path, "\n".join(lines).encode("ascii"))
         except OSError as err:
             if not self._warned:
                 self._warned = True
