@@ -26,6 +26,7 @@ from memento_tui.domain.agent.judge import judge
 from memento_tui.domain.agent.listing import work_files
 from memento_tui.domain.agent.request import RunCallbacks, RunRequest
 from memento_tui.domain.agent.runs import RunRecord, RunStatus, RunStore, new_run_id
+from memento_tui.domain.agent.teaching import teach
 from memento_tui.domain.agent.tools import TOOLS, Toolbox
 from memento_tui.domain.agent.trace import (
     ModelTurn,
@@ -159,7 +160,7 @@ class _Session:
         except OSError as err:
             self.emit(Note(message=f"the work dir could not be checked after the run: {err}"))
         self._finish(status, toolbox.used)
-        self._teach_retrieval(status, toolbox.used)
+        self._teach_retrieval()
 
     def _retrieve(self, skills: dict[str, Skill]) -> list[Any]:
         hits = self.agent.index.search(self.request.task, top_k=self.agent.config.retrieval.top_k)
@@ -238,24 +239,11 @@ class _Session:
             skills[name] = load_skill(folder)
         return skills
 
-    def _teach_retrieval(self, status: str, used: list[str]) -> None:
-        """A pass becomes a trigger, a failure pushes the skill down for similar tasks. A pass
-        a guard stopped teaches nothing: the check proved the files right, but the run got
-        there by looping or running out of budget, and retrieval should not steer similar
-        tasks toward that path. A person's mark (Services.mark_run) still teaches."""
-        if (
-            not self.request.learn
-            or self.request.replay_of
-            or not self.agent.config.retrieval.learn
-        ):
-            return
-        for name in used:
-            if status == "passed" and self.record.guard:
-                continue
-            if status == "passed":
-                self.agent.index.record_success(self.request.task, name)
-            elif status == "failed":
-                self.agent.index.record_failure(self.request.task, name)
+    def _teach_retrieval(self) -> None:
+        """What retrieval learns from this run: the rule in teaching.py (a pass a guard
+        stopped teaches nothing), unless the request or the config says not to learn."""
+        if self.request.learn and self.agent.config.retrieval.learn:
+            teach(self.agent.index, self.record)
 
     # -- the tool-calling loop ---------------------------------------------------------
     def _loop(self, toolbox: Toolbox, hits: list[Any]) -> GuardStop | None:
