@@ -7,7 +7,8 @@ Everything from a skill (folder and file names, frontmatter, body) is printed th
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Literal
 
 from memento_tui.cli.common import (
     add_json_flag,
@@ -15,8 +16,10 @@ from memento_tui.cli.common import (
     print_json,
     print_table,
     safe,
+    services_from,
     workspace_from,
 )
+from memento_tui.domain.errors import MementoError
 from memento_tui.domain.skills import Skill, check_new_name, skill_skeleton
 
 if TYPE_CHECKING:
@@ -44,9 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="leave it uncommitted (learning will not patch it until it is committed)")
     p.set_defaults(handler=cmd_new)
 
-    from memento_tui.cli.teach import add_teach_parser
-
-    add_teach_parser(skills_sub)
+    p = skills_sub.add_parser(
+        "teach",
+        help="teach retrieval that a task goes with a skill",
+        description="Record that TASK was done with skill NAME, as a successful run would; "
+        "the task text becomes one of the skill's triggers. --from FILE.jsonl teaches many "
+        'lines of {"query": "...", "skill": "..."} (optionally "outcome": "failure"); a file '
+        "with any bad line teaches nothing.",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="the skill")
+    p.add_argument("task", nargs="?", metavar="TASK", help="the task text")
+    p.add_argument("--from", dest="from_file", metavar="FILE.jsonl",
+                   help="teach every line of a JSONL file")
+    p.add_argument("--failure", action="store_true",
+                   help="record a failure instead: push NAME down for TASK")
+    p.set_defaults(handler=cmd_teach)
 
 
 def skill_summary(skill: Skill, config: Config | None = None) -> dict[str, object]:
@@ -150,3 +165,54 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"committed {rel} ({commit[:10]}); commit your edits to it as you make them")
     print("next: write its description (what it does, when to use it), then 'memento verify'")
     return 0
+
+
+MAX_REPORTED = 20  # bad lines of a teach file shown before "and N more"
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from memento_tui.domain.retrieval.learned import make_row
+    from memento_tui.domain.retrieval.teach_file import (
+        TeachFileError,
+        read_teach_file,
+        unknown_skill,
+    )
+
+    if args.from_file and (args.name or args.task):
+        raise MementoError(
+            "give either NAME and TASK, or --from FILE, not both",
+            fix='memento skills teach NAME "TASK" or memento skills teach --from FILE.jsonl',
+        )
+    if not args.from_file and not (args.name and args.task):
+        raise MementoError(
+            "nothing to teach", fix='memento skills teach NAME "TASK TEXT", or --from FILE.jsonl'
+        )
+    services = services_from(args)
+    try:
+        index = services.index()
+        known = index.skill_names()
+        if args.from_file:
+            try:
+                lines = read_teach_file(Path(args.from_file), set(known))
+            except TeachFileError as err:
+                for problem in err.problems[:MAX_REPORTED]:
+                    print(f"memento: {safe(problem)}", file=sys.stderr)
+                if len(err.problems) > MAX_REPORTED:
+                    print(f"memento: ... and {len(err.problems) - MAX_REPORTED} more", file=sys.stderr)
+                raise
+            rows = [make_row(line.outcome, line.query, line.skill, source="teach") for line in lines]
+        else:
+            if args.name not in known:
+                raise unknown_skill(args.name, known)
+            kind: Literal["success", "failure"] = "failure" if args.failure else "success"
+            rows = [make_row(kind, args.task, args.name, source="teach")]
+        index.record_many(rows)
+        skills = {row.skill for row in rows}
+        failures = sum(row.kind == "failure" for row in rows)
+        what = f"{len(rows) - failures} trigger(s)" + (f" and {failures} failure(s)" if failures else "")
+        print(f"taught {what} to {len(skills)} skill(s); saved in {index.store.file}")
+        return 0
+    finally:
+        services.close()
