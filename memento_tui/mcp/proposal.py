@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.learning.models import FileChange, SkillEdit
 from memento_tui.domain.learning.reflect import changed_files
@@ -31,6 +32,7 @@ from memento_tui.domain.patch_model import PatchEvidence
 from memento_tui.domain.patch_rules import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_path
 from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
 from memento_tui.domain.protection import companion_name, protected_by_config, protected_in_text
+from memento_tui.domain.skills import MAX_SKILL_MD_BYTES
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession
 
@@ -92,13 +94,12 @@ def propose(
 
 def _refuse_protected(session: McpSession, name: str) -> None:
     config = session.services.workspace.config
-    skill_md = session.services.paths.skills / name / SKILL_FILE
-    on_disk = False
-    if skill_md.is_file() and not skill_md.is_symlink():
-        try:
-            on_disk = protected_in_text(skill_md.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            on_disk = False
+    folder = session.services.paths.skills / name
+    try:  # capped, and never through a link: the SKILL.md may be anyone's
+        text, _ = ConfinedPath(folder, (SKILL_FILE,), f"{name}/{SKILL_FILE}").read(MAX_SKILL_MD_BYTES)
+        on_disk = protected_in_text(text.decode("utf-8", "replace"))
+    except (MementoError, OSError):
+        on_disk = False  # no SKILL.md (a new skill), or not a file: the patch rules judge it
     if protected_by_config(name, config) or on_disk:
         companion = companion_name(name)
         raise checks.CallRefused(

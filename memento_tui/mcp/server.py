@@ -44,6 +44,7 @@ from pydantic import Field
 
 from memento_tui import __version__
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.patch_rules import one_line
 from memento_tui.mcp import checks, outcome, proposal, skill_tools
 from memento_tui.mcp.calllog import CallRecord, summarize
 from memento_tui.mcp.command import run_command
@@ -176,11 +177,13 @@ class McpApp:
 
 
 def _client_name(ctx: Any) -> str:
+    """The client's name and version as it gave them, made fit for a run record, a commit
+    message and a terminal (one line, no control or invisible characters, capped)."""
     params = getattr(ctx.session, "client_params", None)
     info = getattr(params, "client_info", None)
     if info is None:
         return ""
-    return " ".join(part for part in (str(info.name)[:80], str(info.version)[:40]) if part)
+    return one_line(f"{info.name} {info.version or ''}".strip(), 80)
 
 
 def _result_summary(result: Any) -> tuple[bool, str, Any]:

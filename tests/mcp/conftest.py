@@ -66,7 +66,8 @@ def server_command(root: Path, *, modules_out: Path | None = None) -> tuple[str,
 
 
 @asynccontextmanager
-async def connected(root: Path, *, modules_out: Path | None = None, modern: bool = False) -> AsyncIterator[Client]:
+async def connected(root: Path, *, modules_out: Path | None = None, modern: bool = False,
+                    client_info: Any = None) -> AsyncIterator[Client]:
     """A connected client: the handshake of today's clients (initialize), or with ``modern``
     the 2026-07-28 protocol (server/discover, then subscriptions/listen for news)."""
     command, args = server_command(root, modules_out=modules_out)
@@ -81,7 +82,7 @@ async def connected(root: Path, *, modules_out: Path | None = None, modern: bool
     with errlog.open("a", encoding="utf-8") as err:
         async with (
             stdio_client(params, errlog=err) as (read, write),
-            ClientSession(read, write, message_handler=on_message,
+            ClientSession(read, write, message_handler=on_message, client_info=client_info,
                           read_timeout_seconds=CALL_TIMEOUT) as session,
         ):
             client.session = session

@@ -73,3 +73,15 @@ async def test_every_call_is_logged_append_only_with_contents_kept_short(workspa
     assert all(r.client.startswith("mcp") for r in records if r.method != "initialize")
     raw = (workspace.paths.mcp / "calls.jsonl").read_bytes()
     assert raw.isascii() and all(json.loads(line) for line in raw.splitlines())
+
+
+async def test_a_hostile_client_name_is_kept_as_plain_text(workspace: Workspace) -> None:
+    from mcp_types import Implementation
+
+    hostile = Implementation(name="evil\x1b]0;owned\x07\u202egnp.exe", version="1\n2")
+    async with connected(workspace.root, client_info=hostile) as client:
+        reported = await client.call("report_outcome", task="convert a csv", skill="csv-json", passed=True)
+    run = json.loads((workspace.paths.runs / reported["run_id"] / "run.json").read_text(encoding="utf-8"))
+    assert run["model"].startswith("mcp:evil") and run["model"].isprintable()
+    logged = [r.client for r in CallLog(workspace.paths).read() if r.client]
+    assert logged and all(name.isprintable() for name in logged)
