@@ -29,8 +29,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from memento_tui.domain.files import atomic_write
-from memento_tui.domain.retrieval.kept import Kept, Rows
 from memento_tui.domain.retrieval.learned import LearnedRow
+from memento_tui.domain.retrieval.learned_model import LearnedModel, Rows
 from memento_tui.domain.retrieval.tokenize import tokenize
 
 CACHE_FILE = "classifier.json"
@@ -152,7 +152,7 @@ class SkillClassifier:
 __all__ = ["CACHE_FILE", "ClassifierCache", "SkillClassifier", "features"]
 
 
-class KeptClassifier(Kept[SkillClassifier]):
+class LearnedClassifier(LearnedModel[SkillClassifier]):
     """The classifier beside a SkillIndex (kept.py): trained on the first search that needs
     it, from ``classifier.json`` and then the rows that cache had not seen."""
 

@@ -17,7 +17,7 @@ from memento_tui.domain.config import RetrievalConfig
 from memento_tui.domain.errors import MementoError, SkillError
 from memento_tui.domain.paths import SKILL_FILE, WorkspacePaths
 from memento_tui.domain.retrieval import build
-from memento_tui.domain.retrieval.classifier import KeptClassifier, SkillClassifier, features
+from memento_tui.domain.retrieval.classifier import LearnedClassifier, SkillClassifier, features
 from memento_tui.domain.retrieval.engine import (
     KIND_FAILURE,
     KIND_SUCCESS,
@@ -39,9 +39,9 @@ from memento_tui.domain.retrieval.manifest import (
     scan_skills,
     stamp_of,
 )
-from memento_tui.domain.retrieval.meaning import Meaning
 from memento_tui.domain.retrieval.overlay import Change, PendingSkill
 from memento_tui.domain.retrieval.search import SearchHit, Snapshot, run_search
+from memento_tui.domain.retrieval.semantic_upkeep import SemanticUpkeep
 from memento_tui.domain.skills import load_skill
 
 if TYPE_CHECKING:  # numpy comes with it: imported on the first search that uses it
@@ -86,10 +86,10 @@ class SkillIndex:
         self._thread: threading.Thread | None = None
         # The supervised model over outcomes (classifier.py): loaded or trained on the first
         # search that needs it, then fed the rows queued here as they arrive.
-        self._classifier = KeptClassifier(self.folder, paths.learned, self.notes)
+        self._classifier = LearnedClassifier(self.folder, paths.learned, self.notes)
         # Word vectors of the skills and past successes (semantic.py): loaded on the first
         # search, kept current like the classifier, cached in semantic.npz on close.
-        self._meaning = Meaning(self.folder, paths.learned, self.notes)
+        self._semantic = SemanticUpkeep(self.folder, paths.learned, self.notes)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -141,7 +141,7 @@ class SkillIndex:
                 self._learned_pending.clear()
                 self._set_manifest(result.manifest)
         self._classifier.forget()
-        self._meaning.forget()
+        self._semantic.forget()
         self.notes.extend(f"not indexed: {_first_line(err)}" for err in result.errors)
         self.notes.extend(str(problem) for problem in store.problems)
 
@@ -167,7 +167,7 @@ class SkillIndex:
                 self._set_manifest(manifest)
                 save_manifest(self.folder, manifest)
         # Outside the index lock: a search holds the vectors' lock while it takes that one.
-        self._meaning.forget()
+        self._semantic.forget()
         self.notes.extend(str(problem) for problem in store.problems)
 
     def _set_manifest(self, manifest: Manifest) -> None:
@@ -249,7 +249,7 @@ class SkillIndex:
 
     def _queue(self, name: str, change: Change) -> None:
         with self._lock:
-            self._meaning.skill_changed(name)
+            self._semantic.skill_changed(name)
             self._version += 1
             self._pending[name] = Change(self._version, change.stamp, change.doc, change.broken)
         self._schedule_commit()
@@ -259,7 +259,7 @@ class SkillIndex:
             with self._lock:
                 self._learned_pending.extend(rows)
             self._classifier.queue_rows(rows)
-            self._meaning.queue_rows(rows)
+            self._semantic.queue_rows(rows)
             self._schedule_commit()
 
     def skill_names(self) -> list[str]:
@@ -404,7 +404,7 @@ class SkillIndex:
         except MementoError as err:
             self.notes.append(str(err))
         self._classifier.save()
-        self._meaning.save()
+        self._semantic.save()
 
     def __enter__(self) -> SkillIndex:
         return self
@@ -447,13 +447,13 @@ class SkillIndex:
             return {}
         return self._classifier.probabilities(query, max(len(self._live), 1))
 
-    # -- meaning ---------------------------------------------------------------------------
+    # -- word vectors ---------------------------------------------------------------------------
 
     def _semantic_memory(self) -> SemanticMemory | None:
-        """The word vectors (meaning.py), current with this index; None when turned off."""
+        """The word vectors (semantic_upkeep.py), current with this index; None when off."""
         if self.config.semantic_weight <= 0:
             return None
-        return self._meaning.memory(self._stamps, self._descriptions)
+        return self._semantic.memory(self._stamps, self._descriptions)
 
     def warm(self) -> None:
         """Make ready what the first search would (the word vectors of every skill: half a

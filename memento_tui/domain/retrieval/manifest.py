@@ -19,6 +19,9 @@ from memento_tui.domain.paths import SKILL_FILE
 # then rebuilt on the next open, since it is disposable.
 FORMAT = 5
 MANIFEST_NAME = "manifest.json"
+# The word vectors' cache (semantic.py writes it; semantic_upkeep.py forgets it without
+# importing numpy).
+SEMANTIC_CACHE = "semantic.npz"
 
 Stamp = tuple[int, int]  # (mtime_ns, size)
 

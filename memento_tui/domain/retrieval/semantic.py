@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from memento_tui.domain.retrieval.meaning import CACHE
+from memento_tui.domain.retrieval.manifest import SEMANTIC_CACHE as CACHE
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 W_DESCRIPTION = 1.0

@@ -18,7 +18,7 @@ M = TypeVar("M")
 Rows = list[tuple[Any, int]]  # (row, byte offset just past it in outcomes.jsonl)
 
 
-class Kept(Generic[M]):
+class LearnedModel(Generic[M]):
     NAME = "a cache"  # for the note when it cannot be saved
 
     def __init__(self, folder: Path, learned: Path, notes: list[str]) -> None:

@@ -13,17 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memento_tui.domain.retrieval.kept import Kept, Rows
+from memento_tui.domain.retrieval.learned_model import LearnedModel, Rows
+from memento_tui.domain.retrieval.manifest import SEMANTIC_CACHE
 
 if TYPE_CHECKING:
     from memento_tui.domain.retrieval.semantic import SemanticMemory
 
 Stamps = Callable[[set[str] | None], dict[str, str]]  # skill -> stamp, of these names or all
 Describe = Callable[[list[str]], dict[str, str]]  # skill -> description
-CACHE = "semantic.npz"  # the cache; named here, not in semantic.py, so forgetting needs no numpy
 
 
-class Meaning(Kept["SemanticMemory"]):
+class SemanticUpkeep(LearnedModel["SemanticMemory"]):
     NAME = "the word-vector cache"
 
     def __init__(self, folder: Path, learned: Path, notes: list[str]) -> None:
@@ -56,7 +56,7 @@ class Meaning(Kept["SemanticMemory"]):
         super().forget()
         with self.lock:
             self._synced = False
-            (self.folder / CACHE).unlink(missing_ok=True)
+            (self.folder / SEMANTIC_CACHE).unlink(missing_ok=True)
 
     def memory(self, stamps: Stamps, describe: Describe) -> SemanticMemory | None:
         """The vectors, current with the skills and outcomes the index has seen; None when
