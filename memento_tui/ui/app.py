@@ -27,6 +27,7 @@ from memento_tui.services.factory import Services
 from memento_tui.ui.actions import action_name, bindings_for, check_keymap
 from memento_tui.ui.hidden_filter import HiddenTextFilter
 from memento_tui.ui.palette import ActionsProvider
+from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.help import HelpScreen
 from memento_tui.ui.screens.insights import InsightsScreen
 from memento_tui.ui.screens.patches import PatchesScreen
@@ -215,7 +216,9 @@ class MementoApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_box":
-            return isinstance(self.screen.focused, Input)  # not in the key bar elsewhere
+            # Only a screen of the app's own: the palette's search box has its own esc.
+            screen = self.screen
+            return isinstance(screen, MementoScreen) and isinstance(screen.focused, Input)
         return True
 
     def why_not(self, action: str) -> str | None:

@@ -41,11 +41,11 @@ class ActionsProvider(Provider):
                 key = keymap.get(action.id, action.key).split(",")[0]
                 if local:
                     why = getattr(target, "why_not", lambda _a: None)(action_name(action.action))
-                    help_text = f"unavailable: {why}" if why else f"{action.tooltip}  [{key}]"
+                    help_text = f"unavailable: {why}" if why else f"{action.tooltip} · key {key}"
                     out.append((action.description, help_text, partial(self._run, target, action)))
                 else:
                     where = TITLES[scope] + (f" ({KEYS[scope]})" if scope in KEYS else "")
-                    help_text = f"{action.tooltip}  [{key} on {where}]"
+                    help_text = f"{action.tooltip} · key {key} on {where}"
                     out.append((f"{TITLES[scope]}: {action.description}", help_text, partial(self._go, scope, action)))
         return out
 
@@ -97,9 +97,13 @@ class ActionsProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        wanted = query.strip().lower()
         for label, help_text, callback in self._entries():
             score = matcher.match(label)
             if score > 0:
+                # "merge" puts Merge before Undo merge: the action's own name first.
+                if wanted and label.rsplit(": ", 1)[-1].lower().startswith(wanted):
+                    score *= 2
                 yield Hit(score, matcher.highlight(label), callback, help=help_text)
 
 

@@ -138,8 +138,11 @@ async def test_the_palette_offers_every_screens_commands_and_goes_there(services
         labels = [hit.text for hit in [h async for h in provider.discover()]]
         assert labels[0] == "Reload" and "Review: Merge" in labels and "Patches: Filter" in labels
         assert "Review: Back" not in labels and not any(str(label).startswith("Trace") for label in labels)
-        hits = {str(h.text): h for h in [h async for h in provider.search("merge")]}
-        assert "Review: Merge" in hits and "unavailable" not in str(hits["Review: Merge"].help)
+        found = [h async for h in provider.search("merge")]
+        hits = {str(h.text): h for h in found}
+        assert "Review: Merge" in hits and "key m on Review" in str(hits["Review: Merge"].help)
+        # The action named "Merge" ranks above "Undo merge".
+        assert max(found, key=lambda h: h.score).text == "Review: Merge"
         hits["Review: Merge"].command()  # it goes there in a worker
         # To the queue, the review of the patch under its cursor, and merge asks first.
         await d.until(lambda: isinstance(d.app.screen, ConfirmScreen), "the merge question")
