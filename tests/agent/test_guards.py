@@ -16,7 +16,14 @@ from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.learning.compress import compress_trace
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import make_services
-from memento_tui.testing.scripted_server import ScriptedServer, Step, call, json_action, say
+from memento_tui.testing.scripted_server import (
+    ScriptedServer,
+    Step,
+    call,
+    garbage,
+    json_action,
+    say,
+)
 from tests.conftest import configure_model
 
 CONVERT = "python3 /skill/scripts/csv2json.py people.csv -o people.json"
@@ -170,3 +177,23 @@ def test_native_tool_calls_whose_arguments_never_parse_are_unreadable(
     events, _ = services.runs().trace(record.id)
     stop = next(e for e in events if e.type == "run_error")
     assert 'tool_calling = "json"' in stop.fix
+
+
+def test_empty_replies_are_unreadable_and_the_fix_names_the_server(
+    workspace: Workspace, scripted: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An HTTP 200 whose body is no chat reply at all reaches the loop as an empty reply; it
+    # used to end the run at once as the agent's own FAIL, with no word on why.
+    scripted.add(call("list_files"), garbage(), garbage(), garbage(), garbage())
+    assert _cli_run(workspace) == 1
+    out = capsys.readouterr().out
+    assert "reply not understood: the reply was empty" in out
+    assert f"fix: the replies from {scripted.api_base} were empty" in out
+    record = make_services(workspace).runs().list()[0]
+    assert record.guard == "unreadable_replies" and scripted.remaining == 1
+    # The model was told what was wrong, in the words for a native tool caller.
+    nudge = scripted.requests[2]["messages"][-1]["content"]
+    assert nudge == (
+        "That reply could not be used: the reply was empty. "
+        "Call one of the tools (finish when you are done)."
+    )

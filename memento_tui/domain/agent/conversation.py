@@ -49,11 +49,14 @@ def tool_result(call: ToolCall, output: str) -> dict[str, Any]:
     }
 
 
-def unreadable_turn(reply: ModelReply) -> list[dict[str, Any]]:
+def unreadable_turn(reply: ModelReply, error: str, native: bool) -> list[dict[str, Any]]:
     """The reply as it came, and what was wrong with it, so the next reply can do better."""
+    how = "Call one of the tools (finish when you are done)." if native else (
+        "Answer with one JSON action."
+    )
     return [
         {"role": "assistant", "content": reply.text},
-        {"role": "user", "content": _UNREADABLE.replace("{error}", reply.protocol_error)},
+        {"role": "user", "content": _UNREADABLE.replace("{error}", error).replace("{how}", how)},
     ]
 
 

@@ -263,14 +263,15 @@ class _Session:
                 return stop
             self.step += 1
             reply = self._turn(messages)
-            if reply.protocol_error or _unparsed(reply):
-                error = reply.protocol_error or "the tool call's arguments were not valid JSON"
+            error = _unreadable(reply)
+            if error:
                 self.emit(Note(message=f"reply not understood: {error}"))
-                stop = unreadable.unreadable(error, self.agent.model.protocol_fix())
+                fix = self.agent.model.protocol_fix(empty=not (reply.text.strip() or reply.tool_calls))
+                stop = unreadable.unreadable(error, fix)
                 if stop is not None:
                     return stop
                 if not reply.tool_calls:
-                    messages += unreadable_turn(reply)
+                    messages += unreadable_turn(reply, error, self.agent.model.uses_native_tools())
                     continue
             else:
                 unreadable.readable()
@@ -361,9 +362,15 @@ class _Session:
         return f"Task: {self.request.task}\n\nFiles in /work:\n{listing}"
 
 
-def _unparsed(reply: ModelReply) -> bool:
-    """A native tool call whose arguments were not JSON: as unreadable as prose."""
-    return any("_unparsed" in c.arguments for c in reply.tool_calls)
+def _unreadable(reply: ModelReply) -> str:
+    """What makes a reply no usable action, or "" when it is one (or a final answer)."""
+    if reply.protocol_error:
+        return reply.protocol_error
+    if any("_unparsed" in c.arguments for c in reply.tool_calls):
+        return "the tool call's arguments were not valid JSON"
+    if not reply.tool_calls and not reply.text.strip():
+        return "the reply was empty"
+    return ""
 
 
 __all__ = ["Agent", "RunCallbacks", "RunCancelled", "RunRequest", "VerdictGiven"]

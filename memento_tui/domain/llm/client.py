@@ -106,8 +106,11 @@ class ModelClient:
         self._native, self.tool_mode_why = native, f"found out now ({why})"
         self.tool_modes.put(self.config.api_base, self.config.name, native, why)
 
-    def protocol_fix(self) -> str:
-        """What to change when the model's replies cannot be read as actions."""
+    def protocol_fix(self, *, empty: bool = False) -> str:
+        """What to change when the model's replies cannot be read as actions (``empty``:
+        they were empty)."""
+        if empty:
+            return tool_mode.empty_fix(self.config)
         return tool_mode.unreadable_fix(self.config, bool(self._native), self.tool_mode_why)
 
     def api_key(self) -> str | None:

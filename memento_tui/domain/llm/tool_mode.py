@@ -130,3 +130,13 @@ def unreadable_fix(config: Any, native: bool, why: str) -> str:
         "--enable-auto-tool-choice --tool-call-parser NAME; Ollama: a model with tool "
         "support), or use a larger model"
     )
+
+
+def empty_fix(config: Any) -> str:
+    """What to change when the server's replies are empty (or not a chat reply at all)."""
+    where = config.api_base or f"the provider of {config.name}"
+    return (
+        f"the replies from {where} were empty: check that it is an OpenAI-compatible chat "
+        "server (its /v1/chat/completions) and read its log; a model that stops at once may "
+        "need another chat template"
+    )
