@@ -128,7 +128,8 @@ class McpApp:
         try:
             result = await call_next(ctx)
         except BaseException as err:
-            record.ok, record.error = False, str(err) or type(err).__name__
+            cancelled = isinstance(err, anyio.get_cancelled_exc_class())
+            record.ok, record.error = False, "cancelled by the client" if cancelled else (str(err) or type(err).__name__)
             record.ms = round((time.perf_counter() - started) * 1000, 2)
             self.session.log.write(record)
             raise

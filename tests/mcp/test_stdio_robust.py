@@ -4,8 +4,10 @@ what it cannot do unseen: every call is in the log."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
@@ -29,6 +31,32 @@ async def test_a_message_over_the_limit_is_refused_and_the_server_goes_on(worksp
         long_task = await client.refused("find_skills", task="word " * 30_000)
         assert "the limit is 100,000" in long_task
         assert (await client.call("find_skills", task="convert csv to json"))["skills"][0]["name"] == "csv-json"
+
+
+async def test_a_cancelled_command_is_killed_at_once_and_the_server_goes_on(workspace: Workspace) -> None:
+    marker = "sleep 37.125"  # a duration no other test uses, to find its process
+    def running() -> bool:
+        return subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode == 0
+
+    async with connected(workspace.root) as client:
+        call = anyio.CancelScope()
+
+        async def long_command() -> None:
+            with call:
+                await client.session.call_tool("run_skill_command", {"skill": "csv-json", "command": marker})
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(long_command)
+            with anyio.fail_after(20):
+                while not running():
+                    await anyio.sleep(0.1)
+            call.cancel()  # the client gives up on this call: the SDK sends notifications/cancelled
+        with anyio.fail_after(10):  # on the same connection: the server killed it
+            while running():
+                await anyio.sleep(0.1)
+        assert (await client.call("find_skills", task="convert csv to json"))["skills"]
+    run = next(r for r in CallLog(workspace.paths).read() if r.tool == "run_skill_command")
+    assert not run.ok and run.error == "cancelled by the client"
 
 
 async def test_the_server_never_imports_litellm_or_textual(workspace: Workspace, tmp_path: Path) -> None:
