@@ -82,3 +82,27 @@ def test_outside_a_workspace_it_says_so_and_serves_nothing(tmp_path: Path, monke
     assert main(["mcp"]) == 2
     out = capsys.readouterr()
     assert out.out == "" and "not inside a Memento workspace" in out.err
+
+
+def test_skill_resources_come_a_page_at_a_time(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from memento_tui.mcp import skill_tools
+    from memento_tui.mcp.session import McpSession
+    from memento_tui.services.factory import make_services
+
+    monkeypatch.setattr(skill_tools, "RESOURCE_PAGE", 3)
+    services = make_services(workspace)
+    try:
+        resources = skill_tools.SkillResources(McpSession.open(services))
+        seen, cursor, pages = [], None, 0
+        while True:
+            page, cursor = resources.page(cursor)
+            seen += [entry["uri"] for entry in page]
+            pages += 1
+            if cursor is None:
+                break
+        names = sorted(p.name for p in workspace.paths.skills.iterdir())
+        assert seen == [f"skill://{n}" for n in names] and pages == -(-len(names) // 3)
+        with pytest.raises(checks.CallRefused, match="not one this server gave"):
+            resources.page("../../etc")
+    finally:
+        services.close()
