@@ -54,7 +54,7 @@ class _StrictLoader(
         _StrictResolver.__init__(self)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]  # (PyYAML's stubs)
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
             raise _Refused("YAML aliases (*name) are not allowed", line)

@@ -18,13 +18,13 @@ from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.agent.run_folder import SavedReflection
 from memento_tui.domain.agent.runs import RunRecord
 from memento_tui.domain.confined import ConfinedPath
-from memento_tui.domain.errors import MementoError
+from memento_tui.domain.errors import MementoError, SkillError
 from memento_tui.domain.files import append_line
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
 from memento_tui.domain.protection import companion_name, protected_by_config
-from memento_tui.domain.skills import NAME_RE, SkillError, load_skill
+from memento_tui.domain.skills import NAME_RE, load_skill
 from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.tree_copy import copy_tree
 from memento_tui.services.factory import Services

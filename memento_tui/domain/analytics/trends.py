@@ -43,9 +43,8 @@ def success_over_time(runs: Sequence[Any], bucket: Bucket = "week") -> list[Skil
 
 def _ts(value: Any) -> float:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.timestamp()
+        moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.timestamp()
     return float(value)
 
 

@@ -263,8 +263,8 @@ class SemanticMemory:
         if leave_out is not None and leave_out.skill == name:
             row = self._left_out_row(leave_out)
             if row is not None:
-                return total - self.task_vectors[row]
-        return total
+                return np.asarray(total - self.task_vectors[row])
+        return np.asarray(total)
 
     def _left_out_row(self, leave_out: LeaveOut | None) -> int | None:
         if leave_out is None:

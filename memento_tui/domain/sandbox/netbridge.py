@@ -9,6 +9,8 @@ that kills it or talks to the socket itself meets the same proxy. Standard libra
 as it runs on the system's python3.
 """
 
+from __future__ import annotations
+
 import contextlib
 import os
 import socket
@@ -16,7 +18,7 @@ import sys
 import threading
 
 
-def _pump(src, dst):
+def _pump(src: socket.socket, dst: socket.socket) -> None:
     try:
         while True:
             data = src.recv(65536)
@@ -30,7 +32,7 @@ def _pump(src, dst):
             dst.shutdown(socket.SHUT_WR)
 
 
-def _serve(server, path):
+def _serve(server: socket.socket, path: str) -> None:
     while True:
         try:
             client, _ = server.accept()
@@ -47,7 +49,7 @@ def _serve(server, path):
         threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     port, path, command = int(argv[1]), argv[2], argv[3:]
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
