@@ -140,6 +140,23 @@ class ModelClient:
             )
         self._confirmed = wanted
 
+    def warm_up(self) -> None:
+        """Import litellm and run its first call's set-up (tokenizer, cost map, more lazy
+        imports: half a second) on a mock reply, so that a timed call times the model."""
+        litellm = _lazy_litellm()
+        try:
+            for _ in litellm.completion(
+                model=self.config.name,
+                messages=[{"role": "user", "content": "ok"}],
+                mock_response="ok",
+                stream=True,
+                stream_options={"include_usage": True},
+                max_tokens=1,
+            ):
+                pass
+        except Exception:  # no network was asked for; the real call reports real problems
+            return
+
     def prepare(self) -> None:
         """Called before each request; a client that starts its own server does it here."""
 

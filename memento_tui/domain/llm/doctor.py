@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from memento_tui.domain.doctor import CheckResult, check
-from memento_tui.domain.llm.client import ModelClient, ModelError, _lazy_litellm
+from memento_tui.domain.llm.client import ModelClient, ModelError
 from memento_tui.domain.workspace import Workspace
 
 
@@ -25,7 +25,7 @@ def check_model_call(workspace: Workspace | None) -> CheckResult:
     )
     try:
         key = client.api_key()
-        _lazy_litellm()  # its import takes seconds and is not the model's latency
+        client.warm_up()  # litellm's import and first-call set-up are not the model's latency
         started = time.monotonic()
         client.complete(
             [{"role": "user", "content": "Reply with the single word: ok"}], max_tokens=1

@@ -6,7 +6,7 @@ import time
 
 from memento_tui.domain.doctor import CheckResult, Status, check
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.llm.client import ModelError, _lazy_litellm
+from memento_tui.domain.llm.client import ModelError
 from memento_tui.domain.llm.local import (
     INSTALL_FIX,
     LocalModelClient,
@@ -56,7 +56,7 @@ def check_local_model(workspace: Workspace | None) -> list[CheckResult]:
         detail = f"llama.cpp at {info.url}, started in {info.started_in:.1f} s"
         results.append(CheckResult(step, "ok", detail))
         step = "local model call"
-        _lazy_litellm()  # its import (seconds) is not the model's latency
+        client.warm_up()  # litellm's import and first-call set-up are not the model's latency
         started = time.monotonic()
         client.complete(
             [{"role": "user", "content": "Reply with the single word: ok"}], max_tokens=1
