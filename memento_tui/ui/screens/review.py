@@ -96,7 +96,8 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
             # A diff the queue already read is painted in the first frame.
             # The last review's split/unified and wrap choices carry over to this one.
             layout, wrap = self.memento.review_view
-            yield DiffView(self._prefetched[1] if self._prefetched else None, layout=layout, wrap=wrap, id="diff")
+            self.diff_view = DiffView(self._prefetched[1] if self._prefetched else None, layout=layout, wrap=wrap, id="diff")
+            yield self.diff_view
             # Runs, failing step and evidence: the panel's contents come after the first frame.
             yield ReviewSide(id="review-side")
         yield MementoFooter()
@@ -105,7 +106,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         # The panel fills in right after the diff's first frame: the change is what a
         # reviewer reads first, and it paints sooner without the panel's contents.
         self._lay_out_side()
-        self.query_one("#diff", DiffView).focus()
+        self.diff_view.focus()
         if self._prefetched is not None:
             self._apply(*self._prefetched)  # before the first frame: one paint, not two
         else:
@@ -130,7 +131,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     def _apply(self, patch: Any, diff: Any) -> None:
         self.patch = patch
         self.diff = diff
-        view = self.query_one("#diff", DiffView)
+        view = self.diff_view
         if view.diff is not diff or not view.loaded:
             view.set_diff(diff)
         self._side().show_patch(self.patch, view.hidden_count)
@@ -174,9 +175,9 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
 
     @property
     def view(self) -> DiffView | None:
-        """The diff view, once its diff has arrived."""
-        found = self.query("#diff")
-        view = found.first(DiffView) if found else None
+        """The diff view, once its diff has arrived (asked for by every key's check: kept,
+        not queried)."""
+        view = getattr(self, "diff_view", None)
         return view if view is not None and view.loaded else None
 
     @on(DiffView.HunkChanged)
@@ -211,7 +212,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     def action_back(self) -> None:
         # Like lazygit, esc pops one level: from the runs list back to the diff first.
         if isinstance(self.focused, OptionList):
-            self.query_one("#diff", DiffView).focus()
+            self.diff_view.focus()
             return
         self.app.pop_screen()
 
@@ -248,7 +249,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         self.memento.review_view = (view.mode, view.wrap)
 
     def action_toggle_wrap(self) -> None:
-        view = self.query_one("#diff", DiffView)
+        view = self.diff_view
         view.wrap = not view.wrap
         self._remember(view)
         self._head()
@@ -276,7 +277,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
 
     def _lay_out_side(self) -> None:
         """Beside the diff when both fit, else under it; shown by default only beside."""
-        view = self.query_one("#diff", DiffView)
+        view = self.diff_view
         width = side_width(self.app.size.width, view.mode, view.rows.number_width)
         shown = width > 0 if self.side_wanted is None else self.side_wanted
         side = self._side()
