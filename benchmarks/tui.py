@@ -123,6 +123,11 @@ def make_big_patch(root: Path, lines: int) -> tuple[Workspace, str]:
     return workspace, patch.id
 
 
+# CPU time of the process for each open from the queue: on a shared machine the wall time
+# moves with other people's work; this moves much less (it is what a quiet machine shows).
+cpu: list[float] = []
+
+
 async def time_diff(
     workspace: Workspace, patch_id: str, rounds: int, size: tuple[int, int] = SIZE
 ) -> tuple[list[float], list[float]]:
@@ -131,6 +136,7 @@ async def time_diff(
     services = make_services(workspace)
     app = make_app(services, live=False, mode="patches")
     queue, cold = [], []
+    cpu.clear()
     async with app.run_test(size=size) as pilot:
         patches = app.screen
         while patch_id not in getattr(patches, "diffs", {}):
@@ -138,6 +144,7 @@ async def time_diff(
         for _ in range(rounds):
             for figures in (queue, cold):
                 started = time.perf_counter()
+                cpu_started = time.process_time()
                 if figures is queue:
                     patches.action_open()  # what Enter on the highlighted patch does
                     while not isinstance(app.screen, ReviewScreen):
@@ -151,6 +158,8 @@ async def time_diff(
                     await asyncio.sleep(0.001)
                 await pilot.pause()  # the frame with the diff in it
                 figures.append((time.perf_counter() - started) * 1000)
+                if figures is queue:
+                    cpu.append((time.process_time() - cpu_started) * 1000)
                 app.pop_screen()
                 await pilot.pause()
                 # The queue reloads when it comes back; let that finish, as a person would.
@@ -221,7 +230,8 @@ def main() -> int:
             queue, cold = asyncio.run(time_diff(workspace, patch_id, args.rounds, size))
             print(
                 f"\n{args.diff_lines}-line SKILL.md change at {size[0]}x{size[1]}  diff view open, from the queue  "
-                f"{statistics.median(queue):7.0f} ms   (target <= {TARGETS_MS['diff']} ms)"
+                f"{statistics.median(queue):7.0f} ms   (target <= {TARGETS_MS['diff']} ms; "
+                f"CPU time {statistics.median(cpu):.0f} ms)"
             )
             print(
                 f"{args.diff_lines}-line SKILL.md change at {size[0]}x{size[1]}  diff view open, cold        "
