@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -156,5 +155,11 @@ def test_refusals_are_told_from_other_errors() -> None:
     assert not refuses_tools(Exception("the model does not exist"))
 
 
-def test_the_finding_lives_outside_the_workspace(workspace: Workspace, tmp_path: Path) -> None:
+def test_the_finding_lives_outside_the_workspace(workspace: Workspace) -> None:
+    with ScriptedServer() as server:
+        configure_model(workspace, server.api_base, tool_calling="auto")
+        server.add(call("finish", answer="done", success=True))
+        _run(workspace)
+    assert capabilities_file().is_file()
     assert workspace.root not in capabilities_file().parents
+    assert not list(workspace.root.rglob("model-capabilities.json"))
