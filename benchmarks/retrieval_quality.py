@@ -64,10 +64,14 @@ def write_workspace(root: Path, data: Path = DATA) -> MetaTool:
     return MetaTool(slugs, read_jsonl(data / "experience.jsonl"), read_jsonl(data / "dev.jsonl"))
 
 
-def recall(index: SkillIndex, rows: list[dict[str, str]], slugs: dict[str, str]) -> tuple[float, float]:
+def recall(
+    index: SkillIndex, rows: list[dict[str, str]], slugs: dict[str, str], *, agent: bool = False
+) -> tuple[float, float]:
+    """Recall@1 and @5 of the first stage, or (``agent``) of the agent's second stage."""
+    search = index.agent_search if agent else index.search
     at1 = at5 = 0
     for row in rows:
-        names = [hit.name for hit in index.search(row["query"], 5)]
+        names = [hit.name for hit in search(row["query"], 5)]
         want = slugs[row["skill"]]
         at1 += bool(names) and names[0] == want
         at5 += want in names
@@ -75,10 +79,16 @@ def recall(index: SkillIndex, rows: list[dict[str, str]], slugs: dict[str, str])
 
 
 def learning_curve(
-    root: Path, mt: MetaTool, config: RetrievalConfig, prefixes: tuple[int, ...] = PREFIXES
+    root: Path,
+    mt: MetaTool,
+    config: RetrievalConfig,
+    prefixes: tuple[int, ...] = PREFIXES,
+    *,
+    agent: bool = False,
 ) -> list[tuple[int, float, float, float]]:
     """(experiences, R@1, R@5, seconds to feed them) after each prefix, fed one at a time
-    through record_success, as the agent loop does after a successful run."""
+    through record_success, as the agent loop does after a successful run. ``agent``: the
+    agent's ranking (the second stage) instead of the first stage's."""
     paths = WorkspacePaths(root)
     index = SkillIndex.open(paths, config)
     fed = 0
@@ -90,7 +100,7 @@ def learning_curve(
                 index.record_success(row["query"], mt.slugs[row["skill"]], source="import")
             fed = max(fed, prefix)
             feed_s = time.perf_counter() - start
-            r1, r5 = recall(index, mt.dev, mt.slugs)
+            r1, r5 = recall(index, mt.dev, mt.slugs, agent=agent)
             out.append((prefix, r1, r5, feed_s))
     finally:
         index.close()

@@ -45,6 +45,7 @@ from memento_tui.domain.retrieval.semantic_upkeep import SemanticUpkeep
 from memento_tui.domain.skills import load_skill
 
 if TYPE_CHECKING:  # numpy comes with it: imported on the first search that uses it
+    from memento_tui.domain.retrieval.agent_rank import AgentRanker
     from memento_tui.domain.retrieval.semantic import SemanticMemory
 
 COALESCE_SECONDS = 0.02  # a burst of saves (an editor, a git checkout) becomes one commit
@@ -90,6 +91,8 @@ class SkillIndex:
         # Word vectors of the skills and past successes (semantic.py): loaded on the first
         # search, kept current like the classifier, cached in semantic.npz on close.
         self._semantic = SemanticUpkeep(self.folder, paths.learned, self.notes)
+        # The agent's second stage (agent_rank.py): made on the first agent search.
+        self._agent: AgentRanker | None = None
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -142,6 +145,7 @@ class SkillIndex:
                 self._set_manifest(result.manifest)
         self._classifier.forget()
         self._semantic.forget()
+        self._forget_agent()
         self.notes.extend(f"not indexed: {_first_line(err)}" for err in result.errors)
         self.notes.extend(str(problem) for problem in store.problems)
 
@@ -168,6 +172,7 @@ class SkillIndex:
                 save_manifest(self.folder, manifest)
         # Outside the index lock: a search holds the vectors' lock while it takes that one.
         self._semantic.forget()
+        self._forget_agent()
         self.notes.extend(str(problem) for problem in store.problems)
 
     def _set_manifest(self, manifest: Manifest) -> None:
@@ -405,6 +410,8 @@ class SkillIndex:
             self.notes.append(str(err))
         self._classifier.save()
         self._semantic.save()
+        if self._agent is not None:
+            self._agent.save()
 
     def __enter__(self) -> SkillIndex:
         return self
@@ -453,14 +460,14 @@ class SkillIndex:
         """The word vectors (semantic_upkeep.py), current with this index; None when off."""
         if self.config.semantic_weight <= 0:
             return None
-        return self._semantic.memory(self._stamps, self._descriptions)
+        return self._semantic.memory(self.skill_stamps, self.descriptions)
 
     def warm(self) -> None:
         """Make ready what the first search would (the word vectors of every skill: half a
         second at 10k skills when their cache is missing), so it does not wait for it."""
         self._semantic_memory()
 
-    def _stamps(self, names: set[str] | None = None) -> dict[str, str]:
+    def skill_stamps(self, names: set[str] | None = None) -> dict[str, str]:
         """Every searchable skill (of ``names``) and the stamp of the SKILL.md it was read from."""
         with self._lock:
             live = self._live if names is None else self._live & names
@@ -474,7 +481,7 @@ class SkillIndex:
                     stamps[name] = change.stamp
         return {name: f"{stamp[0]}:{stamp[1]}" for name, stamp in stamps.items()}
 
-    def _descriptions(self, names: list[str]) -> dict[str, str]:
+    def descriptions(self, names: list[str]) -> dict[str, str]:
         import tantivy
 
         out: dict[str, str] = {}
@@ -489,6 +496,37 @@ class SkillIndex:
                 if hits:
                     out[name] = searcher.doc(hits[0][1]).get_first("description") or ""
         return out
+
+    # -- the agent's second stage ---------------------------------------------------------
+
+    @property
+    def agent(self) -> AgentRanker:
+        """The sentence-model reranker the agent searches with (agent_rank.py)."""
+        from memento_tui.domain.retrieval.agent_rank import AgentRanker
+
+        with self._lock:
+            if self._agent is None:
+                self._agent = AgentRanker(self)
+            return self._agent
+
+    def agent_search(self, query: str, top_k: int | None = None) -> list[SearchHit]:
+        """The agent's ranking: this index's search, reranked by the sentence model (the
+        first stage alone when the model cannot be read)."""
+        return self.agent.search(query, top_k or self.config.top_k)
+
+    def agent_search_leaving_out(self, query: str, top_k: int, task: str, skill: str) -> list[SearchHit]:
+        """``agent_search`` as if one success had never been recorded (see search_leaving_out)."""
+        from memento_tui.domain.retrieval.semantic import LeaveOut
+
+        return self.agent.search(query, top_k, LeaveOut(task, skill))
+
+    def _forget_agent(self) -> None:
+        """The outcomes or skills were replaced: the second stage's vectors start again."""
+        from memento_tui.domain.retrieval.manifest import SENTENCE_CACHE
+
+        with self._lock:
+            self._agent = None
+        (self.folder / SENTENCE_CACHE).unlink(missing_ok=True)
 
     # -- searching -------------------------------------------------------------------------
 

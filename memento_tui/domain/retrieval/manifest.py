@@ -22,6 +22,7 @@ MANIFEST_NAME = "manifest.json"
 # The word vectors' cache (semantic.py writes it; semantic_upkeep.py forgets it without
 # importing numpy).
 SEMANTIC_CACHE = "semantic.npz"
+SENTENCE_CACHE = "sentence.npz"  # the agent's second stage (agent_rank.py)
 
 Stamp = tuple[int, int]  # (mtime_ns, size)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,6 +41,15 @@ TEMPERATURE = 0.1  # of the softmax over the neighbours' similarities
 # nothing ever seen still collected votes. (0.2 to 0.5 all give the same dev figures.)
 MIN_NEIGHBOUR_SIMILARITY = 0.35
 MIN_DESCRIPTION_SIMILARITY = 0.25  # for a skill found by meaning alone
+
+
+class Embedder(Protocol):
+    """What SemanticMemory embeds with: these word vectors, or the sentence model of the
+    agent's second stage (sentence_encoder.py), which keeps its own memory the same way."""
+
+    dims: int
+
+    def embed_many(self, texts: list[str]) -> np.ndarray: ...
 
 
 class WordVectors:
@@ -109,7 +118,7 @@ class LeaveOut:
 class SemanticMemory:
     """Skill vectors (by the SKILL.md stamp they were made from) and past successes."""
 
-    def __init__(self, vectors: WordVectors) -> None:
+    def __init__(self, vectors: Embedder) -> None:
         self.vectors = vectors
         self.lock = threading.Lock()
         self.skills: dict[str, tuple[str, np.ndarray]] = {}  # name -> (stamp, vector)
@@ -195,6 +204,7 @@ class SemanticMemory:
         ``learned`` False: descriptions only (``retrieval.learn`` is off). With fewer than
         ``fill_to`` candidates, the skills whose descriptions are nearest in meaning join
         them (a query that shares no word with any skill still finds one)."""
+        assert isinstance(self.vectors, WordVectors), "rerank is the word vectors' own"
         q, familiar = self.vectors.embed_query(query)
         # Scaled by the best score before failure penalties, so a penalised leader stays down.
         best = max((s / penalty[n] if penalty.get(n) else s for n, s in scores.items()), default=0.0) or 1.0
@@ -276,7 +286,7 @@ class SemanticMemory:
         return None
 
     # -- the cache in .memento/index/ --------------------------------------------------------
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, name: str = CACHE) -> None:
         from memento_tui.domain.files import atomic_write
 
         with self.lock:
@@ -301,15 +311,15 @@ class SemanticMemory:
         buffer = io.BytesIO()
         savez: Any = np.savez  # its stubs take **arrays for its keyword flags
         savez(buffer, **arrays)
-        atomic_write(folder / CACHE, buffer.getvalue())
+        atomic_write(folder / name, buffer.getvalue())
 
     @classmethod
-    def load(cls, folder: Path, vectors: WordVectors, learned_size: int) -> SemanticMemory:
+    def load(cls, folder: Path, vectors: Embedder, learned_size: int, name: str = CACHE) -> SemanticMemory:
         """The cached memory, or an empty one when there is none, it cannot be read, or the
         outcomes file is now shorter than what it took in (replaced: learn it all again)."""
         memory = cls(vectors)
         try:
-            with np.load(folder / CACHE) as data:
+            with np.load(folder / name) as data:
                 size = int(data["learned_size"][0])
                 skill_vectors = data["skill_vectors"].astype(np.float32)
                 if skill_vectors.shape[1:] != (vectors.dims,):
