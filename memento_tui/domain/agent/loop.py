@@ -163,7 +163,9 @@ class _Session:
         self._teach_retrieval()
 
     def _retrieve(self, skills: dict[str, Skill]) -> list[Any]:
-        hits = self.agent.index.search(self.request.task, top_k=self.agent.config.retrieval.top_k)
+        # The agent's ranking: the first stage reranked by the sentence model (loaded here, in
+        # the run's worker, on the first run; the first stage alone if it cannot be read).
+        hits = self.agent.index.agent_search(self.request.task, top_k=self.agent.config.retrieval.top_k)
         hits = [h for h in hits if h.name in skills]
         self.record.skills_retrieved = [h.name for h in hits]
         self.emit(
