@@ -79,3 +79,17 @@ def test_the_report_lists_the_never_found_skill_first_with_the_fix(history: Work
 def test_without_runs_it_says_what_it_needs(empty_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(empty_workspace.root), "search", "--eval"]) == 0
     assert "no passed runs yet" in capsys.readouterr().out
+
+
+def test_the_agents_second_stage_is_measured_on_the_same_runs(history: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    # The sentence model ranks the same candidates; delta's one task ("flour") still has
+    # nothing pointing at delta once its own success is left out, so it stays missed.
+    assert main(["-C", str(history.root), "search", "--eval", "--json"]) == 0
+    agent = json.loads(capsys.readouterr().out)["agent"]
+    assert agent["queries"] == 5
+    skills = {s["skill"]: s for s in agent["skills"]}
+    assert skills["delta"]["never_found"] is True
+    assert skills["alpha"]["recall_at_1"] == 1.0 and skills["beta"]["recall_at_1"] == 1.0
+    assert main(["-C", str(history.root), "search", "--eval"]) == 0
+    out = capsys.readouterr().out
+    assert "the agent's ranking (second stage, the sentence model), same tasks:  Recall@1 0.80" in out

@@ -1,4 +1,5 @@
-"""``memento doctor``: the word vectors retrieval ranks by meaning with (semantic.py)."""
+"""``memento doctor``: the word vectors retrieval ranks by meaning with (semantic.py), and
+the sentence model of the agent's second stage (agent_rank.py)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,26 @@ def check_word_vectors(workspace: Workspace | None) -> CheckResult:
     return CheckResult(
         "word vectors", "ok", f"{len(vectors.weighted):,} tokens x {vectors.dims} (read in {ms:.0f} ms)"
     )
+
+
+SENTENCE_FIX = (
+    "reinstall memento (its package holds memento_tui/domain/retrieval/minilm/model.npz); "
+    "until then the agent ranks skills with the first stage alone"
+)
+
+
+@check(46)
+def check_sentence_model(workspace: Workspace | None) -> CheckResult:
+    """The agent's second stage (agent_rank.py): the model loads and tells meanings apart."""
+    from memento_tui.domain.retrieval.sentence_encoder import MODEL, SentenceEncoder
+
+    started = time.perf_counter()
+    try:
+        encoder = SentenceEncoder()
+        weather, rain, csv = encoder.embed_many(["weather forecast", "will it rain tomorrow", "convert a csv file"])
+    except Exception as err:  # numpy, tokenizers and the OS each raise their own
+        return CheckResult("sentence model", "fail", f"{MODEL}: {err}", SENTENCE_FIX)
+    ms = (time.perf_counter() - started) * 1000
+    if float(weather @ rain) <= float(weather @ csv):
+        return CheckResult("sentence model", "fail", f"{MODEL}: it does not tell meanings apart", SENTENCE_FIX)
+    return CheckResult("sentence model", "ok", f"all-MiniLM-L6-v2 for the agent's ranking (loaded in {ms:.0f} ms)")

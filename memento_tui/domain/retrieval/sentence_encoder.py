@@ -54,7 +54,7 @@ class SentenceEncoder:
         return np.asarray(self.embed_many([text])[0], np.float32)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors, one row per text (an empty text gives a zero row)."""
+        """Unit vectors, one row per text."""
         out = np.zeros((len(texts), WIDTH), np.float32)
         if not texts:
             return out
@@ -67,9 +67,8 @@ class SentenceEncoder:
         previous = set_threads(1) if set_threads else 0
         try:
             for start in range(0, len(order), BATCH):
-                chunk = [i for i in order[start : start + BATCH] if encodings[i].ids]
-                if chunk:
-                    out[chunk] = self._forward([encodings[i].ids for i in chunk])
+                chunk = order[start : start + BATCH]
+                out[chunk] = self._forward([encodings[i].ids for i in chunk])
         finally:
             if set_threads:
                 set_threads(previous)
