@@ -200,3 +200,63 @@ def rank_bm25_row(root: Path) -> dict[str, float]:
 
 def summary(values: list[float]) -> str:
     return f"median {statistics.median(values):.1f}, max {max(values):.1f}"
+
+
+def probe_agent(root: Path, queries_count: int = QUERIES) -> dict[str, float]:
+    """Run in a fresh process: the agent's second stage (agent_rank.py) on an up-to-date index.
+
+    Load is the sentence model and its cached vectors (``AgentRanker.ready``). Warm is every
+    skill's description embedded once, which an agent's searches otherwise do on first sight
+    of each candidate; ``first_sight_ms`` is one query whose 30 candidates are all new (the
+    first of the 1,000, before warming). Latency is the quietest of three passes of the
+    queries with every description embedded; memory is the RSS growth over all of it.
+    """
+    from memento_tui.domain.paths import WorkspacePaths
+    from memento_tui.domain.retrieval import SkillIndex
+
+    qs = queries(queries_count)
+    index = SkillIndex.open(WorkspacePaths(root))
+    for q in qs[:50]:
+        index.search(q, 5)  # the first stage warm, as in probe()
+    gc.collect()
+    before = rss_mb()
+    start = time.perf_counter()
+    assert index.agent.ready(), index.agent.problem
+    load_ms = (time.perf_counter() - start) * 1000
+    start = time.perf_counter()
+    index.agent_search(qs[-1], 5)
+    first_sight_ms = (time.perf_counter() - start) * 1000
+    start = time.perf_counter()
+    index.agent.warm()
+    warm_s = time.perf_counter() - start
+    passes = []
+    for _ in range(3):
+        times = []
+        for q in qs:
+            t = time.perf_counter()
+            index.agent_search(q, 5)
+            times.append((time.perf_counter() - t) * 1000)
+        passes.append(times)
+    times = min(passes, key=lambda ts: percentile(ts, 99))
+    rss = rss_mb() - before
+    index.close()
+    return {
+        "load_ms": load_ms,
+        "first_sight_ms": first_sight_ms,
+        "warm_s": warm_s,
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+        "rss_mb": rss,
+    }
+
+
+def probe_agent_in_child(root: Path) -> dict[str, float]:
+    here = Path(__file__).resolve()
+    code = (
+        f"import sys, json; sys.path[:] = [p for p in sys.path if p != {str(here.parent)!r}];"
+        f"sys.path.insert(0, {str(here.parent.parent)!r});"
+        "from benchmarks.retrieval_speed import probe_agent; from pathlib import Path;"
+        f"print(json.dumps(probe_agent(Path({str(root)!r}))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
