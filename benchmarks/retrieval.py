@@ -143,6 +143,12 @@ def main() -> int:
         run_speed(sizes, baseline_up_to=10_000, agent=not args.no_agent)
         if not args.no_agent:
             print(f"\n{model_size()}")
+            for pairs in (30, 5):
+                c = speed.cross_encoder_cost(pairs)
+                print(
+                    f"a cross-encoder of the same size over {pairs} (query, description) pairs: "
+                    f"{c['median_ms']:.0f} ms ({c['tokens']:.0f} tokens)"
+                )
     return 0
 
 

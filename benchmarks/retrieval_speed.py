@@ -260,3 +260,26 @@ def probe_agent_in_child(root: Path) -> dict[str, float]:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cross_encoder_cost(pairs: int = 30, rounds: int = 5) -> dict[str, float]:
+    """What a cross-encoder of this size would cost the agent per query: ``pairs`` texts of
+    "query [SEP] name: description" through the same six layers (ms-marco-MiniLM-L-6-v2, the
+    usual small cross-encoder, has exactly this shape plus a one-number head). Median of
+    ``rounds``, MetaTool-like lengths."""
+    from memento_tui.domain.retrieval.sentence_encoder import sentence_encoder
+
+    encoder = sentence_encoder()
+    query = "Can you find me a cheap flight from Paris to Tokyo for next week?"
+    description = (
+        "trip-advice-tool: Helps plan trips, giving travel suggestions, itineraries, flights "
+        "and hotel options for a destination and dates."
+    )
+    texts = [f"{query} [SEP] {description} {i}" for i in range(pairs)]
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        encoder.embed_many(texts)
+        times.append((time.perf_counter() - start) * 1000)
+    tokens = sum(len(e.ids) for e in encoder.tokenizer.encode_batch(texts))
+    return {"median_ms": statistics.median(times), "tokens": tokens}

@@ -45,6 +45,7 @@ W_FIRST = 1.0
 W_DESCRIPTION = 1.5
 W_PROTOTYPE = 3.0
 W_VOTES = 0.5
+WARM_SLICE = 256
 
 
 class AgentRanker:
@@ -153,8 +154,11 @@ class AgentRanker:
         self._learn(memory)
         stamps = self.index.skill_stamps(set(names) if names is not None else None)
         with memory.lock:
-            stale = {n: s for n, s in stamps.items() if memory.skills.get(n, ("",))[0] != s}
-        memory.update_skills(dict(stale), self.index.descriptions)
+            stale = [n for n, s in stamps.items() if memory.skills.get(n, ("",))[0] != s]
+        # In slices, so the tokenizer's encodings of 10k texts are never held at once.
+        for start in range(0, len(stale), WARM_SLICE):
+            chunk = stale[start : start + WARM_SLICE]
+            memory.update_skills({n: stamps[n] for n in chunk}, self.index.descriptions)
         return len(stale)
 
     def save(self) -> None:
