@@ -6,6 +6,9 @@ learned    ``.memento/learned/outcomes.jsonl``: successes and failures, append-o
 ranking    how outcomes move a ranking: nearest-neighbour votes and failure penalties
 classifier a softmax regression over outcomes (one SGD pass; its weights a cache in the index)
 index      SkillIndex: open / rebuild / refresh / search / record_success / record_failure
+semantic   static word vectors that rerank the first stage's best by meaning
+agent_rank the agent's second stage: all-MiniLM-L6-v2 (sentence_encoder, in numpy) reranks
+           the first stage's best once per task (SkillIndex.agent_search)
 watcher    a watchdog watcher that keeps a SkillIndex current as files change
 """
 
