@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from memento_tui.domain.git_repo import git_env
-from memento_tui.domain.patch_model import PatchEvidence
 from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.model import PatchEvidence
 from memento_tui.domain.workspace import Workspace
 
 TARGETS_MS = {

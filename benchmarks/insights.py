@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from memento_tui.domain.agent.runs import RunRecord, RunStore  # noqa: E402
 from memento_tui.domain.analytics.patterns import cluster_texts  # noqa: E402
-from memento_tui.domain.patch_model import ReviewRecord  # noqa: E402
+from memento_tui.domain.patches.model import ReviewRecord  # noqa: E402
 from memento_tui.domain.workspace import init_workspace  # noqa: E402
 from memento_tui.services.factory import make_services  # noqa: E402
 from memento_tui.services.insights import load_insights, mark_critical  # noqa: E402

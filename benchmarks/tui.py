@@ -42,7 +42,7 @@ from textual import events  # noqa: E402
 from textual.app import ComposeResult  # noqa: E402
 from textual.message import Message  # noqa: E402
 
-from memento_tui.domain.patch_model import PatchEvidence  # noqa: E402
+from memento_tui.domain.patches.model import PatchEvidence  # noqa: E402
 from memento_tui.domain.workspace import Workspace, init_workspace  # noqa: E402
 from memento_tui.services.factory import make_services  # noqa: E402
 from memento_tui.ui.app import make_app  # noqa: E402

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from memento_tui.domain.hidden_text import escape_json, terminal_safe
+from memento_tui.domain.skills.hidden_text import escape_json, terminal_safe
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import Services, make_services
 

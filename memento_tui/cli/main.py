@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from memento_tui.domain.errors import MementoError
-    from memento_tui.domain.hidden_text import terminal_safe
+    from memento_tui.domain.skills.hidden_text import terminal_safe
 
     try:
         if args.command is None:

@@ -47,7 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f'Any OpenAI client: base URL {info.url}, model "local", any API key.', flush=True)
         while server.running:
             time.sleep(0.5)
-        from memento_tui.domain.hidden_text import terminal_safe
+        from memento_tui.domain.skills.hidden_text import terminal_safe
 
         print(f"memento: the server stopped by itself; last lines:\n{terminal_safe(server.log_tail())}")
         return EXIT_ERROR

@@ -266,6 +266,6 @@ def _short(text: str, width: int) -> str:
 
 
 def visible(text: str) -> str:
-    from memento_tui.domain.hidden_text import terminal_safe
+    from memento_tui.domain.skills.hidden_text import terminal_safe
 
     return terminal_safe(text)

@@ -14,7 +14,7 @@ from typing import Any
 from memento_tui.cli.common import print_json, services_from
 from memento_tui.cli.main import EXIT_ERROR, EXIT_FAIL, EXIT_OK
 from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_text
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 EXIT_CANCELLED = 130  # as a shell reports a program stopped by Ctrl-C
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from memento_tui.cli.common import add_json_flag, print_json, services_from
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.domain.tree import remove_tree_quietly
 
 # Exit codes of our own, in the range timeout(1) uses, when a limit stopped the command.

@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def skill_summary(skill: Skill, config: Config | None = None) -> dict[str, object]:
     """``protected`` is true when the SKILL.md or, given ``config``, a glob protects it."""
-    from memento_tui.domain.protection import protected_by_config
+    from memento_tui.domain.skills.protection import protected_by_config
 
     return {
         "name": skill.name,
@@ -91,7 +91,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    from memento_tui.domain.protection import protected_by_config
+    from memento_tui.domain.skills.protection import protected_by_config
 
     rows = []
     for skill in library:

@@ -11,7 +11,7 @@ import sys
 
 from memento_tui.cli.common import workspace_from
 from memento_tui.cli.main import EXIT_FAIL, EXIT_OK
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:

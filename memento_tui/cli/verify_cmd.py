@@ -8,7 +8,7 @@ from pathlib import Path
 
 from memento_tui.cli.common import add_json_flag, print_json, services_from
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +45,7 @@ def _targets(skills_root: Path, names: list[str]) -> list[Path]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from memento_tui.domain.verify import verify_skill
+    from memento_tui.domain.skills.verify import verify_skill
 
     services = services_from(args)
     sandbox = None if args.no_tests else services.sandbox()

@@ -2,7 +2,7 @@
 
 An MCP client is another program's model, so its arguments are treated as a model's are
 (docs/sandbox.md): file paths go through the rules of the agent's ``write_file``
-(domain/confined.py) or of a patch (domain/patch_rules.py), tasks through
+(domain/confined.py) or of a patch (domain/patches/rules.py), tasks through
 ``check_task``; this module holds what is left. Every refusal is a ``CallRefused`` that
 names the argument and the fix, and nothing has been written when it is raised.
 """

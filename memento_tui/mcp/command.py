@@ -20,8 +20,8 @@ from typing import Any
 
 from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.domain.sandbox.handover import QUARANTINE_SUFFIX
+from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.domain.tree import files_under, remove_tree_quietly
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession, Step

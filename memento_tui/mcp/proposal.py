@@ -28,11 +28,15 @@ from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.learning.models import FileChange, SkillEdit
 from memento_tui.domain.learning.reflect import changed_files
-from memento_tui.domain.patch_model import PatchEvidence
-from memento_tui.domain.patch_rules import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_path
+from memento_tui.domain.patches.model import PatchEvidence
+from memento_tui.domain.patches.rules import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_path
 from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
-from memento_tui.domain.protection import companion_name, protected_by_config, protected_in_text
 from memento_tui.domain.skills import MAX_SKILL_MD_BYTES
+from memento_tui.domain.skills.protection import (
+    companion_name,
+    protected_by_config,
+    protected_in_text,
+)
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession
 

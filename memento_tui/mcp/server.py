@@ -44,7 +44,7 @@ from pydantic import Field
 
 from memento_tui import __version__
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.patch_rules import one_line
+from memento_tui.domain.patches.rules import one_line
 from memento_tui.mcp import checks, outcome, proposal, skill_tools
 from memento_tui.mcp.calllog import CallRecord, summarize
 from memento_tui.mcp.command import run_command

@@ -18,10 +18,10 @@ from typing import Any
 
 from memento_tui.domain.confined import ConfinedPath, PathRefused
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.domain.paths import SKILL_FILE
-from memento_tui.domain.protection import protected_by_config
 from memento_tui.domain.skills import MAX_SKILL_MD_BYTES, Skill, did_you_mean, load_skill
+from memento_tui.domain.skills.hidden_text import terminal_safe
+from memento_tui.domain.skills.protection import protected_by_config
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession, Step
 

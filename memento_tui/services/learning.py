@@ -23,8 +23,8 @@ from memento_tui.domain.files import append_line
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
-from memento_tui.domain.protection import companion_name, protected_by_config
 from memento_tui.domain.skills import NAME_RE, load_skill
+from memento_tui.domain.skills.protection import companion_name, protected_by_config
 from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.tree_copy import copy_tree
 from memento_tui.services.factory import Services
@@ -184,7 +184,7 @@ class _Learner:
         if problem:
             self.progress(f"  the fix was refused: {problem} (nothing committed)")
             return self._finish("write_refused", error=problem)
-        from memento_tui.domain.patch_model import Cost, PatchEvidence
+        from memento_tui.domain.patches.model import Cost, PatchEvidence
 
         evidence = PatchEvidence(
             run_id=self.run_id, task=self.record.task, failure_category=reflection.category, weak_skill=reflection.weak_skill,
@@ -216,7 +216,7 @@ class _Learner:
         return self.services.agent().run(request)
 
     def _replay(self, patch: Any, skill: str, evidence: Any) -> None:
-        from memento_tui.domain.patch_model import RegressionResult, ReplayResult
+        from memento_tui.domain.patches.model import RegressionResult, ReplayResult
 
         store = self.services.patches()
         tmp = tempfile.mkdtemp(prefix="memento-replay-")
@@ -292,7 +292,7 @@ def _check_copy(services: Services, folder: Path, skill_dir: Path | None, conten
         load_skill(folder)
     except SkillError as err:
         return str(err).replace(str(folder.parent) + "/", "")
-    from memento_tui.domain.verify import verify_skill
+    from memento_tui.domain.skills.verify import verify_skill
 
     report = verify_skill(folder, sandbox=services.sandbox(), run_tests=True)
     errors = [f for f in report.findings if f.level == "error"]

@@ -28,8 +28,8 @@ from typing import Any
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.git_repo import GitError, GitRepo
-from memento_tui.domain.patch_model import BRANCH_PREFIX, PatchConflict
-from memento_tui.domain.patch_records import decision_key
+from memento_tui.domain.patches.model import BRANCH_PREFIX, PatchConflict
+from memento_tui.domain.patches.records import decision_key
 from memento_tui.services.factory import Services
 
 Progress = Callable[[str], None]
@@ -119,12 +119,12 @@ class _Sync:
             return self.repo.out("write-tree", env=env)
 
     def _move_main(self, old: str, new: str, paths: list[str], what: str) -> None:
-        from memento_tui.domain.patch_review import move_main
+        from memento_tui.domain.patches.review import move_main
 
         move_main(self.store, old, new, paths, what)
 
     def _main_worktree(self) -> Path | None:
-        from memento_tui.domain.patch_review import main_worktree
+        from memento_tui.domain.patches.review import main_worktree
 
         found = main_worktree(self.store, self.main_ref)
         return found.resolve() if found is not None else None
@@ -251,7 +251,7 @@ class _Sync:
     # -- 5. teammates' patches -------------------------------------------------------------
     def _take_evidence(self, patch_id: str) -> None:
         """The teammate's record of the patch (evidence after replay, who made it)."""
-        from memento_tui.domain.patch_model import PatchRecord
+        from memento_tui.domain.patches.model import PatchRecord
 
         ref = f"refs/remotes/{self.remote}/{EVIDENCE_NAME}/{patch_id}"
         blob = self.repo.git("cat-file", "blob", ref, ok=(0, 128))

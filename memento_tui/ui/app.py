@@ -22,7 +22,7 @@ from textual.signal import Signal
 from textual.widgets import Input
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.services.factory import Services
 from memento_tui.ui.actions import action_name, bindings_for, check_keymap
 from memento_tui.ui.hidden_filter import HiddenTextFilter

@@ -15,7 +15,7 @@ from rich.segment import Segment
 from textual.color import Color
 from textual.filter import LineFilter
 
-from memento_tui.domain.hidden_text import terminal_safe, unsafe_spots
+from memento_tui.domain.skills.hidden_text import terminal_safe, unsafe_spots
 
 
 class HiddenTextFilter(LineFilter):

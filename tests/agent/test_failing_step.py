@@ -23,7 +23,7 @@ from memento_tui.domain.agent.trace import (
     ToolResult,
     VerdictGiven,
 )
-from memento_tui.domain.patch_model import PatchEvidence, RegressionResult, ReplayResult
+from memento_tui.domain.patches.model import PatchEvidence, RegressionResult, ReplayResult
 from memento_tui.domain.paths import WorkspacePaths
 
 

@@ -58,7 +58,7 @@ def test_patches_show_prints_the_failing_step_and_how_to_open_each_run(
 def test_patches_list_puts_critical_patches_first(
     workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memento_tui.domain.patch_create as patch_create
+    import memento_tui.domain.patches.create as patch_create
 
     ids = iter(["20260101-000001-aaaa", "20260101-000002-bbbb"])
     monkeypatch.setattr(patch_create, "new_patch_id", lambda: next(ids))

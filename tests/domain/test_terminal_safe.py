@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from memento_tui.domain.hidden_text import escape_json, terminal_safe, unsafe_spots
+from memento_tui.domain.skills.hidden_text import escape_json, terminal_safe, unsafe_spots
 
 HOSTILE = [
     "\x1b", "\x07", "\x00", "\x08", "\x0b", "\x0c", "\r", "\x7f", "\x85", "\x9b", "\x9d",

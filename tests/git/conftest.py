@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from memento_tui.domain.patch_model import PatchEvidence
 from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.model import PatchEvidence
 from memento_tui.domain.workspace import Workspace
 
 SKILL = "csv-json"

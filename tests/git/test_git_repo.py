@@ -10,8 +10,8 @@ import pytest
 
 from memento_tui.domain.errors import WorkspaceError
 from memento_tui.domain.git_repo import GitError, GitRepo
-from memento_tui.domain.patch_model import PatchError
 from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.model import PatchError
 from memento_tui.domain.workspace import Workspace
 from tests.git.conftest import PERSON_ENV, SKILL, evidence, git, patch_files, snapshot
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from memento_tui.domain.patch_model import PatchRefused, RegressionResult, ReplayResult
 from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.model import PatchRefused, RegressionResult, ReplayResult
 from memento_tui.domain.workspace import Workspace
 from tests.git.conftest import SKILL, evidence, git, patch_files, skill_md, skill_text, snapshot
 
@@ -166,7 +166,7 @@ CONCURRENT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from memento_tui.domain.patch_model import PatchEvidence
+    from memento_tui.domain.patches.model import PatchEvidence
     from memento_tui.domain.patches import PatchStore
 
     root, tag = Path(sys.argv[1]), sys.argv[2]

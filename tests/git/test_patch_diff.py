@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from memento_tui.domain.patch_diff import split_rows
 from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.diff import split_rows
 from memento_tui.domain.workspace import Workspace
 from tests.git.conftest import SKILL, evidence, git, skill_text
 

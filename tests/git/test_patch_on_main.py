@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from memento_tui.domain.patch_model import PatchConflict
 from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.model import PatchConflict
 from memento_tui.domain.workspace import Workspace
 from tests.git.conftest import SKILL, evidence, git, patch_files
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from memento_tui.domain.patch_model import PatchConflict, PatchError, PatchNotFound, PatchRefused
 from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.model import PatchConflict, PatchError, PatchNotFound, PatchRefused
 from memento_tui.domain.workspace import Workspace
 from tests.git.conftest import PERSON_ENV, SKILL, evidence, git, patch_files, skill_md, snapshot
 
@@ -325,7 +325,7 @@ def test_the_persons_own_branches_are_left_alone(ws: Workspace, store: PatchStor
 def test_ids_by_prefix_and_suffix_and_clear_errors(
     ws: Workspace, store: PatchStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memento_tui.domain.patch_create as patches_module
+    import memento_tui.domain.patches.create as patches_module
 
     ids = iter(["20250101-000000-aaaa", "20250101-000001-bbbb"])
     monkeypatch.setattr(patches_module, "new_patch_id", lambda: next(ids))
@@ -372,7 +372,7 @@ def test_export_skill_writes_the_branch_version(
 def test_an_id_clash_is_retried(
     ws: Workspace, store: PatchStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memento_tui.domain.patch_create as patches_module
+    import memento_tui.domain.patches.create as patches_module
 
     ids = iter(["20250101-000000-aaaa", "20250101-000000-aaaa", "20250101-000000-cccc"])
     monkeypatch.setattr(patches_module, "new_patch_id", lambda: next(ids))

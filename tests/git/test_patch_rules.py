@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from memento_tui.domain.patch_model import PatchRefused
-from memento_tui.domain.patch_rules import (
+from memento_tui.domain.patches import PatchStore
+from memento_tui.domain.patches.model import PatchRefused
+from memento_tui.domain.patches.rules import (
     MAX_FILE_BYTES,
     MAX_FILES,
     MAX_TOTAL_BYTES,
@@ -16,7 +17,6 @@ from memento_tui.domain.patch_rules import (
     check_branch_changes,
     one_line,
 )
-from memento_tui.domain.patches import PatchStore
 from memento_tui.domain.workspace import Workspace
 from tests.git.conftest import SKILL, evidence, git, snapshot
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from memento_tui.domain.agent.runs import RunRecord, RunStore
-from memento_tui.domain.patch_model import ReviewRecord
+from memento_tui.domain.patches.model import ReviewRecord
 from memento_tui.domain.workspace import Workspace
 
 WEEK45 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC).timestamp()  # a Monday, ISO week 45

@@ -156,7 +156,7 @@ def test_a_merged_patch_is_judged_on_its_skill_before_and_after(ws: Workspace) -
 def test_an_undone_merge_stops_counting_at_the_undo(ws: Workspace) -> None:
     from datetime import UTC, datetime
 
-    from memento_tui.domain.patch_model import ReviewRecord
+    from memento_tui.domain.patches.model import ReviewRecord
     from tests.insights.runs_fixture import WEEK46
 
     undo = ReviewRecord(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from memento_tui.domain.agent.loop import RunRequest
-from memento_tui.domain.patch_model import PatchEvidence, PatchRefused
+from memento_tui.domain.patches.model import PatchEvidence, PatchRefused
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import make_services
 from memento_tui.services.learning import learn_from_run

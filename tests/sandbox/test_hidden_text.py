@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memento_tui.domain.hidden_text import find_hidden, has_hidden, make_visible
+from memento_tui.domain.skills.hidden_text import find_hidden, has_hidden, make_visible
 
 
 @pytest.mark.parametrize(

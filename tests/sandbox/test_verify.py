@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from memento_tui.domain.sandbox import Sandbox
-from memento_tui.domain.verify import Finding, VerifyReport, verify_skill
+from memento_tui.domain.skills.report import Finding, VerifyReport
+from memento_tui.domain.skills.verify import verify_skill
 from tests.conftest import REPO_ROOT
 
 GOOD_TEST = """

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from memento_tui.domain.sandbox import Sandbox
-from memento_tui.domain.verify import verify_skill
+from memento_tui.domain.skills.verify import verify_skill
 from tests.sandboxing import snapshot
 
 SECRET = "HOST-ONLY-SECRET-42"

@@ -345,7 +345,7 @@ def test_a_patch_path_through_what_a_skill_folder_holds_is_refused_or_compared_s
     assert "--- SKILL.md ---" in prompt and len(prompt) < 300_000
     if kind in ("loop", "link-inside"):
         from memento_tui.domain.errors import MementoError
-        from memento_tui.domain.patch_model import PatchEvidence
+        from memento_tui.domain.patches.model import PatchEvidence
 
         services = make_services(workspace)
         with pytest.raises(MementoError, match="a file or link on main"):

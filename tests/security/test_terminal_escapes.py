@@ -14,7 +14,7 @@ import pytest
 
 from memento_tui.cli.main import main
 from memento_tui.cli.safe_output import safe_output
-from memento_tui.domain.verify import verify_skill
+from memento_tui.domain.skills.verify import verify_skill
 from memento_tui.domain.workspace import Workspace
 from memento_tui.testing.scripted_server import ScriptedServer, say
 from tests.security.hostile_text import (

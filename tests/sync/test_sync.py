@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memento_tui.cli.main import main
-from memento_tui.domain.patch_model import PatchConflict, PatchEvidence
+from memento_tui.domain.patches.model import PatchConflict, PatchEvidence
 from memento_tui.domain.workspace import Workspace, init_workspace
 from memento_tui.services.factory import Services, make_services
 from memento_tui.services.sync import sync, sync_status

@@ -12,7 +12,7 @@ import pytest
 from textual.message import Message
 from textual.pilot import Pilot
 
-from memento_tui.domain.patch_model import Patch, PatchEvidence
+from memento_tui.domain.patches.model import Patch, PatchEvidence
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import Services, make_services
 from memento_tui.ui.app import MementoApp, make_app

@@ -3,7 +3,7 @@ long lines, over two files (SKILL.md and a script), on real branches."""
 
 from __future__ import annotations
 
-from memento_tui.domain.patch_model import Patch
+from memento_tui.domain.patches.model import Patch
 from memento_tui.services.factory import Services
 from tests.ui.conftest import evidence
 

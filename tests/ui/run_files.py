@@ -14,7 +14,7 @@ from memento_tui.domain.agent.trace import (
     ToolResult,
     VerdictGiven,
 )
-from memento_tui.domain.patch_model import Patch, RegressionResult, ReplayResult
+from memento_tui.domain.patches.model import Patch, RegressionResult, ReplayResult
 from memento_tui.services.factory import Services
 from tests.ui.conftest import evidence, make_patch
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memento_tui.domain.patch_diff import DiffLine, FileDiff, Hunk, StructuredDiff
+from memento_tui.domain.patches.diff import DiffLine, FileDiff, Hunk, StructuredDiff
 from memento_tui.ui.widgets.diff_rows import build_rows, word_changes
 
 
@@ -74,7 +74,7 @@ def test_a_new_executable_file_gets_a_header_and_its_mode_as_a_note() -> None:
 
 
 def test_pairing_matches_the_domains_split_rows() -> None:
-    from memento_tui.domain.patch_diff import split_rows
+    from memento_tui.domain.patches.diff import split_rows
     from memento_tui.ui.widgets.diff_rows import pair_lines
 
     for fdiff in _diff().files:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual.content import Content, Span
 
-from memento_tui.domain.patch_diff import DiffLine, FileDiff, Hunk, StructuredDiff
+from memento_tui.domain.patches.diff import DiffLine, FileDiff, Hunk, StructuredDiff
 from memento_tui.ui.widgets.diff_rows import build_rows
 from memento_tui.ui.widgets.diff_wrap import RowLayout, display_text, expand_tabs, wrap_starts
 

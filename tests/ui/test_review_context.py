@@ -189,7 +189,7 @@ async def test_a_real_failed_run_and_its_learned_patch(
 async def test_critical_patches_come_first_in_the_queue_marked(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memento_tui.domain.patch_create as patch_create
+    import memento_tui.domain.patches.create as patch_create
 
     ids = iter(["20260101-000001-aaaa", "20260101-000002-bbbb"])
     monkeypatch.setattr(patch_create, "new_patch_id", lambda: next(ids))

@@ -19,7 +19,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from memento_tui.domain.patch_model import RegressionResult, ReplayResult
+from memento_tui.domain.patches.model import RegressionResult, ReplayResult
 from memento_tui.services.factory import Services
 from memento_tui.ui.app import make_app
 from memento_tui.ui.screens.help import HelpScreen, help_rows
@@ -61,7 +61,7 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def world(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     """A failed run, its replay and a regression, and a real patch branch made from them
     with a fixed id and date; the change holds a bidi override, which is shown marked."""
-    import memento_tui.domain.patch_create as patch_create
+    import memento_tui.domain.patches.create as patch_create
     from memento_tui.domain.agent.trace import VerdictGiven
 
     monkeypatch.setattr(patch_create, "new_patch_id", lambda: PATCH_ID)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from memento_tui.domain.agent.render import error_text
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 Chosen = Literal["decision-step", "last-failure", "last-call", "none"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 
 def verdict_text(event: Any) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from memento_tui.domain.patch_model import ReviewRecord
+from memento_tui.domain.patches.model import ReviewRecord
 
 
 def read_reviews(path: Path) -> tuple[list[ReviewRecord], list[str]]:

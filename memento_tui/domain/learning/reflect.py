@@ -18,8 +18,8 @@ from memento_tui.domain.learning.models import (
     reflection_schema,
 )
 from memento_tui.domain.llm import ModelClient
-from memento_tui.domain.patch_model import PatchRefused
-from memento_tui.domain.patch_rules import check_path
+from memento_tui.domain.patches.model import PatchRefused
+from memento_tui.domain.patches.rules import check_path
 from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
 from memento_tui.domain.skills import Skill
 from memento_tui.domain.tree import files_under

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Label, Static
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.services.insights import insight_tables, load_insights
 from memento_tui.services.retrieval_eval import evaluate_retrieval, quality_table
 from memento_tui.ui.screens.base import MementoScreen

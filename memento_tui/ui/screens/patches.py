@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import has_hidden, terminal_safe
+from memento_tui.domain.skills.hidden_text import has_hidden, terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.undo import UndoLastMerge
 from memento_tui.ui.widgets.evidence import EvidencePanel

@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
 from memento_tui.ui.screens.review_edit import EditPatch

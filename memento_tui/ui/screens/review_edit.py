@@ -89,7 +89,7 @@ class EditPatch:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review")
     def _save_edit(self, path: str, files: dict[str, bytes | None]) -> None:
-        from memento_tui.domain.patch_model import ReplayResult
+        from memento_tui.domain.patches.model import ReplayResult
 
         old = self.patch
         evidence = old.evidence.model_copy(deep=True)

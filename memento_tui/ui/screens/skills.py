@@ -23,10 +23,10 @@ from textual.widgets import Input, Markdown, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.hidden_text import has_hidden, terminal_safe, unsafe_spots
 from memento_tui.domain.paths import SKILL_FILE
-from memento_tui.domain.protection import protected_by_config
 from memento_tui.domain.skills import Skill, load_skill
+from memento_tui.domain.skills.hidden_text import has_hidden, terminal_safe, unsafe_spots
+from memento_tui.domain.skills.protection import protected_by_config
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar

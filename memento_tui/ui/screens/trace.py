@@ -15,7 +15,7 @@ from textual.widgets import RichLog, Static
 
 from memento_tui.domain.agent.render import describe
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from textual.content import Content
 from textual.highlight import highlight
 
-from memento_tui.domain.patch_diff import DiffLine, StructuredDiff
+from memento_tui.domain.patches.diff import DiffLine, StructuredDiff
 from memento_tui.ui.widgets.diff_rows import DiffRows, Row
 
 _LANGUAGE_BY_SUFFIX = {

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from memento_tui.domain.patch_diff import DiffLine, FileDiff, Hunk, StructuredDiff
+from memento_tui.domain.patches.diff import DiffLine, FileDiff, Hunk, StructuredDiff
 
 Layout = Literal["split", "unified"]
 RowKind = Literal["file", "note", "hunk", "context", "change", "add", "del", "gap"]
@@ -105,7 +105,7 @@ Pair = tuple[RowKind, DiffLine | None, DiffLine | None]
 
 
 def pair_lines(hunk: Hunk) -> list[Pair]:
-    """The same pairing as ``patch_diff.split_rows`` (a run of deletions beside the run of
+    """The same pairing as ``patches.diff.split_rows`` (a run of deletions beside the run of
     additions after it), as plain tuples: building a pydantic model per row cost more than
     everything else in opening a 2,000-line diff."""
     pairs: list[Pair] = []

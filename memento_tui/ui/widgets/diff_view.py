@@ -28,7 +28,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from memento_tui.domain.patch_diff import DiffLine, StructuredDiff
+from memento_tui.domain.patches.diff import DiffLine, StructuredDiff
 from memento_tui.ui.widgets.diff_highlight import LineHighlighter
 from memento_tui.ui.widgets.diff_rows import DiffRows, Layout, Row, build_rows, word_changes
 from memento_tui.ui.widgets.diff_wrap import RowLayout, crop, display_text, expand_tabs, wrap_starts

@@ -23,7 +23,7 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 
-from memento_tui.domain.patch_diff import DiffLine
+from memento_tui.domain.patches.diff import DiffLine
 from memento_tui.ui.widgets.diff_rows import DiffRows, Layout
 from memento_tui.ui.widgets.hidden import hidden_spots
 

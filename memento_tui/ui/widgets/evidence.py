@@ -6,8 +6,8 @@ from typing import Any
 
 from textual.widgets import Static
 
-from memento_tui.domain.hidden_text import terminal_safe
 from memento_tui.domain.learning.models import CATEGORY_LABELS
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 
 def category(name: str) -> str:

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 PADDING = 2  # a DataTable cell's padding, one cell each side
 SCROLLBAR = 2  # DataTable's vertical scrollbar, there or not: reserved so rows never jump

@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.style import Style
 
-from memento_tui.domain.hidden_text import find_hidden, has_hidden
+from memento_tui.domain.skills.hidden_text import find_hidden, has_hidden
 
 __all__ = ["has_hidden", "hidden_spots", "mark_hidden"]
 

@@ -17,7 +17,7 @@ from textual.widgets import RichLog, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 if TYPE_CHECKING:
     from memento_tui.ui.app import MementoApp

@@ -11,7 +11,7 @@ from textual.events import Click
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 SCREENS = (("run", "1", "Run"), ("skills", "2", "Skills"), ("patches", "3", "Patches"),
            ("runs", "4", "Runs"), ("insights", "5", "Insights"))

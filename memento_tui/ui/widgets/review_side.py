@@ -32,7 +32,7 @@ from memento_tui.domain.agent.failing_step import (
     linked_runs,
     run_link_line,
 )
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.widgets.evidence import EvidencePanel
 
 

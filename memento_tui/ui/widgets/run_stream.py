@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
 from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_line
-from memento_tui.domain.hidden_text import terminal_safe
+from memento_tui.domain.skills.hidden_text import terminal_safe
 
 FLUSH_SECONDS = 0.05
 MAX_LINES = 5000

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.files import append_line, atomic_write
-from memento_tui.domain.patch_model import ID_RE, PatchRecord, ReviewRecord
+from memento_tui.domain.patches.model import ID_RE, PatchRecord, ReviewRecord
 from memento_tui.domain.paths import WorkspacePaths
 
 

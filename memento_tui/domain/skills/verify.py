@@ -16,21 +16,19 @@ import subprocess
 import tarfile
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from memento_tui.domain import tree
-from memento_tui.domain.audit_patterns import find_patterns
 from memento_tui.domain.errors import MementoError, SkillError
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import Skill, load_skill
-from memento_tui.domain.verify_hidden import check_frontmatter_values, check_name, check_text
+from memento_tui.domain.skills.audit_patterns import find_patterns
+from memento_tui.domain.skills.report import TestRun, VerifyReport
+from memento_tui.domain.skills.verify_hidden import check_frontmatter_values, check_name, check_text
 
 if TYPE_CHECKING:
     from memento_tui.domain.sandbox import Sandbox
-
-Level = Literal["error", "warning"]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # one file; past this it is refused
 WARN_FILE_BYTES = 1024 * 1024
@@ -41,67 +39,6 @@ MAX_TEXT_SCAN = 2 * 1024 * 1024  # text files larger than this are not scanned f
 _SCRIPT_SUFFIXES = {".py": "python", ".sh": "sh", ".bash": "bash"}
 _ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _TEST_OUTPUT_TAIL = 1500
-
-
-@dataclass(frozen=True)
-class Finding:
-    level: Level
-    code: str
-    file: str | None  # relative to the skill folder
-    line: int | None
-    message: str
-    fix: str
-
-    def where(self) -> str:
-        if self.file is None:
-            return ""
-        return self.file + (f":{self.line}" if self.line else "")
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class TestRun:
-    file: str
-    passed: bool
-    exit_code: int | None
-    limit: str | None
-    duration: float
-    output: str  # the tail of stdout and stderr, for the report
-
-
-@dataclass
-class VerifyReport:
-    skill: str
-    dir: Path
-    findings: list[Finding] = field(default_factory=list)
-    tests: list[TestRun] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def add(self, level: Level, code: str, file: str | None, line: int | None, message: str,
-            fix: str) -> None:
-        self.findings.append(Finding(level, code, file, line, message, fix))
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "skill": self.skill,
-            "dir": str(self.dir),
-            "ok": self.ok,
-            "findings": [f.to_dict() for f in self.findings],
-            "tests": [asdict(t) for t in self.tests],
-        }
 
 
 def verify_skill(skill_dir: Path, *, sandbox: Sandbox | None, run_tests: bool = True) -> VerifyReport:

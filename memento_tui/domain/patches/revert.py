@@ -20,21 +20,23 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from memento_tui.domain.patch_model import (
+from memento_tui.domain.patches.create import create_patch
+from memento_tui.domain.patches.merging import applied_to_main, three_way
+from memento_tui.domain.patches.model import (
     Patch,
-    PatchConflict,
     PatchError,
     ReviewRecord,
     now_utc,
 )
+from memento_tui.domain.patches.review import move_main
 
 if TYPE_CHECKING:
-    from memento_tui.domain.patches import PatchStore
+    from memento_tui.domain.patches.repository import PatchRepository
 
 _REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
 
 
-def reverts_on(store: PatchStore, main: str) -> dict[str, str]:
+def reverts_on(store: PatchRepository, main: str) -> dict[str, str]:
     """Commit reverted -> the commit reverting it, from main's history (git's own words)."""
     out = store.repo.out(
         "log", "--format=%H%x00%B%x01", "-E", "--grep=This reverts commit [0-9a-f]+",
@@ -60,7 +62,7 @@ def is_reverted(merge_commit: str, reverts: dict[str, str]) -> bool:
     return reverted
 
 
-def _merge_review(store: PatchStore, patch: Patch) -> ReviewRecord:
+def _merge_review(store: PatchRepository, patch: Patch) -> ReviewRecord:
     review = store._decisions().get(patch.id)
     if patch.status != "merged" or review is None or review.action != "merge":
         raise PatchError(
@@ -74,41 +76,8 @@ def _merge_review(store: PatchStore, patch: Patch) -> ReviewRecord:
     return review
 
 
-def _three_way(store: PatchStore, ours: str, base: str, theirs_tree: str, what: str) -> str:
-    """merge-tree of ``ours`` and a commit holding ``theirs_tree`` on top of ``base``."""
-    repo = store.repo
-    helper = repo.out("commit-tree", theirs_tree, "-p", base, "-m", f"memento: {what} (helper)")
-    result = repo.git(
-        "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
-        "--end-of-options", ours, helper, ok=(0, 1),
-    )
-    tokens = result.stdout.split(b"\0")
-    if result.returncode == 0:
-        return tokens[0].decode().strip()
-    files = sorted({t.decode("utf-8", "replace") for t in tokens[1:] if t})
-    raise PatchConflict(
-        f"cannot {what}: it conflicts with {store.main_branch()} in {', '.join(files)}; "
-        "nothing was changed",
-        files=files,
-        fix=f"edit {', '.join(files)} on {store.main_branch()} yourself",
-    )
-
-
-def applied_to_main(store: PatchStore, patch: Patch, what: str) -> str:
-    """The tree of main as it is now with the patch's change (its base -> head) applied, or
-    PatchConflict naming the files. While main has not moved, simply the patch's head."""
-    repo = store.repo
-    tip = store.main_tip()
-    if repo.out("merge-base", "--end-of-options", tip, patch.head, ok=(0, 1)) == tip:
-        return repo.out("rev-parse", f"{patch.head}^{{tree}}")
-    patched_tree = repo.out("rev-parse", f"{patch.head}^{{tree}}")
-    return _three_way(store, tip, patch.base, patched_tree, what)
-
-
-def revert_patch(store: PatchStore, patch_id: str) -> Patch:
+def revert_patch(store: PatchRepository, patch_id: str) -> Patch:
     """A revert commit on main that takes a merged patch back; the patch reads reverted."""
-    from memento_tui.domain.patch_review import move_main
-
     repo = store.repo
     with store.records.decision_lock():
         patch = store.get(patch_id)
@@ -117,7 +86,7 @@ def revert_patch(store: PatchStore, patch_id: str) -> Patch:
         main = store.main_branch()
         tip = store.main_tip()
         before_tree = repo.out("rev-parse", f"{merge.main_before}^{{tree}}")
-        tree = _three_way(store, tip, merge.main_after, before_tree, f"revert patch {patch.id}")
+        tree = three_way(store, tip, merge.main_after, before_tree, f"revert patch {patch.id}")
         message = (
             f"Revert memento patch {patch.id} ({patch.skill})\n\n"
             f"This reverts commit {merge.main_after}, reversing\n"
@@ -129,13 +98,13 @@ def revert_patch(store: PatchStore, patch_id: str) -> Patch:
             merge.model_copy(update={"action": "revert", "at": now_utc(), "main": main,
                                      "main_before": tip, "main_after": commit, "reason": None})
         )
-    return store._find(patch.id)
+    return store.find(patch.id)
 
 
-def requeue_patch(store: PatchStore, patch_id: str) -> Patch:
+def requeue_patch(store: PatchRepository, patch_id: str) -> Patch:
     """A reverted patch's change, applied again on top of main now, as a new pending patch."""
     repo = store.repo
-    patch = store._find(patch_id)
+    patch = store.find(patch_id)
     if patch.status != "reverted":
         raise PatchError(
             f"patch {patch.id} is {patch.status}; only a reverted patch can be queued again",
@@ -153,5 +122,6 @@ def requeue_patch(store: PatchStore, patch_id: str) -> Patch:
         f"queued again after patch {patch.id} was reverted; its replay ran against an older "
         f"{store.main_branch()}"
     )
-    return store.create(patch.skill, files, evidence,
-                        message=f"{patch.subject or patch.skill} (queued again from {patch.id})")
+    record = create_patch(store, patch.skill, files, evidence,
+                          message=f"{patch.subject or patch.skill} (queued again from {patch.id})")
+    return store.from_record(record, "pending", head=record.head)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memento_tui.domain.git_repo import GitError
-from memento_tui.domain.patch_model import (
+from memento_tui.domain.patches.model import (
     MergeResult,
     Patch,
     PatchConflict,
@@ -36,16 +36,16 @@ from memento_tui.domain.patch_model import (
     UndoResult,
     now_utc,
 )
-from memento_tui.domain.patch_rules import BranchChange, check_branch_changes, one_line
+from memento_tui.domain.patches.rules import BranchChange, check_branch_changes, one_line
 
 if TYPE_CHECKING:
-    from memento_tui.domain.patches import PatchStore
+    from memento_tui.domain.patches.repository import PatchRepository
 
 MAX_REASON = 4000
 _IN_PROGRESS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
 
 
-def merge_patch(store: PatchStore, patch_id: str) -> MergeResult:
+def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
     repo = store.repo
     with store.records.decision_lock():
         patch = store.get(patch_id)
@@ -108,7 +108,7 @@ def merge_patch(store: PatchStore, patch_id: str) -> MergeResult:
 
 
 def move_main(
-    store: PatchStore, old: str, new: str, paths: list[str], what: str, *, also: str = ""
+    store: PatchRepository, old: str, new: str, paths: list[str], what: str, *, also: str = ""
 ) -> bool:
     """Move main from ``old`` to ``new`` (a commit on top of it): a fast-forward of the
     person's checkout when main is checked out (refused if ``paths`` have edits there),
@@ -138,7 +138,7 @@ def move_main(
     return True
 
 
-def reject_patch(store: PatchStore, patch_id: str, reason: str) -> Rejection:
+def reject_patch(store: PatchRepository, patch_id: str, reason: str) -> Rejection:
     reason = (reason or "").strip()
     if not reason:
         raise PatchError(
@@ -147,7 +147,7 @@ def reject_patch(store: PatchStore, patch_id: str, reason: str) -> Rejection:
             fix="say why, e.g. --reason 'the check was wrong, not the skill'; later reflections read it",
         )
     with store.records.decision_lock():
-        patch = store._find(patch_id)  # a branch deleted outside memento can still be rejected
+        patch = store.find(patch_id)  # a branch deleted outside memento can still be rejected
         if patch.status == "merged":
             raise PatchError(
                 f"patch {patch.id} is merged",
@@ -175,7 +175,7 @@ def reject_patch(store: PatchStore, patch_id: str, reason: str) -> Rejection:
         )
 
 
-def undo_last_merge(store: PatchStore) -> UndoResult:
+def undo_last_merge(store: PatchRepository) -> UndoResult:
     repo = store.repo
     with store.records.decision_lock():
         merged: list[ReviewRecord] = []
@@ -275,7 +275,7 @@ def undo_last_merge(store: PatchStore) -> UndoResult:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def branch_changes(store: PatchStore, main_tip: str, head: str) -> list[BranchChange]:
+def branch_changes(store: PatchRepository, main_tip: str, head: str) -> list[BranchChange]:
     """What the branch changes since it left main (``main...head``)."""
     out = store.repo.git(
         "diff",
@@ -301,7 +301,7 @@ def branch_changes(store: PatchStore, main_tip: str, head: str) -> list[BranchCh
     return changes
 
 
-def _merge_tree(store: PatchStore, patch: Patch, old: str) -> str:
+def _merge_tree(store: PatchRepository, patch: Patch, old: str) -> str:
     result = store.repo.git(
         "merge-tree",
         "--write-tree",
@@ -325,7 +325,7 @@ def _merge_tree(store: PatchStore, patch: Patch, old: str) -> str:
     )
 
 
-def _check_not_rebasing(store: PatchStore, main_ref: str) -> None:
+def _check_not_rebasing(store: PatchRepository, main_ref: str) -> None:
     """A rebase of main detaches HEAD, so main looks not checked out; moving it then would
     be undone, or fought over, when the rebase finishes."""
     git_dirs = [store.common_dir]
@@ -348,7 +348,7 @@ def _check_not_rebasing(store: PatchStore, main_ref: str) -> None:
                 )
 
 
-def main_worktree(store: PatchStore, main_ref: str) -> Path | None:
+def main_worktree(store: PatchRepository, main_ref: str) -> Path | None:
     """The folder where main is checked out, or None."""
     if (store.common_dir / "worktrees").is_dir():
         out = store.repo.git("worktree", "list", "--porcelain", "-z").stdout
@@ -364,7 +364,7 @@ def main_worktree(store: PatchStore, main_ref: str) -> Path | None:
     return store.root if head == main_ref else None
 
 
-def _check_checkout(store: PatchStore, worktree: Path, paths: list[str], action: str) -> None:
+def _check_checkout(store: PatchRepository, worktree: Path, paths: list[str], action: str) -> None:
     """Refuse, changing nothing, if git is mid-operation there or any path is dirty."""
     git_dir = Path(store.repo.out("rev-parse", "--absolute-git-dir", cwd=worktree))
     busy = [name for name in _IN_PROGRESS if (git_dir / name).exists()]
@@ -403,7 +403,7 @@ def _check_checkout(store: PatchStore, worktree: Path, paths: list[str], action:
         )
 
 
-def _transaction(store: PatchStore, message: str, commands: str, *, fix: str) -> None:
+def _transaction(store: PatchRepository, message: str, commands: str, *, fix: str) -> None:
     """Several ref updates, all or none, each checked against the value it expects."""
     try:
         store.repo.git("update-ref", "-m", message, "--stdin", "-z", input=commands.encode())
@@ -411,7 +411,7 @@ def _transaction(store: PatchStore, message: str, commands: str, *, fix: str) ->
         raise PatchError(f"nothing was changed: {err.stderr}", file=store.root, fix=fix) from None
 
 
-def _delete_branch(store: PatchStore, branch_ref: str, head: str) -> None:
+def _delete_branch(store: PatchRepository, branch_ref: str, head: str) -> None:
     # After the decision is made, a branch that moved meanwhile is left for the person.
     with contextlib.suppress(GitError):
         store.repo.git(

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.frontmatter import key_line, parse_frontmatter, split_document
-from memento_tui.domain.hidden_text import (
+from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.skills.frontmatter import key_line, parse_frontmatter, split_document
+from memento_tui.domain.skills.hidden_text import (
     Hidden,
     char_name,
     find_hidden,
@@ -24,10 +25,7 @@ from memento_tui.domain.hidden_text import (
     terminal_safe,
     unsafe_spots,
 )
-from memento_tui.domain.paths import SKILL_FILE
-
-if TYPE_CHECKING:
-    from memento_tui.domain.verify import Level, VerifyReport
+from memento_tui.domain.skills.report import Level, VerifyReport
 
 HIDDEN_FIX = "delete the character; 'memento skills show' and the diff view show it as ⟨U+XXXX⟩"
 VALUE_FIX = (

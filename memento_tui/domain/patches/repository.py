@@ -1,4 +1,4 @@
-"""Patch branches: a proposed change to one skill, kept as a git branch with its evidence.
+"""Reading patches: their branches, records, review decisions and diffs (PatchRepository).
 
 A patch is a commit on ``memento/patch/<skill>/<id>``, made from the main branch with
 git plumbing and a private index file, so the person's working tree, index and HEAD are
@@ -13,50 +13,31 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from memento_tui.domain.git_repo import GitError, GitRepo
-from memento_tui.domain.patch_branches import BranchInfo, list_branches, record_from_branch
-from memento_tui.domain.patch_diff import StructuredDiff, parse_diff, split_rows
-from memento_tui.domain.patch_model import (
+from memento_tui.domain.patches.branches import BranchInfo, list_branches, record_from_branch
+from memento_tui.domain.patches.diff import StructuredDiff, parse_diff
+from memento_tui.domain.patches.merging import applied_to_main
+from memento_tui.domain.patches.model import (
     BRANCH_PREFIX,
-    MergeResult,
     Patch,
-    PatchConflict,
     PatchError,
     PatchEvidence,
     PatchNotFound,
     PatchRecord,
-    PatchRefused,
     Rejection,
     ReviewRecord,
-    UndoResult,
 )
-from memento_tui.domain.patch_records import PatchRecords
-from memento_tui.domain.patch_rules import MODE_EXEC, MODE_FILE
+from memento_tui.domain.patches.records import PatchRecords
+from memento_tui.domain.patches.rules import MODE_EXEC, MODE_FILE
 from memento_tui.domain.paths import SKILLS_DIR_NAME
 from memento_tui.domain.workspace import Workspace
-
-__all__ = [
-    "MergeResult",
-    "Patch",
-    "PatchConflict",
-    "PatchError",
-    "PatchEvidence",
-    "PatchNotFound",
-    "PatchRefused",
-    "PatchStore",
-    "Rejection",
-    "StructuredDiff",
-    "UndoResult",
-    "split_rows",
-]
 
 STATUSES = ("pending", "merged", "rejected", "reverted", "gone", "all")
 
 
-class PatchStore:
+class PatchRepository:
     """Create, list, show and review patch branches in a workspace's git repository."""
 
     def __init__(self, workspace: Workspace | Path, *, main: str | None = None) -> None:
@@ -122,28 +103,6 @@ class PatchStore:
 
     # -- creating -------------------------------------------------------------------------
 
-    def create(
-        self,
-        skill: str,
-        files: Mapping[str, bytes | str | None],
-        evidence: PatchEvidence,
-        *,
-        message: str | None = None,
-        modes: Mapping[str, int | str] | None = None,
-    ) -> Patch:
-        """Make a patch branch from main with these file contents (None deletes a file).
-
-        ``files`` maps paths relative to the repository root (``skills/<skill>/...``) to
-        their new content. ``modes`` may mark files under ``scripts/`` as ``0o100755``; a
-        file already on main keeps its mode unless given. Every rule is checked before
-        anything is written; a broken one raises PatchRefused with the reason. The
-        person's working tree, index and HEAD are not touched (see patch_create.py).
-        """
-        from memento_tui.domain.patch_create import create_patch
-
-        record = create_patch(self, skill, files, evidence, message=message, modes=modes)
-        return self._from_record(record, "pending", head=record.head)
-
     def ls_tree(self, rev: str, path: str) -> dict[str, tuple[str, str]]:
         """path -> (mode, oid) for every entry under ``path`` in ``rev``."""
         out = self.repo.git(
@@ -198,7 +157,7 @@ class PatchStore:
 
     def get(self, patch_id: str) -> Patch:
         """One patch by id, a unique prefix of it, or its random last part."""
-        patch = self._find(patch_id)
+        patch = self.find(patch_id)
         if patch.status == "gone":
             raise PatchNotFound(
                 f"the branch {patch.branch} of patch {patch.id} was deleted outside memento",
@@ -208,7 +167,8 @@ class PatchStore:
             )
         return patch
 
-    def _find(self, patch_id: str) -> Patch:
+    def find(self, patch_id: str) -> Patch:
+        """A patch by id, prefix or last part, whatever its state (gone too)."""
         branches = self._branches()
         known = set(self.records.ids()) | set(branches)
         wanted = patch_id.strip().removeprefix("refs/heads/").removeprefix(BRANCH_PREFIX)
@@ -243,7 +203,7 @@ class PatchStore:
 
     def _reverts(self) -> dict[str, str]:
         """Merge commits reverted on main (by memento or by hand with git revert)."""
-        from memento_tui.domain.patch_revert import reverts_on
+        from memento_tui.domain.patches.revert import reverts_on
 
         try:
             return reverts_on(self, self.main_branch())
@@ -257,7 +217,7 @@ class PatchStore:
         decision: ReviewRecord | None,
         reverts: dict[str, str] | None = None,
     ) -> Patch | None:
-        from memento_tui.domain.patch_revert import is_reverted
+        from memento_tui.domain.patches.revert import is_reverted
 
         record = self.records.read(patch_id)
         if decision is not None and decision.action in ("merge", "reject", "revert"):
@@ -275,7 +235,7 @@ class PatchStore:
             has_record = False
         else:
             has_record = True
-        patch = self._from_record(record, status, head=branch.head if branch else record.head)
+        patch = self.from_record(record, status, head=branch.head if branch else record.head)
         patch.has_record = has_record
         if decision is not None and status in ("merged", "rejected", "reverted"):
             patch.decided_at = decision.at
@@ -287,7 +247,7 @@ class PatchStore:
         return record_from_branch(self.repo, branch)
 
     @staticmethod
-    def _from_record(record: PatchRecord, status: str, *, head: str) -> Patch:
+    def from_record(record: PatchRecord, status: str, *, head: str) -> Patch:
         return Patch(
             id=record.id,
             skill=record.skill,
@@ -305,7 +265,7 @@ class PatchStore:
     def update_evidence(self, patch_id: str, evidence: PatchEvidence) -> Patch:
         """Replace a patch's evidence (after replay and regressions ran). The commit's
         trailers keep what was known when it was made; the record is the current word."""
-        patch = self._find(patch_id)
+        patch = self.find(patch_id)
         record = self.records.read(patch.id) or PatchRecord(
             id=patch.id,
             skill=patch.skill,
@@ -362,8 +322,6 @@ class PatchStore:
         ``on_main``: the patch applied to main as it is now (for a person's edit, which
         becomes a patch from today's main: starting from the old branch would drop what
         main gained since); PatchConflict when it no longer applies."""
-        from memento_tui.domain.patch_revert import applied_to_main
-
         patch = self.get(patch_id)
         prefix = f"{SKILLS_DIR_NAME}/{patch.skill}/"
         rev = applied_to_main(self, patch, f"edit patch {patch.id}") if on_main else patch.head
@@ -401,31 +359,6 @@ class PatchStore:
         return blobs
 
     # -- review decisions (patch_review.py) -------------------------------------------------
-
-    def merge(self, patch_id: str) -> MergeResult:
-        from memento_tui.domain.patch_review import merge_patch
-
-        return merge_patch(self, patch_id)
-
-    def reject(self, patch_id: str, reason: str) -> Rejection:
-        from memento_tui.domain.patch_review import reject_patch
-
-        return reject_patch(self, patch_id, reason)
-
-    def revert(self, patch_id: str) -> Patch:
-        from memento_tui.domain.patch_revert import revert_patch
-
-        return revert_patch(self, patch_id)
-
-    def requeue(self, patch_id: str) -> Patch:
-        from memento_tui.domain.patch_revert import requeue_patch
-
-        return requeue_patch(self, patch_id)
-
-    def undo(self) -> UndoResult:
-        from memento_tui.domain.patch_review import undo_last_merge
-
-        return undo_last_merge(self)
 
     def rejected_ideas(self, skill: str) -> builtins.list[Rejection]:
         """What the person rejected for this skill, oldest first, for later reflections."""

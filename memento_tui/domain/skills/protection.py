@@ -12,7 +12,7 @@ from pathlib import Path
 
 from memento_tui.domain.config import Config
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.frontmatter import parse_frontmatter, split_document
+from memento_tui.domain.skills.frontmatter import parse_frontmatter, split_document
 
 
 def protected_by_config(name: str, config: Config) -> bool:

@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.frontmatter import key_line, parse_frontmatter, split_document
 from memento_tui.domain.paths import SKILL_FILE
+from memento_tui.domain.skills.frontmatter import key_line, parse_frontmatter, split_document
 from memento_tui.domain.tree import Entry, walk
 
 MAX_NAME = 64
@@ -314,7 +314,7 @@ def did_you_mean(given: str, names: list[str], n: int = 3) -> list[str]:
 
 def skill_skeleton(name: str) -> str:
     """A valid SKILL.md for ``memento skills new``."""
-    template = (Path(__file__).parent / "templates" / "SKILL.md.tmpl").read_text(encoding="utf-8")
+    template = (Path(__file__).parent.parent / "templates" / "SKILL.md.tmpl").read_text(encoding="utf-8")
     return template.replace("{name}", name)
 
 

@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memento_tui.domain.git_repo import MEMENTO_IDENTITY, GitError
-from memento_tui.domain.patch_model import (
+from memento_tui.domain.patches.model import (
     BRANCH_PREFIX,
     PatchError,
     PatchEvidence,
     PatchRecord,
     PatchRefused,
 )
-from memento_tui.domain.patch_rules import (
+from memento_tui.domain.patches.rules import (
     MODE_EXEC,
     MODE_FILE,
     FileChange,
@@ -44,7 +44,7 @@ from memento_tui.domain.patch_rules import (
 from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
 
 if TYPE_CHECKING:
-    from memento_tui.domain.patches import PatchStore
+    from memento_tui.domain.patches.repository import PatchRepository
 
 ID_ATTEMPTS = 5
 TMP_REF_PREFIX = "refs/memento/tmp/"
@@ -66,9 +66,9 @@ def blob_id(content: bytes, object_format: str) -> str:
     return algo(b"blob %d\0" % len(content) + content).hexdigest()
 
 
-def _refuse_protected(store: PatchStore, skill: str, skill_md_on_main: tuple[str, str] | None) -> None:
+def _refuse_protected(store: PatchRepository, skill: str, skill_md_on_main: tuple[str, str] | None) -> None:
     """Learning never patches a protected skill: by its own SKILL.md on main, or by config."""
-    from memento_tui.domain.protection import protected_by_config, protected_in_text
+    from memento_tui.domain.skills.protection import protected_by_config, protected_in_text
 
     why = ""
     if protected_by_config(skill, store.workspace.config):
@@ -86,7 +86,7 @@ def _refuse_protected(store: PatchStore, skill: str, skill_md_on_main: tuple[str
 
 
 def create_patch(
-    store: PatchStore,
+    store: PatchRepository,
     skill: str,
     files: Mapping[str, bytes | str | None],
     evidence: PatchEvidence,
@@ -131,7 +131,7 @@ def create_patch(
 
 
 def _commit_branch(
-    store: PatchStore,
+    store: PatchRepository,
     skill: str,
     base: str,
     changes: list[FileChange],
@@ -190,7 +190,7 @@ def _commit_branch(
 
 
 def _fast_import(
-    store: PatchStore, ref: str, base: str, message: str, changes: list[FileChange]
+    store: PatchRepository, ref: str, base: str, message: str, changes: list[FileChange]
 ) -> str:
     """One commit on top of ``base`` with these changes, on ``ref``; returns its id."""
     name, email = MEMENTO_IDENTITY

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from memento_tui.domain.git_repo import GitRepo
-from memento_tui.domain.patch_model import BRANCH_PREFIX, ID_RE, PatchEvidence, PatchRecord
+from memento_tui.domain.patches.model import BRANCH_PREFIX, ID_RE, PatchEvidence, PatchRecord
 from memento_tui.domain.skills import NAME_RE
 
 _REF_FORMAT = (

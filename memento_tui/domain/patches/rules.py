@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memento_tui.domain.errors import SkillError
-from memento_tui.domain.patch_model import PatchRefused
+from memento_tui.domain.patches.model import PatchRefused
 from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
 from memento_tui.domain.skills import MAX_NAME, MAX_SKILL_MD_BYTES, NAME_RE, SkillFrontmatter
 
@@ -249,7 +249,7 @@ def check_against_base(changes: list[FileChange], base: Mapping[str, tuple[str, 
 
 def check_skill_md(path: str, content: bytes, skill: str) -> None:
     """A SKILL.md in a patch must load: UTF-8, valid frontmatter, its name the skill's."""
-    from memento_tui.domain.frontmatter import parse_frontmatter, split_document
+    from memento_tui.domain.skills.frontmatter import parse_frontmatter, split_document
 
     if len(content) > MAX_SKILL_MD_BYTES:
         raise PatchRefused(f"{path}: larger than {MAX_SKILL_MD_BYTES // 1024} KiB", field="files")
