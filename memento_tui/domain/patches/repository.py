@@ -2,11 +2,11 @@
 
 A patch is a commit on ``memento/patch/<skill>/<id>``, made from the main branch with
 git plumbing and a private index file, so the person's working tree, index and HEAD are
-never touched, even while they have edits open (patch_create.py). The program makes the
+never touched, even while they have edits open (create.py). The program makes the
 id and the branch name; nothing from model text goes into either. Evidence travels
 twice: as trailers in the commit message (fixed at creation) and as
 ``.memento/patches/<id>.json`` (updated after replay). Review decisions (merge, reject,
-undo) live in patch_review.py; the rules a patch must keep in patch_rules.py.
+undo) live in review.py; the rules a patch must keep in rules.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from memento_tui.domain.git_repo import GitError, GitRepo
 from memento_tui.domain.patches.branches import BranchInfo, list_branches, record_from_branch
 from memento_tui.domain.patches.diff import StructuredDiff, parse_diff
-from memento_tui.domain.patches.merging import applied_to_main
+from memento_tui.domain.patches.merging import applied_to_main, is_reverted, reverts_on
 from memento_tui.domain.patches.model import (
     BRANCH_PREFIX,
     Patch,
@@ -203,10 +203,8 @@ class PatchRepository:
 
     def _reverts(self) -> dict[str, str]:
         """Merge commits reverted on main (by memento or by hand with git revert)."""
-        from memento_tui.domain.patches.revert import reverts_on
-
         try:
-            return reverts_on(self, self.main_branch())
+            return reverts_on(self.repo, self.main_branch())
         except PatchError:
             return {}
 
@@ -217,8 +215,6 @@ class PatchRepository:
         decision: ReviewRecord | None,
         reverts: dict[str, str] | None = None,
     ) -> Patch | None:
-        from memento_tui.domain.patches.revert import is_reverted
-
         record = self.records.read(patch_id)
         if decision is not None and decision.action in ("merge", "reject", "revert"):
             status = {"merge": "merged", "reject": "rejected", "revert": "reverted"}[
@@ -324,7 +320,9 @@ class PatchRepository:
         main gained since); PatchConflict when it no longer applies."""
         patch = self.get(patch_id)
         prefix = f"{SKILLS_DIR_NAME}/{patch.skill}/"
-        rev = applied_to_main(self, patch, f"edit patch {patch.id}") if on_main else patch.head
+        rev = applied_to_main(
+            self.repo, self.main_branch(), self.main_tip(), patch, f"edit patch {patch.id}"
+        ) if on_main else patch.head
         entries = self.ls_tree(rev, prefix.rstrip("/"))
         target = Path(dest) / patch.skill
         if target.exists() and any(target.iterdir()):
@@ -358,7 +356,7 @@ class PatchRepository:
             pos = end + 1 + size + 1
         return blobs
 
-    # -- review decisions (patch_review.py) -------------------------------------------------
+    # -- review decisions (review.py) -------------------------------------------------
 
     def rejected_ideas(self, skill: str) -> builtins.list[Rejection]:
         """What the person rejected for this skill, oldest first, for later reflections."""

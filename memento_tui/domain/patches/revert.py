@@ -4,7 +4,7 @@
 it. Later, a merge is taken back with a revert commit on main (``revert_patch``), made the
 way merges are made: plumbing first (a conflict changes nothing), then main moves (a
 fast-forward of the person's checkout, or a ref update). A patch reverted by hand with
-``git revert -m 1`` reads as reverted too: main's history says so (``reverts_on``).
+``git revert -m 1`` reads as reverted too: main's history says so (``merging.reverts_on``).
 
 A reverted patch can be re-queued (``requeue_patch``): its change is applied again on top
 of main as it is now (a three-way merge, so what main gained since is kept) and becomes a
@@ -17,7 +17,6 @@ whose only parent sets the merge base: the tree to revert to on top of the merge
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from memento_tui.domain.patches.create import create_patch
@@ -33,33 +32,6 @@ from memento_tui.domain.patches.review import move_main
 if TYPE_CHECKING:
     from memento_tui.domain.patches.repository import PatchRepository
 
-_REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
-
-
-def reverts_on(store: PatchRepository, main: str) -> dict[str, str]:
-    """Commit reverted -> the commit reverting it, from main's history (git's own words)."""
-    out = store.repo.out(
-        "log", "--format=%H%x00%B%x01", "-E", "--grep=This reverts commit [0-9a-f]+",
-        "--end-of-options", f"refs/heads/{main}",
-    )
-    found: dict[str, str] = {}
-    for entry in out.split("\x01"):
-        commit, _, body = entry.strip().partition("\x00")
-        for target in _REVERTS.findall(body):
-            found.setdefault(target, commit)
-    return found
-
-
-def is_reverted(merge_commit: str, reverts: dict[str, str]) -> bool:
-    """Reverted, unless the revert was itself reverted (then it is merged again), and so on."""
-    reverted = False
-    seen = merge_commit
-    for _ in range(20):
-        match = next((by for target, by in reverts.items() if seen.startswith(target)), None)
-        if match is None:
-            return reverted
-        reverted, seen = not reverted, match
-    return reverted
 
 
 def _merge_review(store: PatchRepository, patch: Patch) -> ReviewRecord:
@@ -86,7 +58,7 @@ def revert_patch(store: PatchRepository, patch_id: str) -> Patch:
         main = store.main_branch()
         tip = store.main_tip()
         before_tree = repo.out("rev-parse", f"{merge.main_before}^{{tree}}")
-        tree = three_way(store, tip, merge.main_after, before_tree, f"revert patch {patch.id}")
+        tree = three_way(store.repo, store.main_branch(), tip, merge.main_after, before_tree, f"revert patch {patch.id}")
         message = (
             f"Revert memento patch {patch.id} ({patch.skill})\n\n"
             f"This reverts commit {merge.main_after}, reversing\n"
@@ -110,7 +82,7 @@ def requeue_patch(store: PatchRepository, patch_id: str) -> Patch:
             f"patch {patch.id} is {patch.status}; only a reverted patch can be queued again",
             fix="a rejected idea comes back by itself when a later failure calls for it",
         )
-    tree = applied_to_main(store, patch, f"queue patch {patch.id} again")
+    tree = applied_to_main(store.repo, store.main_branch(), store.main_tip(), patch, f"queue patch {patch.id} again")
     files: dict[str, bytes | str | None] = {}
     for path in patch.files:
         content = repo.git("cat-file", "blob", f"{tree}:{path}", ok=(0, 128))

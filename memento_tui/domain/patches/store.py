@@ -35,7 +35,7 @@ class PatchStore(PatchRepository):
         their new content. ``modes`` may mark files under ``scripts/`` as ``0o100755``; a
         file already on main keeps its mode unless given. Every rule is checked before
         anything is written; a broken one raises PatchRefused with the reason. The
-        person's working tree, index and HEAD are not touched (see patch_create.py).
+        person's working tree, index and HEAD are not touched (see create.py).
         """
         record = create_patch(self, skill, files, evidence, message=message, modes=modes)
         return self.from_record(record, "pending", head=record.head)
