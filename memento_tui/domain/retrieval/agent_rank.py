@@ -26,7 +26,7 @@ to fix it.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -36,7 +36,32 @@ from memento_tui.domain.retrieval.search import SearchHit
 from memento_tui.domain.retrieval.semantic import LeaveOut, SemanticMemory
 
 if TYPE_CHECKING:
-    from memento_tui.domain.retrieval.index import SkillIndex
+    from pathlib import Path
+
+    from memento_tui.domain.config import RetrievalConfig
+    from memento_tui.domain.paths import WorkspacePaths
+
+
+class FirstStage(Protocol):
+    """What the second stage takes from the index it sits beside (index.py's SkillIndex)."""
+
+    paths: WorkspacePaths
+    config: RetrievalConfig
+    folder: Path
+    notes: list[str]
+
+    @property
+    def store(self) -> LearnedStore: ...
+
+    def search(self, query: str, top_k: int | None = None) -> list[SearchHit]: ...
+
+    def search_leaving_out(
+        self, query: str, top_k: int, task: str, skill: str
+    ) -> list[SearchHit]: ...
+
+    def skill_stamps(self, names: set[str] | None = None) -> dict[str, str]: ...
+
+    def descriptions(self, names: list[str]) -> dict[str, str]: ...
 
 CANDIDATES = 30
 NEIGHBOURS = 10
@@ -51,7 +76,7 @@ WARM_SLICE = 256
 class AgentRanker:
     """The second stage beside one SkillIndex; the model loads on the first ``search``."""
 
-    def __init__(self, index: SkillIndex) -> None:
+    def __init__(self, index: FirstStage) -> None:
         self.index = index
         self.problem: str | None = None  # why the model cannot be used (then: first stage)
         self._lock = threading.Lock()  # loading, and the failure vectors
