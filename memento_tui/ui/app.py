@@ -42,7 +42,11 @@ WATCH_DEBOUNCE = 0.15
 # Young collections every 10,000 net allocations instead of Python's 700. Painting a big
 # diff allocates thousands of short-lived objects a frame; with the default, collections of
 # the whole heap (70-100 ms with a 2,000-line diff open, seen in benchmarks/tui.py) landed
-# inside a keypress. The older generations keep their defaults.
+# inside a keypress. The older generations keep their defaults. And no collection at all
+# until the first frame is painted: a screen that reads 10k skills makes a large heap that
+# is all long-lived, and two full collections of it cost a second of the first paint
+# (1.2 s -> 0.08 s at 10k skills); then that heap is frozen (gc.freeze), so later full
+# collections never scan it again.
 GC_YOUNG_THRESHOLD = 10_000
 
 
@@ -103,6 +107,7 @@ class MementoApp(App[None]):
         self._skills_watch: Any = None
         self._patch_stamp: tuple[object, ...] | None = None
         self._gc_threshold = gc.get_threshold()
+        self._gc_was_enabled = gc.isenabled()
         self.hidden_filter = HiddenTextFilter()
         # The review's split/unified and wrap choices, kept for the next patch reviewed.
         self.review_view: tuple[Layout, bool] = ("split", True)
@@ -136,9 +141,15 @@ class MementoApp(App[None]):
         )
 
     # -- life ------------------------------------------------------------------------------
-    def on_mount(self) -> None:
+    def on_load(self) -> None:
+        # Before anything is composed: the first screen's heap is built with no collection.
         self._gc_threshold = gc.get_threshold()
+        self._gc_was_enabled = gc.isenabled()
         gc.set_threshold(GC_YOUNG_THRESHOLD, *self._gc_threshold[1:])
+        gc.disable()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._settle_heap)
         keys = dict(self.services.workspace.config.keys)
         problems = check_keymap(keys)
         for problem in problems:
@@ -149,6 +160,12 @@ class MementoApp(App[None]):
         if self.live:
             self._start_watching()
             self.call_after_refresh(self.warm_index)  # after the first frame, not before it
+
+    def _settle_heap(self) -> None:
+        """After the first frame: what is alive now lives as long as the app; collect again."""
+        gc.freeze()
+        if self._gc_was_enabled:
+            gc.enable()
 
     def _start_watching(self) -> None:
         from memento_tui.services.live import patch_stamp
@@ -186,7 +203,10 @@ class MementoApp(App[None]):
         self.notify("Config reloaded.", timeout=2)
 
     def on_unmount(self) -> None:
+        gc.unfreeze()
         gc.set_threshold(*self._gc_threshold)
+        if self._gc_was_enabled:
+            gc.enable()
         if self._skills_watch is not None:
             self._skills_watch.stop()
 

@@ -122,9 +122,13 @@ async def test_the_app_collects_garbage_less_often_and_gives_the_setting_back(se
     from memento_tui.ui.app import GC_YOUNG_THRESHOLD
 
     before = gc.get_threshold()
-    async with drive(services):
+    async with drive(services) as d:
         assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+        await d.pilot.pause()
+        # After the first frame: collecting again, with the start-up heap frozen.
+        assert gc.isenabled() and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 async def test_the_palette_offers_every_screens_commands_and_goes_there(services: Services) -> None:
