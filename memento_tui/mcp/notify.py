@@ -32,6 +32,9 @@ class SkillChanges:
         return bool(self.added or self.removed or self.edited)
 
 
+WATCH_DELAY_SECONDS = 3.0
+
+
 class SkillChangeWatch:
     def __init__(self, services: Services, on_changes: Callable[[SkillChanges], None]) -> None:
         self.services = services
@@ -58,8 +61,16 @@ class SkillChangeWatch:
             print(f"memento mcp: skills are not watched ({err.strerror or err}); "
                   "restart the server to see new skills", file=sys.stderr)
 
-    def start_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.start, name="memento-mcp-watch", daemon=True)
+    def start_in_background(self, after: threading.Event | None = None,
+                            at_most: float = WATCH_DELAY_SECONDS) -> threading.Thread:
+        """Start on a thread of its own, once ``after`` is set (or ``at_most`` seconds)."""
+
+        def run() -> None:
+            if after is not None:
+                after.wait(at_most)
+            self.start()
+
+        thread = threading.Thread(target=run, name="memento-mcp-watch", daemon=True)
         thread.start()
         return thread
 

@@ -82,6 +82,10 @@ class McpApp:
         self.legacy: Any = None  # the ServerSession of a handshake-era client
         self.token: Any = None  # the event loop, for the watcher's thread to reach it
         self.watch = SkillChangeWatch(session.services, self._changes_seen)
+        # The watcher's start walks every skill folder; it waits for the first tool call to be
+        # answered (or a few seconds) rather than take the GIL from the handshake and first
+        # search. Changes made meanwhile are seen by its first scan.
+        self.first_call_done = threading.Event()
         _register_tools(self)
         _register_resources(self)
         self.server.middleware.append(self._log_call)
@@ -136,6 +140,8 @@ class McpApp:
         record.ms = round((time.perf_counter() - started) * 1000, 2)
         record.ok, record.error, record.result = _result_summary(result)
         self.session.log.write(record)
+        if method == "tools/call":
+            self.first_call_done.set()
         return result
 
     # -- notifications ---------------------------------------------------------------
@@ -173,7 +179,7 @@ class McpApp:
         options = low.create_initialization_options(NotificationOptions(resources_changed=True))
         async with stdio_server(stdin=stdin) as (read, write):
             self.token = anyio.lowlevel.current_token()
-            self.watch.start_in_background()
+            self.watch.start_in_background(after=self.first_call_done)
             await low.run(read, write, options)
 
 
