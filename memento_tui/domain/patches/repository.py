@@ -12,7 +12,9 @@ undo) live in review.py; the rules a patch must keep in rules.py.
 from __future__ import annotations
 
 import builtins
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from memento_tui.domain.git_repo import GitError, GitRepo
@@ -145,7 +147,7 @@ class PatchRepository:
             )
         branches = self._branches()
         decisions = self._decisions()
-        reverts = self._reverts()
+        reverts = functools.cache(self._reverts)  # only if a merged patch is read
         out = []
         for patch_id in sorted(set(self.records.ids()) | set(branches)):
             patch = self._assemble(
@@ -193,7 +195,7 @@ class PatchRepository:
             )
         patch = self._assemble(
             matches[0], branches.get(matches[0]), self._decisions().get(matches[0]),
-            self._reverts(),
+            self._reverts,
         )
         if patch is None:
             raise PatchNotFound(
@@ -213,15 +215,16 @@ class PatchRepository:
         patch_id: str,
         branch: BranchInfo | None,
         decision: ReviewRecord | None,
-        reverts: dict[str, str] | None = None,
+        reverts: Callable[[], dict[str, str]] | None = None,
     ) -> Patch | None:
         record = self.records.read(patch_id)
         if decision is not None and decision.action in ("merge", "reject", "revert"):
             status = {"merge": "merged", "reject": "rejected", "revert": "reverted"}[
                 decision.action
             ]
-            if status == "merged" and decision.main_after and reverts:
-                status = "reverted" if is_reverted(decision.main_after, reverts) else status
+            if status == "merged" and decision.main_after and reverts is not None:
+                # main's history is read only for a merged patch (a git log of main).
+                status = "reverted" if is_reverted(decision.main_after, reverts()) else status
         else:
             status = "pending" if branch is not None else "gone"
         if record is None:
