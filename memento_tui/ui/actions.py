@@ -63,6 +63,8 @@ REGISTRY: dict[str, tuple[Action, ...]] = {
         _a("patches-filter", "f", "cycle_filter", "Filter", "Pending, merged, rejected or all"),
         _a("patches-undo", "u", "undo", "Undo merge", "Undo the last merge (main goes back)"),
         _a("patches-refresh", "r", "refresh", "Reload", "Read the patch branches again", show=False),
+        _a("patches-sync", "S", "sync", "Sync",
+           "Share with the team's remote: skills, what was learned, decisions, patches"),
     ),
     "review": (
         _a("review-back", "escape", "back", "Back", "Back to where you came from"),

@@ -167,3 +167,30 @@ def test_no_remote_says_how_to_add_one(tmp_path: Path, capsys: pytest.CaptureFix
     ws = init_workspace(tmp_path / "solo")
     assert main(["-C", str(ws.root), "sync"]) == 2
     assert "git remote add origin URL" in capsys.readouterr().err
+
+
+async def test_the_app_syncs_and_marks_a_teammates_patch_with_its_author(team) -> None:  # noqa: ANN001
+    """S on the Patches screen syncs; the line under the queue says where the workspace
+    stands; a teammate's patch is marked with who made it."""
+    from memento_tui.ui.screens.patches import PatchesScreen
+    from memento_tui.ui.widgets.fit_table import FitTable
+    from tests.ui.conftest import drive
+
+    a, b, _ = team
+    patch_id = _patch(_services(a), "\nfrom Ada's Memento\n")
+    sync(_services(a))
+    services = _services(b)
+    async with drive(services, mode="patches", size=(140, 40)) as d:
+        await d.until(lambda: isinstance(d.app.screen, PatchesScreen) and d.app.screen.loaded,
+                      "the queue")
+        screen = d.app.screen
+        assert screen.patches == {}
+        assert "origin: 0 ahead, 0 behind" in str(screen.query_one("#patch-team").render())
+        await d.press("S")
+        await d.until(lambda: d.seen(PatchesScreen.Synced), "the sync")
+        await d.until(lambda: patch_id in screen.patches, "the teammate's patch")
+        table = screen.query_one("#patch-table", FitTable)
+        row = table.get_row(patch_id)
+        assert any("Ada" in str(cell) for cell in row)
+        assert "1 from teammates" in str(screen.query_one("#patch-team").render())
+        assert any("1 patch(es) from teammates" in n for n in d.notifications())

@@ -36,14 +36,21 @@ COLUMNS = (
     Column("flags", "", 2),
     Column("id", "patch", 20, rank=3),
     Column("skill", "skill", 14, flex=True),
+    # Who made it, when it came from a teammate through 'memento sync' (blank: here).
+    Column("by", "by", 10, rank=4),
     Column("status", "status", 8, rank=1),
     Column("validated", "valid", 5, rank=2),
-    Column("replay", "replay", 7, rank=5),
-    Column("regressions", "regress.", 10, rank=4),
+    Column("replay", "replay", 7, rank=6),
+    Column("regressions", "regress.", 10, rank=5),
 )
 
 
 PREFETCH = 20  # pending patches whose diff is kept ready, so Enter shows it at once
+
+
+def _author(made_by: str) -> str:
+    """A teammate's name, from "Name <email>"."""
+    return made_by.split("<", 1)[0].strip() or made_by
 
 
 def hidden_lines(diff: Any) -> int:
@@ -87,6 +94,14 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
             super().__init__()
             self.result = result
 
+    class Synced(Message):
+        """A sync with the team's remote ended (``error`` when it was refused)."""
+
+        def __init__(self, summary: str, error: str | None = None) -> None:
+            super().__init__()
+            self.summary = summary
+            self.error = error
+
     class ReviewFailed(Message):
         """A merge, reject or undo was refused; nothing changed."""
 
@@ -103,6 +118,9 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         self.critical: set[str] = set()
         self.loaded = False
         self.error: str | None = None
+        self.me = ""  # "Name <email>": patches made by anyone else are marked with their author
+        self.team = ""  # the sync status line: ahead/behind, patches from others
+        self.syncing = False
 
     def compose(self) -> ComposeResult:
         yield NavBar("patches", "")
@@ -111,6 +129,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
             with VerticalScroll(id="patch-side"):
                 yield EvidencePanel(id="patch-evidence")
         yield Static("", id="patch-count", classes="muted", markup=False)
+        yield Static("", id="patch-team", classes="muted", markup=False)
         yield MementoFooter()
 
     def on_mount(self) -> None:
@@ -151,7 +170,23 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         except MementoError as err:
             self.post_message(self.PatchesLoaded([], {}, error=str(err)))
             return
+        self.me, self.team = self._team_status()
         self.post_message(self.PatchesLoaded(patches, hidden, diffs, critical=critical))
+
+    def _team_status(self) -> tuple[str, str]:
+        """Who this is, and where the workspace stands with its remote (no network)."""
+        from memento_tui.services.sync import sync_status
+
+        try:
+            me = "{} <{}>".format(*self.services.patches().repo.person())
+            status = sync_status(self.services)
+        except MementoError:
+            return "", ""
+        if status.remote is None:
+            return me, ""
+        others = f" · {status.others_pending} from teammates" if status.others_pending else ""
+        return me, (f"{status.remote}: {status.ahead} ahead, {status.behind} behind{others}"
+                    " · S: sync")
 
     def _queue(self, patches: list[Any]) -> tuple[list[Any], set[str]]:
         """Critical patches first (the order is otherwise kept), and which ones they are."""
@@ -183,6 +218,8 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
                 "flags": flags,
                 "id": text_cell(patch.id),
                 "skill": text_cell(patch.skill),  # a new skill's name is a model's choice
+                "by": text_cell(_author(patch.made_by) if patch.made_by not in ("", self.me)
+                                else ""),
                 "status": patch.status,
                 "validated": "yes" if ev.validated else "no",
                 "replay": ev.replay.result.replace("-", " "),
@@ -199,6 +236,9 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
                 + (f" · {pending} waiting for review" if self.filter == "all" else "")
                 + (f" · {len(self.critical)} critical (!) first" if self.critical else "")
             )
+        team = self.query_one("#patch-team", Static)
+        team.update(terminal_safe(self.team, single_line=True))
+        team.display = bool(self.team)  # no remote, no line
         self._show_current()
         self.refresh_bindings()
 
@@ -230,6 +270,8 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
     def why_not(self, action: str) -> str | None:
         if action == "open" and self.current_id is None:
             return f"no {self.filter} patch to open"
+        if action == "sync" and self.syncing:
+            return "a sync is already going"
         return None
 
     def action_open(self) -> None:
@@ -249,6 +291,37 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         self.reload()
 
     def action_refresh(self) -> None:
+        self.reload()
+
+    def action_sync(self) -> None:
+        self.syncing = True
+        team = self.query_one("#patch-team", Static)
+        team.update("syncing with the team's remote…")
+        team.display = True
+        self.refresh_bindings()
+        self._sync()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def _sync(self) -> None:
+        from memento_tui.services.sync import sync
+
+        try:
+            result = sync(self.services)
+        except MementoError as err:
+            self.post_message(self.Synced("", error=str(err)))
+            return
+        received = f", {len(result.new_patches)} patch(es) from teammates" if result.new_patches else ""
+        self.post_message(self.Synced(
+            f"main {result.how}; {len(result.pushed_patches)} patch(es) sent{received}"
+        ))
+
+    @on(Synced)
+    def _synced(self, message: Synced) -> None:
+        self.syncing = False
+        if message.error:
+            self.notify(message.error, title="Sync: nothing changed", severity="error", timeout=10)
+        else:
+            self.notify(message.summary, title="Synced")
         self.reload()
 
     @on(MergeUndone)
