@@ -169,7 +169,7 @@ def test_no_remote_says_how_to_add_one(tmp_path: Path, capsys: pytest.CaptureFix
     assert "git remote add origin URL" in capsys.readouterr().err
 
 
-async def test_the_app_syncs_and_marks_a_teammates_patch_with_its_author(team) -> None:  # noqa: ANN001
+async def test_the_app_syncs_and_marks_a_teammates_patch_with_its_author(team) -> None:
     """S on the Patches screen syncs; the line under the queue says where the workspace
     stands; a teammate's patch is marked with who made it."""
     from memento_tui.ui.screens.patches import PatchesScreen
