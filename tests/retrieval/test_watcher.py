@@ -115,3 +115,19 @@ def test_rows_taught_elsewhere_arrive_through_the_watcher(watched, library_works
     with SkillIndex.open(library_workspace.paths) as other:
         other.record_success("reconcile the ledger exports", "csv-json")
     assert eventually(lambda: top(index, "reconcile ledger exports") == "csv-json")
+
+
+def test_a_skill_added_before_the_watcher_started_is_reported(library_workspace: Workspace) -> None:
+    # A listener that listed the library, then started the watcher, must hear of a skill
+    # written in between (memento mcp announces from such a listing).
+    index = SkillIndex.open(library_workspace.paths)
+    assert "pdf-merge" not in index.skill_names()
+    write_skill(library_workspace.paths.skills, "pdf-merge", 'name: pdf-merge\ndescription: "Merge PDF files."\n')
+    batches: list[set[str]] = []
+    watcher = SkillWatcher(index, on_change=batches.append).start()
+    try:
+        assert eventually(lambda: any("pdf-merge" in batch for batch in batches))
+        assert top(index, "merge pdf") == "pdf-merge"
+    finally:
+        watcher.stop()
+        index.close()

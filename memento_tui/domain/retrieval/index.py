@@ -199,6 +199,10 @@ class SkillIndex:
 
         Returns how many skills changed.
         """
+        return len(self.refresh_names())
+
+    def refresh_names(self) -> set[str]:
+        """``refresh``, returning the names of the skills that changed or went away."""
         stamps = scan_skills(self.paths.skills)
         with self._lock:
             known = dict(self._manifest.skills)
@@ -214,7 +218,7 @@ class SkillIndex:
         for name in removed:
             self.remove_skill(name)
         self.sync_learned()
-        return len(changed) + len(removed)
+        return {*changed, *removed}
 
     def sync_learned(self) -> None:
         """Take in outcome rows another process appended (or re-read a replaced file)."""

@@ -81,8 +81,11 @@ class SkillWatcher:
         self._observer = observer
         self._worker = threading.Thread(target=self._run, name="memento-watcher", daemon=True)
         self._worker.start()
-        # Whatever changed before the observer was up is caught by one scan.
-        self.index.refresh()
+        # Whatever changed before the observer was up is caught by one scan, and reported
+        # like any event: a listener that took its picture of the library before start()
+        # would otherwise never hear of a skill added in between.
+        for name in self.index.refresh_names():
+            self._add(name)
         return self
 
     def stop(self) -> None:
