@@ -44,11 +44,18 @@ class SlowModel:
         self.calls += 1
         system = body["messages"][0]["content"] if body["messages"][0]["role"] == "system" else ""
         if system.startswith("You are reviewing a failed run"):
-            step = say(json.dumps({
-                "category": "model_error", "weak_skill": None, "decision_step": 1,
-                "missing_or_assumed": "nothing in a skill", "fix_kind": "none",
-                "summary": "the model gave up",
-            }))
+            step = say(
+                json.dumps(
+                    {
+                        "category": "model_error",
+                        "weak_skill": None,
+                        "decision_step": 1,
+                        "missing_or_assumed": "nothing in a skill",
+                        "fix_kind": "none",
+                        "summary": "the model gave up",
+                    }
+                )
+            )
         else:
             step = call("finish", answer="done", success=True)
         step.delay = self.delay
@@ -82,11 +89,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=8)
     args = parser.parse_args()
     one, calls, passed_one = timed_eval(args.rounds, 1, args.delay)
-    print(f"--jobs 1: {one:7.1f} s  ({calls} model calls of {args.delay:.1f} s; passed per "
-          f"round {passed_one})")
+    print(f"--jobs 1: {one:7.1f} s  ({calls} model calls of {args.delay:.1f} s; passed per round {passed_one})")
     many, calls_many, passed_many = timed_eval(args.rounds, args.jobs, args.delay)
-    print(f"--jobs {args.jobs}: {many:7.1f} s  ({calls_many} model calls; passed per round "
-          f"{passed_many})")
+    print(f"--jobs {args.jobs}: {many:7.1f} s  ({calls_many} model calls; passed per round {passed_many})")
     print(f"speed-up {one / many:.1f}x (target >= 5x); same results: {passed_one == passed_many}")
 
 

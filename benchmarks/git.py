@@ -47,8 +47,7 @@ TARGETS_MS = {
 def skill_md(name: str, version: int) -> bytes:
     body = "".join(f"Step {n}: do the {name} thing carefully.\n" for n in range(1, 41))
     return (
-        f"---\nname: {name}\ndescription: Handles {name} tasks (version {version}).\n---\n"
-        f"# {name}\n\n{body}"
+        f"---\nname: {name}\ndescription: Handles {name} tasks (version {version}).\n---\n# {name}\n\n{body}"
     ).encode()
 
 
@@ -88,9 +87,7 @@ def generate(root: Path, skills: int, commits: int) -> None:
         data(f"Tune {name}".encode())
         chunks.append(f"from :{c - 1}\n".encode())
         inline(f"skills/{name}/references/notes.md", f"Notes for {name}, revision {c}.\n".encode())
-    subprocess.run(
-        ["git", "fast-import", "--quiet"], input=b"".join(chunks), cwd=root, check=True, env=env
-    )
+    subprocess.run(["git", "fast-import", "--quiet"], input=b"".join(chunks), cwd=root, check=True, env=env)
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=root, check=True, env=env)
     (root / ".memento").mkdir()
     with open(root / ".git" / "info" / "exclude", "a") as handle:
@@ -110,9 +107,7 @@ def make_patch(store: PatchStore, i: int, tag: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--commits", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=30)
@@ -140,22 +135,16 @@ def main() -> int:
         results: dict[str, list[float]] = {}
 
         ids: list[str] = []
-        results["create"] = [
-            timed(lambda i=i: ids.append(make_patch(store, i, "create"))) for i in range(rounds)
-        ]
+        results["create"] = [timed(lambda i=i: ids.append(make_patch(store, i, "create"))) for i in range(rounds)]
         results["diff"] = [timed(lambda p=p: store.diff(p)) for p in ids]
         results["reject"] = [timed(lambda p=p: store.reject(p, "benchmark")) for p in ids]
 
         to_merge = [make_patch(store, rounds + i, "merge") for i in range(rounds)]
         results["merge (main checked out)"] = [timed(lambda p=p: store.merge(p)) for p in to_merge]
 
-        subprocess.run(
-            ["git", "switch", "-q", "-c", "elsewhere"], cwd=root, check=True, env=git_env()
-        )
+        subprocess.run(["git", "switch", "-q", "-c", "elsewhere"], cwd=root, check=True, env=git_env())
         to_merge = [make_patch(store, 2 * rounds + i, "merge2") for i in range(rounds)]
-        results["merge (main not checked out)"] = [
-            timed(lambda p=p: store.merge(p)) for p in to_merge
-        ]
+        results["merge (main not checked out)"] = [timed(lambda p=p: store.merge(p)) for p in to_merge]
 
         print(f"\nmedians over {rounds} runs (load {os.getloadavg()[0]:.2f}):")
         for name, figures in results.items():

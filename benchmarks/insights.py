@@ -128,17 +128,11 @@ def main() -> None:
             t0 = time.perf_counter()
             ins = load_insights(services)
             total = time.perf_counter() - t0
-            failed = [
-                r.task
-                for r in sorted(services.runs().list(), key=lambda r: r.started)
-                if r.status == "failed"
-            ]
+            failed = [r.task for r in sorted(services.runs().list(), key=lambda r: r.started) if r.status == "failed"]
             t0 = time.perf_counter()
             cluster_texts(failed)
             grouping = time.perf_counter() - t0
-            print(
-                f"{n:>6} {ins.totals.failures:>6} {len(ins.patterns):>8} {total:>12.2f} s {grouping:>12.2f} s"
-            )
+            print(f"{n:>6} {ins.totals.failures:>6} {len(ins.patterns):>8} {total:>12.2f} s {grouping:>12.2f} s")
 
 
 if __name__ == "__main__":

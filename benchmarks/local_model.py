@@ -161,9 +161,7 @@ def main() -> None:
         server.close()
 
     for label, starter in (("no skills", False), ("starter skills", True)):
-        figures = ", ".join(
-            f"{k} {float(v):.2f}" for k, v in agent_steps(args.runs, starter).items()
-        )
+        figures = ", ".join(f"{k} {float(v):.2f}" for k, v in agent_steps(args.runs, starter).items())
         print(f"agent, {label}: {figures}")
     print(f"load at the end {os.getloadavg()[0]:.1f}")
 

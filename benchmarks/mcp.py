@@ -85,12 +85,15 @@ def _params(root: Path | None, modules_out: Path | None = None) -> StdioServerPa
     elif modules_out is None:
         args = ["-m", "memento_tui", "mcp", "-C", str(root)]
     else:
-        args = ["-c", (
-            "import atexit, sys\n"
-            f"atexit.register(lambda: open({str(modules_out)!r}, 'w').write('\\n'.join(sys.modules)))\n"
-            "from memento_tui.cli.main import main\n"
-            f"sys.exit(main(['mcp', '-C', {str(root)!r}]))\n"
-        )]
+        args = [
+            "-c",
+            (
+                "import atexit, sys\n"
+                f"atexit.register(lambda: open({str(modules_out)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+                "from memento_tui.cli.main import main\n"
+                f"sys.exit(main(['mcp', '-C', {str(root)!r}]))\n"
+            ),
+        ]
     return StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT))
 
 
@@ -178,11 +181,15 @@ def main() -> None:
     print()
     print("| server | start to first find_skills | its CPU | find_skills p50 | find_skills p99 | litellm imported |")
     print("| --- | --- | --- | --- | --- | --- |")
-    print(f"| memento mcp, {args.skills:,} skills | {_starts(starts)} | {statistics.median(cpu):.2f} s "
-          f"| {p50:.2f} ms | {p99:.2f} ms | {'yes: ' + ', '.join(heavy) if heavy else 'no'} |")
+    print(
+        f"| memento mcp, {args.skills:,} skills | {_starts(starts)} | {statistics.median(cpu):.2f} s "
+        f"| {p50:.2f} ms | {p99:.2f} ms | {'yes: ' + ', '.join(heavy) if heavy else 'no'} |"
+    )
     print(f"| memento mcp, inside the server | | | {inside[0]:.2f} ms | {inside[1]:.2f} ms | |")
-    print(f"| the SDK alone (baseline) | {_starts(floor)} | {statistics.median(floor_cpu):.2f} s "
-          f"| {floor_p50:.2f} ms | {floor_p99:.2f} ms | no |")
+    print(
+        f"| the SDK alone (baseline) | {_starts(floor)} | {statistics.median(floor_cpu):.2f} s "
+        f"| {floor_p50:.2f} ms | {floor_p99:.2f} ms | no |"
+    )
     print(f"\nload average during the run: {load:.1f} (2 shared cores)")
 
 

@@ -74,9 +74,7 @@ def make_failures(workspace: Path, limit: int | None) -> None:
                     ),
                     call("finish", answer="done", success=True),
                 )
-                request = RunRequest(
-                    task=task.prompt, check=task.check, inputs=suite.input_paths(task), learn=False
-                )
+                request = RunRequest(task=task.prompt, check=task.check, inputs=suite.input_paths(task), learn=False)
                 record = services.agent().run(request)
                 print(f"  {task.id}: {record.status}", flush=True)
         finally:
@@ -116,9 +114,7 @@ def reflect_all(workspace: Path) -> list[dict[str, Any]]:
             took = time.monotonic() - started
             value = answer.value
             # Blaming a skill (a skill category, or a patch) means naming one that exists.
-            blames = value is not None and (
-                value.category in BLAMING or value.fix_kind == "patch_skill"
-            )
+            blames = value is not None and (value.category in BLAMING or value.fix_kind == "patch_skill")
             named = value is not None and (value.weak_skill or "") in library.skills
             success = value is not None and (named or not blames)
             rows.append(

@@ -79,23 +79,23 @@ def main() -> None:
             box.check()
             for place, folder in places:
                 label = f"{guard}, {place}"
-                true_ms, true90 = median_ms(lambda b=box, f=folder: b.run(["true"], work_dir=f),
-                                            args.runs)
-                py_ms, py90 = median_ms(
-                    lambda b=box, f=folder: b.run(["python3", "-c", "pass"], work_dir=f), args.runs
-                )
+                true_ms, true90 = median_ms(lambda b=box, f=folder: b.run(["true"], work_dir=f), args.runs)
+                py_ms, py90 = median_ms(lambda b=box, f=folder: b.run(["python3", "-c", "pass"], work_dir=f), args.runs)
                 rows.append((label, true_ms, true90, py_ms, py90))
-                print(f"sandboxed 'true'  [{label:12}]  median {true_ms:6.1f} ms  p90 "
-                      f"{true90:6.1f} ms  overhead {true_ms - plain:5.1f} ms (target <= 8)")
-                print(f"sandboxed python3 -c pass [{label:12}]  median {py_ms:6.1f} ms  p90 "
-                      f"{py90:6.1f} ms  (target <= 25)")
+                print(
+                    f"sandboxed 'true'  [{label:12}]  median {true_ms:6.1f} ms  p90 "
+                    f"{true90:6.1f} ms  overhead {true_ms - plain:5.1f} ms (target <= 8)"
+                )
+                print(
+                    f"sandboxed python3 -c pass [{label:12}]  median {py_ms:6.1f} ms  p90 "
+                    f"{py90:6.1f} ms  (target <= 25)"
+                )
         shutil.rmtree(closed, ignore_errors=True)
         loose = Sandbox(SandboxConfig(), allow_unsandboxed=True)
         loose_ms, loose90 = median_ms(lambda: loose.run(["true"], work_dir=work), args.runs)
         print(f"--no-sandbox 'true' (prlimit only)  median {loose_ms:6.1f} ms  p90 {loose90:6.1f} ms")
         py_plain, _ = median_ms(
-            lambda: subprocess.run(["/usr/bin/python3", "-c", "pass"], capture_output=True,
-                                   stdin=subprocess.DEVNULL),
+            lambda: subprocess.run(["/usr/bin/python3", "-c", "pass"], capture_output=True, stdin=subprocess.DEVNULL),
             args.runs,
         )
         print(f"plain python3 -c pass               median {py_plain:6.1f} ms")

@@ -63,8 +63,7 @@ def make_library(root: Path, count: int) -> Workspace:
         folder = workspace.paths.skills / name
         folder.mkdir()
         (folder / "SKILL.md").write_text(
-            f"---\nname: {name}\ndescription: Handles {name} tasks: convert, check, report.\n---\n"
-            f"# {name}\n\n{body}",
+            f"---\nname: {name}\ndescription: Handles {name} tasks: convert, check, report.\n---\n# {name}\n\n{body}",
             encoding="utf-8",
         )
     return workspace
@@ -223,7 +222,9 @@ def main() -> int:
                 f"{count:>6} skills  start, Skills screen   {statistics.median(skills_first):7.0f} ms"
                 + (f"   (target <= {target} ms)" if target else "")
             )
-            print(f"{count:>6} skills  skills fully read     {statistics.median(loaded):7.0f} ms   (after first paint, in a worker)")
+            print(
+                f"{count:>6} skills  skills fully read     {statistics.median(loaded):7.0f} ms   (after first paint, in a worker)"
+            )
         workspace, patch_id = make_big_patch(Path(tmp) / "diff", args.diff_lines)
         for width in args.widths:
             size = (width, HEIGHT_AT.get(width, 40))
@@ -239,8 +240,7 @@ def main() -> int:
             )
         baseline = asyncio.run(time_baseline(args.rounds))
         print(
-            f"for scale: any screen (a Static and a Footer) pushed and painted  "
-            f"{statistics.median(baseline):7.0f} ms"
+            f"for scale: any screen (a Static and a Footer) pushed and painted  {statistics.median(baseline):7.0f} ms"
         )
     return 0
 

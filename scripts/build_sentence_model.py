@@ -69,9 +69,7 @@ def main() -> int:
     for i in range(LAYERS):
         p = f"encoder.layer.{i}."
         # torch keeps (out, in); stored as (in, out) so a row of tokens times it is the layer.
-        qkv = np.concatenate(
-            [w[p + f"attention.self.{n}.weight"].T for n in ("query", "key", "value")], axis=1
-        )
+        qkv = np.concatenate([w[p + f"attention.self.{n}.weight"].T for n in ("query", "key", "value")], axis=1)
         parts = {
             "qkv": qkv,
             "out": w[p + "attention.output.dense.weight"].T,
@@ -80,9 +78,7 @@ def main() -> int:
         }
         for name, weight in parts.items():
             arrays[f"{i}.{name}"], arrays[f"{i}.{name}_scale"] = quantize_columns(np.ascontiguousarray(weight))
-        arrays[f"{i}.qkv_b"] = np.concatenate(
-            [w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
-        )
+        arrays[f"{i}.qkv_b"] = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
         arrays[f"{i}.out_b"] = w[p + "attention.output.dense.bias"]
         arrays[f"{i}.ln1_w"] = w[p + "attention.output.LayerNorm.weight"]
         arrays[f"{i}.ln1_b"] = w[p + "attention.output.LayerNorm.bias"]

@@ -45,13 +45,13 @@ def write_skill(skills_dir: Path, name: str, frontmatter: str | None = None, bod
         frontmatter = f"name: {name}\ndescription: Does {name} things.\n"
     folder = skills_dir / name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "SKILL.md").write_text(
-        "---\n" + textwrap.dedent(frontmatter) + "---\n" + body, encoding="utf-8"
-    )
+    (folder / "SKILL.md").write_text("---\n" + textwrap.dedent(frontmatter) + "---\n" + body, encoding="utf-8")
     return folder
 
 
-def configure_model(workspace: Workspace, api_base: str, *, tool_calling: str = "native", retries: int = 0, **extra: object) -> None:
+def configure_model(
+    workspace: Workspace, api_base: str, *, tool_calling: str = "native", retries: int = 0, **extra: object
+) -> None:
     """Point the workspace's config file at a (scripted) server and reload it."""
     import re
 
@@ -62,9 +62,7 @@ def configure_model(workspace: Workspace, api_base: str, *, tool_calling: str = 
         f'api_base = "{api_base}"\n'
         f'tool_calling = "{tool_calling}"\n'
         f"retries = {retries}\n"
-        "timeout_seconds = 20\n"
-        + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in extra.items())
-        + "\n"
+        "timeout_seconds = 20\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in extra.items()) + "\n"
     )
     text = re.sub(r"\[model\]\n(?:(?!\[).*\n)*", block, text, count=1)
     workspace.paths.config.write_text(text, encoding="utf-8")

@@ -86,7 +86,8 @@ def remote_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteHost
         pytest.skip(f"cannot make a network namespace here: {err}")
     server = subprocess.Popen(
         ["ip", "netns", "exec", netns, sys.executable, "-c", _SERVER, f"{subnet}.2", log_path],
-        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
     )
     try:
         assert server.stdout is not None and server.stdout.readline() == b"ready\n"

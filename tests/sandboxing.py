@@ -28,8 +28,10 @@ def make_sandbox(reviewed: Path | None = None, **overrides: object) -> Sandbox:
     reviewed (only they may get network)."""
     values: dict[str, object] = {"wall_seconds": 20.0}
     values.update(overrides)
-    return Sandbox(SandboxConfig(**values),  # type: ignore[arg-type]
-                   reviewed=in_folder(reviewed) if reviewed is not None else None)
+    return Sandbox(
+        SandboxConfig(**values),  # type: ignore[arg-type]
+        reviewed=in_folder(reviewed) if reviewed is not None else None,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -56,16 +58,12 @@ def work(open_dir: Path) -> Path:
     return folder
 
 
-def make_skill(
-    root: Path, name: str, files: dict[str, str] | None = None, *, frontmatter: str = ""
-) -> Path:
+def make_skill(root: Path, name: str, files: dict[str, str] | None = None, *, frontmatter: str = "") -> Path:
     """skills/<name>/SKILL.md plus ``files`` (relative path -> text), world-readable."""
     folder = root / name
     folder.mkdir(parents=True, mode=0o755)
     (folder / "SKILL.md").write_text(
-        f"---\nname: {name}\ndescription: Test skill {name}.\n"
-        + textwrap.dedent(frontmatter)
-        + "---\n# Body\n",
+        f"---\nname: {name}\ndescription: Test skill {name}.\n" + textwrap.dedent(frontmatter) + "---\n# Body\n",
         encoding="utf-8",
     )
     for rel, text in (files or {}).items():

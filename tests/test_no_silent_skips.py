@@ -40,9 +40,7 @@ def test_no_module_swallows_a_missing_import() -> None:
         ("memento_tui.domain.llm.doctor", "memento_tui.domain.doctor:run_checks"),
     ],
 )
-def test_a_missing_module_is_an_error(
-    monkeypatch: pytest.MonkeyPatch, missing: str, call: str
-) -> None:
+def test_a_missing_module_is_an_error(monkeypatch: pytest.MonkeyPatch, missing: str, call: str) -> None:
     module_name, func = call.split(":")
     module = __import__(module_name, fromlist=[func])
     monkeypatch.setitem(sys.modules, missing, None)  # import now raises ImportError

@@ -39,8 +39,7 @@ def test_a_workspace_of_format_1_reads_whole(old_workspace: Path, capsys) -> Non
     assert "Note 2." in services.patches().diff_text(patches["pending"].id)
     learned = LearnedStore(old_workspace / ".memento" / "learned")
     assert [r.kind for r in learned.rows] == ["success", "failure"] and learned.problems == []
-    state = EvalState.model_validate_json(
-        (old_workspace / ".memento" / "eval-state-sample.json").read_text())
+    state = EvalState.model_validate_json((old_workspace / ".memento" / "eval-state-sample.json").read_text())
     assert state.rounds_target == 3
     assert main(["-C", str(old_workspace), "search", "convert a csv file to json"]) == 0
     assert "csv-json" in capsys.readouterr().out
@@ -50,9 +49,7 @@ def test_every_record_kind_has_a_version_and_today_is_format_1() -> None:
     assert CURRENT == {"run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 1, "reflection": 1}
 
 
-def test_a_record_from_a_newer_memento_is_refused_with_the_fix(
-    old_workspace: Path, capsys
-) -> None:
+def test_a_record_from_a_newer_memento_is_refused_with_the_fix(old_workspace: Path, capsys) -> None:
     services = make_services(old_workspace)
     run = services.runs().list(include_replays=False)[0]
     path = services.runs().dir(run.id) / "run.json"

@@ -27,9 +27,7 @@ def workspace_from(args: argparse.Namespace) -> Workspace:
 
 def services_from(args: argparse.Namespace) -> Services:
     """The one way a command gets its parts. ``--no-sandbox`` is a person's flag only."""
-    return make_services(
-        workspace_from(args), allow_unsandboxed=bool(getattr(args, "no_sandbox", False))
-    )
+    return make_services(workspace_from(args), allow_unsandboxed=bool(getattr(args, "no_sandbox", False)))
 
 
 def safe(text: object, *, single_line: bool = False) -> str:
@@ -47,9 +45,7 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json_text(data) + "\n")
 
 
-def print_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None
-) -> None:
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table

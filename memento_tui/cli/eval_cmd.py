@@ -24,9 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "a throw-away clone of this workspace (.memento/eval/<suite>-<id>/); your own main "
         "is never touched. An interrupted eval resumes where it stopped.",
     )
-    p.add_argument(
-        "suite", nargs="?", help="suite file (YAML), e.g. benchmarks/suites/starter.yaml"
-    )
+    p.add_argument("suite", nargs="?", help="suite file (YAML), e.g. benchmarks/suites/starter.yaml")
     p.add_argument("--rounds", type=int, metavar="N", help="rounds to run (default 3)")
     p.add_argument("--resume", metavar="ID", help="resume this eval (id, prefix or folder name)")
     p.add_argument(
@@ -34,12 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start afresh even if an unfinished eval of this suite exists",
     )
-    p.add_argument(
-        "--no-learn", action="store_true", help="only run the rounds; no reflection or merges"
-    )
-    p.add_argument(
-        "--task", action="append", default=[], metavar="ID", help="only this task (repeatable)"
-    )
+    p.add_argument("--no-learn", action="store_true", help="only run the rounds; no reflection or merges")
+    p.add_argument("--task", action="append", default=[], metavar="ID", help="only this task (repeatable)")
     p.add_argument(
         "--tag",
         action="append",
@@ -48,9 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="only tasks with this tag (repeatable)",
     )
     p.add_argument(
-        "-j", "--jobs", type=int, metavar="N",
-        help="tasks of a round run at once (default: one per core); a round's results are "
-        "the same whatever N",
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="tasks of a round run at once (default: one per core); a round's results are the same whatever N",
     )
     p.add_argument("--model", help="litellm model string (overrides the config)")
     p.add_argument("--api-base", help="server URL (overrides the config)")
@@ -132,8 +128,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     never = [t["id"] for t in data["tasks"] if t["first_passed_round"] is None]
     if learned:
         print(
-            "passed after learning: "
-            + safe(", ".join(f"{t['id']} (round {t['first_passed_round']})" for t in learned))
+            "passed after learning: " + safe(", ".join(f"{t['id']} (round {t['first_passed_round']})" for t in learned))
         )
     if never:
         print("never passed: " + safe(", ".join(never)))

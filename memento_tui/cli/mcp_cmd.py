@@ -24,8 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     # Also after the command name (memento mcp -C DIR), as MCP clients' settings tend to
     # write it; SUPPRESS keeps a -C given before the command.
-    p.add_argument("-C", "--workspace", metavar="DIR", default=argparse.SUPPRESS,
-                   help="serve the workspace at DIR")
+    p.add_argument("-C", "--workspace", metavar="DIR", default=argparse.SUPPRESS, help="serve the workspace at DIR")
     p.set_defaults(handler=cmd_mcp)
 
 

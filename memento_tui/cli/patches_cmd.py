@@ -20,15 +20,14 @@ from memento_tui.cli.common import add_json_flag, print_json, services_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "patches", help="review patch branches: list, show, diff, merge, reject, undo"
-    )
+    parser = sub.add_parser("patches", help="review patch branches: list, show, diff, merge, reject, undo")
     patches_sub = parser.add_subparsers(dest="patches_command", metavar="ACTION", required=True)
 
     p = patches_sub.add_parser("list", help="pending patches with their evidence")
     p.add_argument("--all", action="store_true", help="also merged, rejected and gone patches")
     p.add_argument(
-        "--status", choices=("pending", "merged", "rejected", "reverted", "gone", "all"),
+        "--status",
+        choices=("pending", "merged", "rejected", "reverted", "gone", "all"),
         help="only these",
     )
     add_json_flag(p)
@@ -66,9 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_revert)
 
-    p = patches_sub.add_parser(
-        "requeue", help="put a reverted patch up for review again, applied to main as it is now"
-    )
+    p = patches_sub.add_parser("requeue", help="put a reverted patch up for review again, applied to main as it is now")
     p.add_argument("id")
     add_json_flag(p)
     p.set_defaults(handler=cmd_requeue)
@@ -134,16 +131,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"task:         {ev.task or '-'}",
         f"category:     {ev.failure_category or '-'}",
         f"weak skill:   {ev.weak_skill or '-'}",
-        f"decision at:  step {ev.decision_step}"
-        if ev.decision_step is not None
-        else "decision at:  -",
+        f"decision at:  step {ev.decision_step}" if ev.decision_step is not None else "decision at:  -",
         f"replay:       {ev.replay_text()}",
         f"regressions:  {ev.regressions_text()}",
     ]
-    lines += [
-        f"  {'pass' if r.passed else 'FAIL'}  {r.run_id}  {_short(r.task, 60)}"
-        for r in ev.regressions
-    ]
+    lines += [f"  {'pass' if r.passed else 'FAIL'}  {r.run_id}  {_short(r.task, 60)}" for r in ev.regressions]
     lines += [
         f"validated:    {'yes' if ev.validated else 'no'}",
         f"cost:         {ev.cost.tokens} tokens, ${ev.cost.usd:.4f}",
@@ -199,8 +191,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         where = f" and updated your files in {result.worktree}" if result.checked_out else ""
         print(
             visible(
-                f"merged patch {result.id} ({result.skill}) into {result.main} as "
-                f"{result.merge_commit[:12]}{where}"
+                f"merged patch {result.id} ({result.skill}) into {result.main} as {result.merge_commit[:12]}{where}"
             )
         )
         print("undo with: memento patches undo")
@@ -238,9 +229,13 @@ def cmd_revert(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(patch.model_dump(mode="json"))
         return 0
-    print(visible(f"reverted patch {patch.id} ({patch.skill}) with a commit on "
-                  f"{store.main_branch()}; 'memento patches requeue {patch.id}' brings it back "
-                  "for review"))
+    print(
+        visible(
+            f"reverted patch {patch.id} ({patch.skill}) with a commit on "
+            f"{store.main_branch()}; 'memento patches requeue {patch.id}' brings it back "
+            "for review"
+        )
+    )
     return 0
 
 
@@ -250,8 +245,12 @@ def cmd_requeue(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(patch.model_dump(mode="json"))
         return 0
-    print(visible(f"queued again as patch {patch.id} on {patch.branch}, applied to "
-                  f"{store.main_branch()} as it is now (not replayed since)"))
+    print(
+        visible(
+            f"queued again as patch {patch.id} on {patch.branch}, applied to "
+            f"{store.main_branch()} as it is now (not replayed since)"
+        )
+    )
     return 0
 
 

@@ -36,18 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", help="litellm model string for this run (overrides the config)")
     p.add_argument("--api-base", help="server URL for this run (overrides the config)")
-    p.add_argument(
-        "--no-learn", action="store_true", help="do not reflect or propose a patch on failure"
-    )
+    p.add_argument("--no-learn", action="store_true", help="do not reflect or propose a patch on failure")
     p.add_argument(
         "--no-sandbox",
         action="store_true",
         help="run commands WITHOUT the sandbox (a person's decision; warned on every run)",
     )
     p.add_argument("--json", action="store_true", help="print the run record as JSON at the end")
-    p.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress: only the run id and the verdict"
-    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress: only the run id and the verdict")
     p.set_defaults(handler=cmd_run)
 
 
@@ -75,11 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 cancel,
             )
         learning = None
-        if (
-            record.status == "failed"
-            and not args.no_learn
-            and services.workspace.config.learning.enabled
-        ):
+        if record.status == "failed" and not args.no_learn and services.workspace.config.learning.enabled:
             learning = _learn(services, record.id, printer)
     finally:
         services.close()
@@ -90,9 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_json(data)
     elif args.quiet:
         print(terminal_safe(printer.summary(record, learning)), flush=True)
-    return {"passed": EXIT_OK, "failed": EXIT_FAIL, "cancelled": EXIT_CANCELLED}.get(
-        record.status, EXIT_ERROR
-    )
+    return {"passed": EXIT_OK, "failed": EXIT_FAIL, "cancelled": EXIT_CANCELLED}.get(record.status, EXIT_ERROR)
 
 
 @contextmanager
@@ -109,8 +99,7 @@ def _ctrl_c_cancels() -> Iterator[threading.Event]:
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()
-        print("\ninterrupted: cancelling the run… (Ctrl-C again to quit at once)",
-              file=sys.stderr, flush=True)
+        print("\ninterrupted: cancelling the run… (Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:

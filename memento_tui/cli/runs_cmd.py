@@ -22,9 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = runs_sub.add_parser("list", help="recent runs, newest first")
     p.add_argument("--failed", action="store_true", help="only failed, errored or interrupted runs")
     p.add_argument("--limit", type=int, default=30)
-    p.add_argument(
-        "--replays", action="store_true", help="include replays made while validating patches"
-    )
+    p.add_argument("--replays", action="store_true", help="include replays made while validating patches")
     add_json_flag(p)
     p.set_defaults(handler=cmd_list)
     p = runs_sub.add_parser("show", help="one run and its trace, readable")
@@ -74,9 +72,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(
-        f"run {record.id}  {record.status}  ({time.strftime('%Y-%m-%d %H:%M', time.localtime(record.started))})"
-    )
+    print(f"run {record.id}  {record.status}  ({time.strftime('%Y-%m-%d %H:%M', time.localtime(record.started))})")
     # The task and check are a person's or a suite's words, the trace is model text and
     # command output: all of it is shown, never obeyed.
     print(f"task: {safe(record.task)}")

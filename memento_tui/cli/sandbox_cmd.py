@@ -30,12 +30,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--skill", metavar="NAME", help="mount this skill at /skill")
     p.add_argument("--work", metavar="DIR", help="use DIR as /work instead of a fresh temp dir")
-    p.add_argument("--net", action="store_true",
-                   help="network through the filtering proxy, to the hosts the skill declares; "
-                   "only for a skill that declares them AND is granted in [sandbox] network")
+    p.add_argument(
+        "--net",
+        action="store_true",
+        help="network through the filtering proxy, to the hosts the skill declares; "
+        "only for a skill that declares them AND is granted in [sandbox] network",
+    )
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit for this run")
-    p.add_argument("--no-sandbox", action="store_true",
-                   help="run WITHOUT the sandbox (your decision; warned on every run)")
+    p.add_argument(
+        "--no-sandbox", action="store_true", help="run WITHOUT the sandbox (your decision; warned on every run)"
+    )
     add_json_flag(p)
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...")
     p.set_defaults(handler=cmd_run)
@@ -58,8 +62,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     services = services_from(args)
     skill = services.library().get(args.skill) if args.skill else None
     if args.net and skill is None:
-        raise MementoError("--net needs --skill: network is granted per skill",
-                           fix="memento sandbox run --skill NAME --net -- CMD")
+        raise MementoError(
+            "--net needs --skill: network is granted per skill", fix="memento sandbox run --skill NAME --net -- CMD"
+        )
     # With --net, the sandbox itself checks the declaration, the grant and that the folder
     # is the reviewed one, and says which is missing (SandboxRefused names the fix).
     sandbox = services.sandbox()

@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "from stdin and prints one JSON line per query.",
     )
     p.add_argument("query", metavar="QUERY", nargs="?", help="the task text, or '-' for stdin")
-    p.add_argument("--top", "-k", type=int, default=None, metavar="K", help="how many skills (default: retrieval.top_k)")
+    p.add_argument(
+        "--top", "-k", type=int, default=None, metavar="K", help="how many skills (default: retrieval.top_k)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON: name, score, why")
     p.add_argument(
         "--agent",
@@ -52,7 +54,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.eval and args.query is None:
         from memento_tui.domain.errors import MementoError
 
-        raise MementoError("give a QUERY, '-' for stdin, or --eval", field="QUERY", fix='memento search "convert csv to json"')
+        raise MementoError(
+            "give a QUERY, '-' for stdin, or --eval", field="QUERY", fix='memento search "convert csv to json"'
+        )
     services = services_from(args)
     try:
         index = services.index()

@@ -39,12 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_show)
 
-    p = skills_sub.add_parser(
-        "new", help="create a skill folder with a valid SKILL.md skeleton, committed on its own"
-    )
+    p = skills_sub.add_parser("new", help="create a skill folder with a valid SKILL.md skeleton, committed on its own")
     p.add_argument("name")
-    p.add_argument("--no-commit", action="store_true",
-                   help="leave it uncommitted (learning will not patch it until it is committed)")
+    p.add_argument(
+        "--no-commit",
+        action="store_true",
+        help="leave it uncommitted (learning will not patch it until it is committed)",
+    )
     p.set_defaults(handler=cmd_new)
 
     p = skills_sub.add_parser(
@@ -57,10 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="the skill")
     p.add_argument("task", nargs="?", metavar="TASK", help="the task text")
-    p.add_argument("--from", dest="from_file", metavar="FILE.jsonl",
-                   help="teach every line of a JSONL file")
-    p.add_argument("--failure", action="store_true",
-                   help="record a failure instead: push NAME down for TASK")
+    p.add_argument("--from", dest="from_file", metavar="FILE.jsonl", help="teach every line of a JSONL file")
+    p.add_argument("--failure", action="store_true", help="record a failure instead: push NAME down for TASK")
     p.set_defaults(handler=cmd_teach)
 
 
@@ -186,9 +185,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
             fix='memento skills teach NAME "TASK" or memento skills teach --from FILE.jsonl',
         )
     if not args.from_file and not (args.name and args.task):
-        raise MementoError(
-            "nothing to teach", fix='memento skills teach NAME "TASK TEXT", or --from FILE.jsonl'
-        )
+        raise MementoError("nothing to teach", fix='memento skills teach NAME "TASK TEXT", or --from FILE.jsonl')
     services = services_from(args)
     try:
         index = services.index()

@@ -32,9 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="mark a failed run or a task pattern as critical: it ranks first in stats and the patch queue",
     )
     c.add_argument("run_id", nargs="?", metavar="RUN_ID", help="the run to mark")
-    c.add_argument(
-        "--pattern", metavar="TEXT", help="a task text, or a pattern id shown by 'memento stats'"
-    )
+    c.add_argument("--pattern", metavar="TEXT", help="a task text, or a pattern id shown by 'memento stats'")
     c.add_argument("--note", default="", help="why it matters")
     c.add_argument("--unmark", action="store_true", help="take the mark away")
     c.add_argument("--list", action="store_true", help="list the marks in force")
@@ -90,9 +88,7 @@ def cmd_critical(args: argparse.Namespace) -> int:
         elif rows:
             print_table(("kind", "run or pattern", "note", "marked"), rows)
         else:
-            print(
-                "no critical marks; mark one with 'memento stats critical RUN_ID' or --pattern TEXT"
-            )
+            print("no critical marks; mark one with 'memento stats critical RUN_ID' or --pattern TEXT")
         return EXIT_OK
     if (args.run_id is None) == (args.pattern is None):
         raise MementoError(
@@ -100,17 +96,11 @@ def cmd_critical(args: argparse.Namespace) -> int:
             field="critical",
             fix="memento stats critical 20261123-101500-ab12, or memento stats critical --pattern 'UK invoice dates'",
         )
-    mark = mark_critical(
-        services, run_id=args.run_id, pattern=args.pattern, note=args.note, unmark=args.unmark
-    )
+    mark = mark_critical(services, run_id=args.run_id, pattern=args.pattern, note=args.note, unmark=args.unmark)
     if args.json:
         print_json(mark.model_dump())
         return EXIT_OK
-    what = (
-        f"run {mark.run_id}"
-        if mark.kind == "run"
-        else f"pattern {safe(repr(one_line(mark.pattern or '', 70)))}"
-    )
+    what = f"run {mark.run_id}" if mark.kind == "run" else f"pattern {safe(repr(one_line(mark.pattern or '', 70)))}"
     print(f"{what}: {'no longer critical' if args.unmark else 'marked critical'}")
     return EXIT_OK
 
@@ -199,9 +189,7 @@ def show(ins: Insights) -> None:
                     s.failures,
                     percent(s.success_rate),
                     bar(s.success_rate, 12),
-                    sparkline([pt.rate for pt in trends[s.skill].points])
-                    if s.skill in trends
-                    else "",
+                    sparkline([pt.rate for pt in trends[s.skill].points]) if s.skill in trends else "",
                 )
                 for s in ins.skills
             ],
@@ -218,10 +206,7 @@ def show(ins: Insights) -> None:
                 f"{percent(e.after.rate)} ({e.after.runs} runs){change}"
             )
             if e.similar_after is not None and e.similar_before is not None:
-                line += (
-                    f"; tasks like its own: {percent(e.similar_before.rate)} → "
-                    f"{percent(e.similar_after.rate)}"
-                )
+                line += f"; tasks like its own: {percent(e.similar_before.rate)} → {percent(e.similar_after.rate)}"
             print(line)
     _show_causes_and_listing(ins)
 

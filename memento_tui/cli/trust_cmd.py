@@ -20,9 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="confirm the model server and key variable this workspace's config names",
     )
     p.add_argument("--yes", action="store_true", help="confirm without asking")
-    p.add_argument(
-        "--forget", action="store_true", help="withdraw every confirmation for this workspace"
-    )
+    p.add_argument("--forget", action="store_true", help="withdraw every confirmation for this workspace")
     p.set_defaults(handler=cmd_trust)
 
 
@@ -63,4 +61,3 @@ def cmd_trust(args: argparse.Namespace) -> int:
     print(f"confirmed for {safe(wanted.workspace)}; saved in {store.path}")
     print("a change to api_base or api_key_env in the config asks again")
     return EXIT_OK
-

@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "hidden characters, dangerous patterns, and each skill's tests/ run in the sandbox. "
         "Exits 1 when any skill has an error.",
     )
-    p.add_argument("skills", nargs="*", metavar="SKILL",
-                   help="skill names or folders (default: every skill in the workspace)")
+    p.add_argument(
+        "skills", nargs="*", metavar="SKILL", help="skill names or folders (default: every skill in the workspace)"
+    )
     p.add_argument("--no-tests", action="store_true", help="static checks only (fast)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_verify)
@@ -30,16 +31,16 @@ def _targets(skills_root: Path, names: list[str]) -> list[Path]:
     if not names:
         if not skills_root.is_dir():
             return []
-        return sorted(p for p in skills_root.iterdir()
-                      if not p.name.startswith(".") and (p.is_dir() or p.is_symlink()))
+        return sorted(p for p in skills_root.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.is_symlink()))
     targets = []
     for name in names:
         folder = skills_root / name
         if "/" in name or (not folder.exists() and Path(name).is_dir()):
             folder = Path(name)
         if not folder.exists() and not folder.is_symlink():
-            raise SkillError(f"no skill named {name!r}", file=skills_root,
-                               fix="run 'memento skills list' to see the names")
+            raise SkillError(
+                f"no skill named {name!r}", file=skills_root, fix="run 'memento skills list' to see the names"
+            )
         targets.append(folder)
     return targets
 
@@ -64,8 +65,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         mark = "✓" if report.ok else "✗"
         # The skill's folder and file names and its own words may hold escapes: every
         # field is shown with its hidden characters marked, never replayed.
-        out.write(f"{mark} {terminal_safe(report.skill, single_line=True)}: {len(report.errors)} errors, "
-                  f"{len(report.warnings)} warnings{tests}\n")
+        out.write(
+            f"{mark} {terminal_safe(report.skill, single_line=True)}: {len(report.errors)} errors, "
+            f"{len(report.warnings)} warnings{tests}\n"
+        )
         for f in report.findings:
             where = f" {terminal_safe(f.where(), single_line=True)}" if f.file else ""
             out.write(f"  {f.level}: [{f.code}]{where}: {terminal_safe(f.message)}\n")

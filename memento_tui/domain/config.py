@@ -79,25 +79,21 @@ class SandboxConfig(_Section):
     output_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000)
     wall_seconds: float = Field(default=60.0, gt=0, le=3600)
     tmp_size_mb: int = Field(default=64, ge=1, le=4096)
-    disk_mb: int = Field(
-        default=1024, ge=1, le=1_048_576, description="how much the work dir may grow in one run"
-    )
-    max_files: int = Field(
-        default=10_000, ge=10, le=10_000_000, description="new files and folders in one run"
-    )
+    disk_mb: int = Field(default=1024, ge=1, le=1_048_576, description="how much the work dir may grow in one run")
+    max_files: int = Field(default=10_000, ge=10, le=10_000_000, description="new files and folders in one run")
     process_guard: Literal["auto", "cgroup", "rlimit", "uid"] = Field(
         default="auto",
         description="how processes and memory are limited: a cgroup for the whole run "
         "(auto: when one is writable), or per-process rlimits ('uid' is the old name)",
     )
     sandbox_uid: int = Field(
-        default=65534, ge=1, le=4_294_967_294,
+        default=65534,
+        ge=1,
+        le=4_294_967_294,
         description="under root, the unprivileged uid the sandbox runs as (never root)",
     )
     seccomp: bool = Field(default=True, description="the extra seccomp filter (needs libseccomp)")
-    env: dict[str, str] = Field(
-        default_factory=dict, description="extra variables set inside the sandbox"
-    )
+    env: dict[str, str] = Field(default_factory=dict, description="extra variables set inside the sandbox")
     network: list[str] = Field(
         default_factory=list,
         description="skills granted network access (they must also declare it)",
@@ -109,23 +105,15 @@ class RetrievalConfig(_Section):
     name_weight: float = Field(default=2.0, ge=0)
     description_weight: float = Field(default=1.5, ge=0)
     body_weight: float = Field(default=0.6, ge=0)
-    trigger_weight: float = Field(
-        default=1.0, ge=0, description="weight of votes from similar past successes"
-    )
-    profile_weight: float = Field(
-        default=1.0, ge=0, description="weight of a skill's past successes taken together"
-    )
+    trigger_weight: float = Field(default=1.0, ge=0, description="weight of votes from similar past successes")
+    profile_weight: float = Field(default=1.0, ge=0, description="weight of a skill's past successes taken together")
     classifier_weight: float = Field(
         default=0.5,
         ge=0,
         description="weight of the model trained on outcomes, relative to the best lexical score",
     )
-    trigger_neighbours: int = Field(
-        default=50, ge=1, le=1000, description="past outcomes consulted per query"
-    )
-    trigger_votes: int = Field(
-        default=3, ge=1, le=50, description="votes one skill may collect per query"
-    )
+    trigger_neighbours: int = Field(default=50, ge=1, le=1000, description="past outcomes consulted per query")
+    trigger_votes: int = Field(default=3, ge=1, le=50, description="votes one skill may collect per query")
     failure_weight: float = Field(
         default=0.5, ge=0, le=1, description="how far a failure on a similar task pushes down"
     )
@@ -202,7 +190,7 @@ def _fix_for(loc: tuple[Any, ...], kind: str, model: type[BaseModel]) -> str:
 
 
 _FIELD_FIXES = {
-    "model.api_key_env": "write the NAME of the variable, e.g. api_key_env = \"OPENAI_API_KEY\", "
+    "model.api_key_env": 'write the NAME of the variable, e.g. api_key_env = "OPENAI_API_KEY", '
     "and export the key in your shell; never put the key in this file",
     "model.tool_calling": 'use "auto", "native" or "json"',
 }
@@ -249,12 +237,8 @@ def load_config(file: Path) -> Config:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(
-            f"cannot read the config: {err}", file=file, fix="save it as a UTF-8 text file"
-        ) from None
+        raise ConfigError(f"cannot read the config: {err}", file=file, fix="save it as a UTF-8 text file") from None
     return parse_config(text, file)
 
 
-DEFAULT_CONFIG_TEXT = (Path(__file__).parent / "templates" / "config.toml").read_text(
-    encoding="utf-8"
-)
+DEFAULT_CONFIG_TEXT = (Path(__file__).parent / "templates" / "config.toml").read_text(encoding="utf-8")

@@ -68,9 +68,7 @@ class ConfinedPath:
     label: str
 
     @classmethod
-    def parse(
-        cls, root: Path, path: object, *, root_label: str, writing: bool = False
-    ) -> ConfinedPath:
+    def parse(cls, root: Path, path: object, *, root_label: str, writing: bool = False) -> ConfinedPath:
         """Check ``path`` as text, before anything is touched. ``root_label`` (``/work``)
         is accepted as a prefix, since that is where the model sees the folder."""
         fix = f"use a path relative to {root_label}, such as notes/out.txt"
@@ -82,8 +80,7 @@ class ConfinedPath:
         for ch in text:
             if unicodedata.category(ch) in _INVISIBLE:
                 raise PathRefused(
-                    f"the path {shown(text)!r} contains the control or invisible character "
-                    f"U+{ord(ch):04X}",
+                    f"the path {shown(text)!r} contains the control or invisible character U+{ord(ch):04X}",
                     fix="name files with plain visible characters",
                 )
         if text == root_label or text.startswith(root_label + "/"):
@@ -91,9 +88,7 @@ class ConfinedPath:
         if text.startswith("/"):
             raise PathRefused(f"{shown(text)!r} is outside {root_label}", fix=fix)
         if len(text.encode("utf-8")) > MAX_PATH_BYTES:
-            raise PathRefused(
-                f"the path is longer than {MAX_PATH_BYTES} bytes", fix="use a shorter path"
-            )
+            raise PathRefused(f"the path is longer than {MAX_PATH_BYTES} bytes", fix="use a shorter path")
         parts = tuple(p for p in text.split("/") if p not in ("", "."))
         for part in parts:
             if part == "..":

@@ -90,11 +90,7 @@ def check_bwrap(_: Workspace | None) -> CheckResult:
 @check(40)
 def check_workspace(workspace: Workspace | None) -> list[CheckResult]:
     if workspace is None:
-        return [
-            CheckResult(
-                "workspace", "fail", "not inside a workspace", "run 'memento init' or cd into one"
-            )
-        ]
+        return [CheckResult("workspace", "fail", "not inside a workspace", "run 'memento init' or cd into one")]
     results = [CheckResult("workspace", "ok", str(workspace.root))]
     config = workspace.config  # raises ConfigError, reported as a failed check
     results.append(CheckResult("config", "ok", str(workspace.paths.config)))

@@ -18,7 +18,12 @@ from pydantic import BaseModel, model_validator
 from memento_tui.domain.errors import MementoError
 
 CURRENT: dict[str, int] = {
-    "run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 1, "reflection": 1,
+    "run": 1,
+    "patch": 1,
+    "review": 1,
+    "outcome": 1,
+    "eval": 1,
+    "reflection": 1,
 }
 
 # (kind, version) -> what turns a record of that version into the next one.
@@ -35,14 +40,15 @@ def upgrade(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise NewerFormat(
             f"the {kind} record has a bad format version {version!r}",
-            field="version", fix="restore the file from git or delete it",
+            field="version",
+            fix="restore the file from git or delete it",
         )
     current = CURRENT[kind]
     if version > current:
         raise NewerFormat(
-            f"this {kind} record was written by a newer Memento (format {version}; this "
-            f"Memento reads up to {current})",
-            field="version", fix="upgrade Memento: pip install --upgrade memento-tui",
+            f"this {kind} record was written by a newer Memento (format {version}; this Memento reads up to {current})",
+            field="version",
+            fix="upgrade Memento: pip install --upgrade memento-tui",
         )
     while version < current:
         data = UPGRADES[(kind, version)](data)

@@ -109,10 +109,19 @@ def git_env(author: tuple[str, str] | None = None) -> dict[str, str]:
 
 # What a fetch or push may take from the person's own git setup: how they reach remotes
 # (credential helpers, an ssh command, proxies). Nothing else of their config is read.
-_REMOTE_KEYS = ("credential.helper", "core.sshCommand", "http.proxy", "https.proxy",
-                "http.sslCAInfo")
-_REMOTE_ENV = ("SSH_AUTH_SOCK", "SSH_AGENT_PID", "GIT_SSH_COMMAND", "GIT_SSH", "HTTP_PROXY",
-               "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+_REMOTE_KEYS = ("credential.helper", "core.sshCommand", "http.proxy", "https.proxy", "http.sslCAInfo")
+_REMOTE_ENV = (
+    "SSH_AUTH_SOCK",
+    "SSH_AGENT_PID",
+    "GIT_SSH_COMMAND",
+    "GIT_SSH",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
 
 
 @functools.cache
@@ -123,7 +132,10 @@ def person_remote_options() -> tuple[str, ...]:
         try:
             out = subprocess.run(
                 ["git", "-c", "core.hooksPath=/dev/null", "config", "--global", "--get-all", key],
-                capture_output=True, text=True, timeout=5, check=False,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
             ).stdout
         except (OSError, subprocess.SubprocessError):
             continue
@@ -293,8 +305,9 @@ def git_version() -> tuple[str, tuple[int, ...]]:
     path = shutil.which("git")
     if path is None:
         raise WorkspaceError("git is not installed", fix="sudo apt-get install git")
-    text = subprocess.run([path, "--version"], capture_output=True, text=True, check=False,
-                          env=git_env()).stdout.strip()
+    text = subprocess.run(
+        [path, "--version"], capture_output=True, text=True, check=False, env=git_env()
+    ).stdout.strip()
     match = re.search(r"(\d+)\.(\d+)", text)
     version = tuple(int(g) for g in match.groups()) if match else ()
     if version < MIN_GIT:

@@ -22,11 +22,11 @@ def check_task(text: str) -> str:
     """The task as it will run (surrounding blank space removed), or TaskError."""
     task = text.strip()
     if not task:
-        raise TaskError("the task is empty", field="task",
-                        fix='say what to do, e.g. memento run "Convert people.csv to JSON"')
+        raise TaskError(
+            "the task is empty", field="task", fix='say what to do, e.g. memento run "Convert people.csv to JSON"'
+        )
     if "\0" in task:
-        raise TaskError("the task holds a NUL byte", field="task",
-                        fix="remove it (a task pasted from a binary file?)")
+        raise TaskError("the task holds a NUL byte", field="task", fix="remove it (a task pasted from a binary file?)")
     if len(task) > MAX_TASK_CHARS:
         raise TaskError(
             f"the task is {len(task):,} characters; the limit is {MAX_TASK_CHARS:,}",

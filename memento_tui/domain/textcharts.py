@@ -26,9 +26,7 @@ def sparkline(values: Sequence[float | None]) -> str:
         if value is None:
             out.append(" ")
         else:
-            out.append(
-                _SPARKS[min(int(min(max(value, 0.0), 1.0) * len(_SPARKS)), len(_SPARKS) - 1)]
-            )
+            out.append(_SPARKS[min(int(min(max(value, 0.0), 1.0) * len(_SPARKS)), len(_SPARKS) - 1)])
     return "".join(out)
 
 
@@ -39,6 +37,4 @@ def percent(value: float | None) -> str:
 def bar_chart(rows: Sequence[tuple[str, float | None, str]], width: int = 30) -> list[str]:
     """Lines ``label  ████░░░  note`` with the labels padded to one width."""
     pad = max((len(label) for label, _, _ in rows), default=0)
-    return [
-        f"{label.ljust(pad)}  {bar(value, width)}  {note}".rstrip() for label, value, note in rows
-    ]
+    return [f"{label.ljust(pad)}  {bar(value, width)}  {note}".rstrip() for label, value, note in rows]

@@ -57,15 +57,11 @@ def load_user_config(file: Path | None = None) -> UserConfig:
     except FileNotFoundError:
         return UserConfig()
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(
-            f"cannot read your config: {err}", file=file, fix="save it as a UTF-8 text file"
-        ) from None
+        raise ConfigError(f"cannot read your config: {err}", file=file, fix="save it as a UTF-8 text file") from None
     try:
         return UserConfig.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(
-            f"not valid TOML: {err}", file=file, fix="check quotes and brackets"
-        ) from None
+        raise ConfigError(f"not valid TOML: {err}", file=file, fix="check quotes and brackets") from None
     except ValidationError as err:
         first = err.errors()[0]
         raise ConfigError(
@@ -81,11 +77,7 @@ def apply_person_settings(
 ) -> None:
     """Lay the person's settings over a workspace's [model]."""
     environ = os.environ if environ is None else environ
-    values = {
-        key: value
-        for key, value in load_user_config(file).model.model_dump().items()
-        if value is not None
-    }
+    values = {key: value for key, value in load_user_config(file).model.model_dump().items() if value is not None}
     for key, variable in ENV_KEYS.items():
         if variable in environ:
             values[key] = environ[variable]

@@ -77,7 +77,9 @@ def summarize(value: Any, *, text: int = TEXT_KEPT, depth: int = 0) -> Any:
 class CallLog:
     def __init__(self, paths: WorkspacePaths, session: str | None = None) -> None:
         self.path = paths.mcp / LOG_NAME
-        self.session = session or time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}-{secrets.token_hex(2)}"
+        self.session = (
+            session or time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}-{secrets.token_hex(2)}"
+        )
         self._warned = False
         self._queue: queue.Queue[CallRecord | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -121,8 +123,7 @@ class CallLog:
         except OSError as err:
             if not self._warned:
                 self._warned = True
-                print(f"memento mcp: cannot write the call log {self.path}: {err.strerror or err}",
-                      file=sys.stderr)
+                print(f"memento mcp: cannot write the call log {self.path}: {err.strerror or err}", file=sys.stderr)
 
     def read(self) -> list[CallRecord]:
         """Every record that parses (a torn last line is skipped)."""

@@ -31,8 +31,9 @@ class CallRefused(MementoError):
 def skill_name(value: object, field: str = "skill") -> str:
     """A skill's name as the rest of Memento spells one: it never becomes a path otherwise."""
     if not isinstance(value, str) or not value:
-        raise CallRefused(f"{field} must be a skill name", field=field,
-                          fix="give a name from find_skills, such as csv-json")
+        raise CallRefused(
+            f"{field} must be a skill name", field=field, fix="give a name from find_skills, such as csv-json"
+        )
     if len(value) > MAX_NAME or not NAME_RE.match(value):
         raise CallRefused(
             f"{shown(value)!r} is not a skill name",
@@ -73,8 +74,11 @@ def top_k(value: object, default: int) -> int:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_K:
-        raise CallRefused(f"k must be a whole number from 1 to {MAX_K}", field="k",
-                          fix=f"leave it out for the workspace's default ({default})")
+        raise CallRefused(
+            f"k must be a whole number from 1 to {MAX_K}",
+            field="k",
+            fix=f"leave it out for the workspace's default ({default})",
+        )
     return value
 
 
@@ -84,27 +88,36 @@ def input_files(files: object) -> dict[str, bytes]:
     if files is None:
         return {}
     if not isinstance(files, dict):
-        raise CallRefused("files must map paths to their text", field="files",
-                          fix='e.g. {"people.csv": "name,age\\nAda,36\\n"}')
+        raise CallRefused(
+            "files must map paths to their text", field="files", fix='e.g. {"people.csv": "name,age\\nAda,36\\n"}'
+        )
     if len(files) > MAX_INPUT_FILES:
-        raise CallRefused(f"{len(files)} input files; the limit is {MAX_INPUT_FILES}",
-                          field="files", fix="pack them into fewer files")
+        raise CallRefused(
+            f"{len(files)} input files; the limit is {MAX_INPUT_FILES}", field="files", fix="pack them into fewer files"
+        )
     out: dict[str, bytes] = {}
     total = 0
     for path, content in files.items():
         if not isinstance(content, str):
-            raise CallRefused(f"the content of {shown(str(path))!r} must be text", field="files",
-                              fix="pass each file's content as a string")
+            raise CallRefused(
+                f"the content of {shown(str(path))!r} must be text",
+                field="files",
+                fix="pass each file's content as a string",
+            )
         data = content.encode("utf-8", "replace")
         if len(data) > MAX_INPUT_BYTES:
             raise CallRefused(
                 f"{shown(str(path))!r} is {len(data):,} bytes; the limit is {MAX_INPUT_BYTES:,}",
-                field="files", fix="send a smaller file",
+                field="files",
+                fix="send a smaller file",
             )
         total += len(data)
         if total > MAX_INPUTS_BYTES:
-            raise CallRefused(f"the input files are over {MAX_INPUTS_BYTES:,} bytes together",
-                              field="files", fix="send fewer or smaller files")
+            raise CallRefused(
+                f"the input files are over {MAX_INPUTS_BYTES:,} bytes together",
+                field="files",
+                fix="send fewer or smaller files",
+            )
         out[path] = data
     return out
 

@@ -87,16 +87,19 @@ def run_command(
     if result.warning:
         answer["warning"] = terminal_safe(result.warning)
     session.note_inputs(chosen.name, given)
-    session.note_step(chosen.name, Step(
-        "run",
-        {"command": text, "skill": chosen.name, "inputs": sorted(given)},
-        result.ok,
-        _trace_output(result.stdout, result.stderr, result.exit_code, result.limit),
-        exit_code=result.exit_code,
-        limit=result.limit,
-        duration=result.duration,
-        sandboxed=result.sandboxed,
-    ))
+    session.note_step(
+        chosen.name,
+        Step(
+            "run",
+            {"command": text, "skill": chosen.name, "inputs": sorted(given)},
+            result.ok,
+            _trace_output(result.stdout, result.stderr, result.exit_code, result.limit),
+            exit_code=result.exit_code,
+            limit=result.limit,
+            duration=result.duration,
+            sandboxed=result.sandboxed,
+        ),
+    )
     return answer
 
 

@@ -58,11 +58,14 @@ class SkillChangeWatch:
         try:
             watcher.start()
         except OSError as err:  # inotify limits, a folder gone: searches still work
-            print(f"memento mcp: skills are not watched ({err.strerror or err}); "
-                  "restart the server to see new skills", file=sys.stderr)
+            print(
+                f"memento mcp: skills are not watched ({err.strerror or err}); restart the server to see new skills",
+                file=sys.stderr,
+            )
 
-    def start_in_background(self, after: threading.Event | None = None,
-                            at_most: float = WATCH_DELAY_SECONDS) -> threading.Thread:
+    def start_in_background(
+        self, after: threading.Event | None = None, at_most: float = WATCH_DELAY_SECONDS
+    ) -> threading.Thread:
         """Start on a thread of its own, once ``after`` is set (or ``at_most`` seconds)."""
 
         def run() -> None:

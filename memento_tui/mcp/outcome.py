@@ -54,8 +54,9 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
     text = checks.task(task)
     chosen = find_skill(session, skill)
     if not isinstance(passed, bool):
-        raise checks.CallRefused("passed must be true or false", field="passed",
-                                 fix="true when the task was done, false when it was not")
+        raise checks.CallRefused(
+            "passed must be true or false", field="passed", fix="true when the task was done, false when it was not"
+        )
     said = checks.text(note, "note", required=False)
     who = session.client or "an MCP client"
     services = session.services
@@ -70,20 +71,34 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
         writer.write(RunStarted(run_id=record.id, task=text, model=record.model))
         if hits is not None:
             writer.write(SkillsRetrieved(hits=hits))
-        writer.write(Note(message=f"the task was done by {who} through memento mcp; its own "
-                                  "reasoning is not in this trace, only its calls"))
+        writer.write(
+            Note(
+                message=f"the task was done by {who} through memento mcp; its own "
+                "reasoning is not in this trace, only its calls"
+            )
+        )
         for number, step in enumerate(steps, 1):
             call_id = f"mcp-{number}"
             writer.write(ToolCalled(step=number, call_id=call_id, name=step.tool, arguments=step.arguments))
-            writer.write(ToolResult(
-                step=number, call_id=call_id, name=step.tool, ok=step.ok, output=step.output,
-                exit_code=step.exit_code, limit=step.limit, skill=chosen.name,
-                duration=step.duration, sandboxed=step.sandboxed,
-            ))
+            writer.write(
+                ToolResult(
+                    step=number,
+                    call_id=call_id,
+                    name=step.tool,
+                    ok=step.ok,
+                    output=step.output,
+                    exit_code=step.exit_code,
+                    limit=step.limit,
+                    skill=chosen.name,
+                    duration=step.duration,
+                    sandboxed=step.sandboxed,
+                )
+            )
         writer.write(VerdictGiven(step=len(steps), passed=passed, source="agent", detail=detail))
         status: Literal["passed", "failed"] = "passed" if passed else "failed"
-        writer.write(RunFinished(step=len(steps), status=status, answer=said, steps=len(steps),
-                                 skills_used=[chosen.name]))
+        writer.write(
+            RunFinished(step=len(steps), status=status, answer=said, steps=len(steps), skills_used=[chosen.name])
+        )
     finally:
         writer.close()
     record.status = "passed" if passed else "failed"

@@ -66,8 +66,11 @@ def propose(
 
     problem = validate_change(services, name, skill_dir, contents)
     if problem:
-        raise checks.CallRefused(f"the changed skill does not pass its checks: {problem}",
-                                 field="files", fix="fix what the check names and propose again")
+        raise checks.CallRefused(
+            f"the changed skill does not pass its checks: {problem}",
+            field="files",
+            fix="fix what the check names and propose again",
+        )
     evidence = PatchEvidence(
         run_id=record.id if record else "",
         task=record.task if record else "",
@@ -79,8 +82,10 @@ def propose(
         details={"proposed_by": "mcp", "client": session.client or "unknown"},
     )
     subject = f"{name}: {why.splitlines()[0]}" if why else None
-    files_map = {f"{SKILLS_DIR_NAME}/{name}/{rel}": (None if text is None else text.encode("utf-8"))
-                 for rel, text in contents.items()}
+    files_map = {
+        f"{SKILLS_DIR_NAME}/{name}/{rel}": (None if text is None else text.encode("utf-8"))
+        for rel, text in contents.items()
+    }
     patch = store.create(name, files_map, evidence, message=subject)
     answer: dict[str, Any] = {
         "patch_id": patch.id,
@@ -118,32 +123,44 @@ def _changes(name: str, skill_dir: Any, files: object) -> dict[str, str | None]:
     """path inside the skill -> new text (None deletes), only what really changes. Every
     path is checked by the patch rules before anything is read."""
     if not isinstance(files, dict) or not files:
-        raise checks.CallRefused("files must map paths inside the skill to their new text",
-                                 field="files", fix='e.g. {"SKILL.md": "---\\nname: ...", '
-                                 '"scripts/old.py": null} (null deletes a file)')
+        raise checks.CallRefused(
+            "files must map paths inside the skill to their new text",
+            field="files",
+            fix='e.g. {"SKILL.md": "---\\nname: ...", "scripts/old.py": null} (null deletes a file)',
+        )
     if len(files) > MAX_FILES:
-        raise checks.CallRefused(f"{len(files)} files; a patch holds at most {MAX_FILES}",
-                                 field="files", fix="split the change")
+        raise checks.CallRefused(
+            f"{len(files)} files; a patch holds at most {MAX_FILES}", field="files", fix="split the change"
+        )
     total = 0
     written: list[FileChange] = []
     deleted: dict[str, str | None] = {}
     for rel, text in files.items():
         if not isinstance(rel, str) or rel.startswith("/"):
-            raise checks.CallRefused(f"path {rel!r} must be relative to the skill folder",
-                                     field="files", fix="e.g. SKILL.md or scripts/run.py")
+            raise checks.CallRefused(
+                f"path {rel!r} must be relative to the skill folder",
+                field="files",
+                fix="e.g. SKILL.md or scripts/run.py",
+            )
         check_path(f"{SKILLS_DIR_NAME}/{name}/{rel}", name)
         if text is None:
             deleted[rel] = None
             continue
         if not isinstance(text, str):
-            raise checks.CallRefused(f"the new content of {rel!r} must be text (or null to delete)",
-                                     field="files", fix="pass each file's whole new text")
+            raise checks.CallRefused(
+                f"the new content of {rel!r} must be text (or null to delete)",
+                field="files",
+                fix="pass each file's whole new text",
+            )
         size = len(text.encode("utf-8", "replace"))
         total += size
         if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
             raise checks.CallRefused(
                 f"the patch is too big ({rel!r} is {size:,} bytes; at most {MAX_FILE_BYTES:,} "
-                f"a file and {MAX_TOTAL_BYTES:,} in all)", field="files", fix="send a smaller change")
+                f"a file and {MAX_TOTAL_BYTES:,} in all)",
+                field="files",
+                fix="send a smaller change",
+            )
         written.append(FileChange(path=rel, content=text))
     contents: dict[str, str | None] = {}
     if written:
@@ -151,8 +168,9 @@ def _changes(name: str, skill_dir: Any, files: object) -> dict[str, str | None]:
             contents[change.path] = change.content
     contents.update(deleted)
     if not contents:
-        raise checks.CallRefused("the proposed files are the same as the skill's", field="files",
-                                 fix="send only files whose text changes")
+        raise checks.CallRefused(
+            "the proposed files are the same as the skill's", field="files", fix="send only files whose text changes"
+        )
     return contents
 
 
@@ -165,7 +183,7 @@ def _refuse_unseen(store: Any, name: str) -> None:
             f"skill {name!r} has changes that are not on {store.main_branch()} ({shown}); a "
             "patch starts from main and would be reviewed against files nobody sees",
             field="skill",
-            fix=f'ask the person to commit them first: git add {folder} && git commit -m '
+            fix=f"ask the person to commit them first: git add {folder} && git commit -m "
             f'"{name}: my changes" -- {folder}',
         )
 
@@ -181,13 +199,15 @@ def _failed_run(session: McpSession, name: str, run_id: str | None) -> Any:
     if run_id and record.status != "failed":
         raise checks.CallRefused(
             f"run {record.id} is {record.status}, not failed",
-            field="run_id", fix="name the failed run this fix answers, or leave run_id out",
+            field="run_id",
+            fix="name the failed run this fix answers, or leave run_id out",
         )
     return record
 
 
-def _replay(session: McpSession, record: Any, patch: Any, name: str, evidence: PatchEvidence,
-            on_progress: Progress | None) -> dict[str, Any]:
+def _replay(
+    session: McpSession, record: Any, patch: Any, name: str, evidence: PatchEvidence, on_progress: Progress | None
+) -> dict[str, Any]:
     store = session.services.patches()
     if record is None:
         evidence.details["replay"] = "no failed run to replay: none was reported or named"

@@ -65,8 +65,12 @@ def oversized_request(head: bytes, size: int, cap: int) -> str:
     found = _ID_RE.search(head)
     if found is None:
         return "{}\n"
-    request = {"jsonrpc": "2.0", "id": json.loads(found.group(1)), "method": OVERSIZED_METHOD,
-               "params": {"bytes": size, "limit": cap}}
+    request = {
+        "jsonrpc": "2.0",
+        "id": json.loads(found.group(1)),
+        "method": OVERSIZED_METHOD,
+        "params": {"bytes": size, "limit": cap},
+    }
     return json.dumps(request) + "\n"
 
 

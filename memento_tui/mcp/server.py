@@ -63,8 +63,7 @@ missing something, propose_patch(skill, files, reason) puts your fix up for a pe
 review (it never reaches the library by itself)."""
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
-WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
-                         open_world_hint=False)
+WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
 
 class McpApp:
@@ -74,8 +73,12 @@ class McpApp:
         self.session = session
         self.bus = InMemorySubscriptionBus()
         self.server: MCPServer[Any] = MCPServer(
-            "memento", title="Memento skills", version=__version__, instructions=INSTRUCTIONS,
-            log_level="WARNING", subscriptions=self.bus,
+            "memento",
+            title="Memento skills",
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            log_level="WARNING",
+            subscriptions=self.bus,
         )
         self.resources = skill_tools.SkillResources(session)
         self.subscribed: set[str] = set()
@@ -99,16 +102,17 @@ class McpApp:
             raise ToolError(checks.error_text(err, self.session.services.paths.root)) from None
         except Exception as err:
             log.exception("memento mcp: a tool failed unexpectedly")
-            raise ToolError(f"internal error ({type(err).__name__}: {err}); the server goes on, "
-                            "and the call is logged in .memento/mcp/calls.jsonl") from None
+            raise ToolError(
+                f"internal error ({type(err).__name__}: {err}); the server goes on, "
+                "and the call is logged in .memento/mcp/calls.jsonl"
+            ) from None
 
     async def in_thread(self, work: Callable[[threading.Event], T]) -> T:
         """Long work on a worker thread; a client's cancel stops it (the sandbox kills the
         command at once) instead of leaving it to run out its time."""
         cancel = threading.Event()
         try:
-            return await anyio.to_thread.run_sync(lambda: self.guarded(lambda: work(cancel)),
-                                                  abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(lambda: self.guarded(lambda: work(cancel)), abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():
             cancel.set()
             raise
@@ -127,13 +131,20 @@ class McpApp:
         started = time.perf_counter()
         # model_construct: the fields are ours and of the right types, and this is per call.
         record = CallRecord.model_construct(
-            session=self.session.log.session, client=self.session.client, method=method,
-            tool=tool if isinstance(tool, str) else None, arguments=summarize(arguments))
+            session=self.session.log.session,
+            client=self.session.client,
+            method=method,
+            tool=tool if isinstance(tool, str) else None,
+            arguments=summarize(arguments),
+        )
         try:
             result = await call_next(ctx)
         except BaseException as err:
             cancelled = isinstance(err, anyio.get_cancelled_exc_class())
-            record.ok, record.error = False, "cancelled by the client" if cancelled else (str(err) or type(err).__name__)
+            record.ok, record.error = (
+                False,
+                "cancelled by the client" if cancelled else (str(err) or type(err).__name__),
+            )
             record.ms = round((time.perf_counter() - started) * 1000, 2)
             self.session.log.write(record)
             raise
@@ -203,7 +214,11 @@ def _result_summary(result: Any) -> tuple[bool, str, Any]:
         error, content, structured = result.get("isError"), result.get("content", []), result.get("structuredContent")
         texts = [c.get("text", "") for c in content if isinstance(c, dict)]
     else:
-        error, content, structured = getattr(result, "is_error", None), getattr(result, "content", []), getattr(result, "structured_content", None)
+        error, content, structured = (
+            getattr(result, "is_error", None),
+            getattr(result, "content", []),
+            getattr(result, "structured_content", None),
+        )
         texts = [getattr(c, "text", "") for c in content]
     if error:
         return False, " ".join(texts)[:2000], None
@@ -245,22 +260,30 @@ def _register_tools(app: McpApp) -> None:
         """Read one file of a skill (text, or base64 for a binary file; at most 200 KB)."""
         return app.guarded(lambda: skill_tools.read_file(session, name, path))
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False,
-                                             idempotent_hint=False, open_world_hint=False))
+    @server.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+        )
+    )
     async def run_skill_command(
         skill: SkillName,
-        command: Annotated[str, Field(description="a shell command, run with sh -c in /work; "
-                                      "the skill's files are at /skill, e.g. "
-                                      "python3 /skill/scripts/x.py in.csv -o out.json")],
-        files: Annotated[dict[str, str] | None, Field(description="input files to put in /work "
-                                                      "first: path -> text")] = None,
+        command: Annotated[
+            str,
+            Field(
+                description="a shell command, run with sh -c in /work; "
+                "the skill's files are at /skill, e.g. "
+                "python3 /skill/scripts/x.py in.csv -o out.json"
+            ),
+        ],
+        files: Annotated[
+            dict[str, str] | None, Field(description="input files to put in /work first: path -> text")
+        ] = None,
     ) -> dict[str, Any]:
         """Run a command in Memento's sandbox with the skill at /skill (read-only), in a
         fresh /work holding the files you give. No network unless the workspace grants it
         to this skill; nothing of the host is visible. Returns the exit code, stdout and
         stderr (control characters marked) and the files the command wrote."""
-        return await app.in_thread(
-            lambda cancel: run_command(session, skill, command, files, cancel=cancel))
+        return await app.in_thread(lambda cancel: run_command(session, skill, command, files, cancel=cancel))
 
     @server.tool(annotations=WRITES)
     def report_outcome(
@@ -277,12 +300,16 @@ def _register_tools(app: McpApp) -> None:
     @server.tool(annotations=WRITES)
     async def propose_patch(
         skill: Annotated[str, Field(description="the skill to change (a new name makes a new skill)")],
-        files: Annotated[dict[str, str | None], Field(description="paths inside the skill folder "
-                                                      "-> their whole new text; null deletes")],
+        files: Annotated[
+            dict[str, str | None],
+            Field(description="paths inside the skill folder -> their whole new text; null deletes"),
+        ],
         reason: Annotated[str, Field(description="why: what was wrong and what the change does")],
         ctx: Context,
-        run_id: Annotated[str | None, Field(description="the failed run this fixes (default: "
-                                            "the last failure you reported with this skill)")] = None,
+        run_id: Annotated[
+            str | None,
+            Field(description="the failed run this fixes (default: the last failure you reported with this skill)"),
+        ] = None,
     ) -> dict[str, Any]:
         """Propose a fix to a skill. It is checked as Memento's own fixes are (paths, protected
         skills, the skill's tests in the sandbox, a replay of the failed run) and becomes a
@@ -292,8 +319,7 @@ def _register_tools(app: McpApp) -> None:
         def progress(line: str) -> None:
             anyio.from_thread.run(ctx.report_progress, 0, None, line)
 
-        return await app.in_thread(
-            lambda _cancel: proposal.propose(session, skill, files, reason, run_id, progress))
+        return await app.in_thread(lambda _cancel: proposal.propose(session, skill, files, reason, run_id, progress))
 
 
 # -- resources ------------------------------------------------------------------------
@@ -302,8 +328,9 @@ def _register_tools(app: McpApp) -> None:
 def _register_resources(app: McpApp) -> None:
     server, low = app.server, app.server._lowlevel_server
 
-    @server.resource("skill://{name}", name="skill", mime_type="text/markdown",
-                     description="a skill's SKILL.md, by name")
+    @server.resource(
+        "skill://{name}", name="skill", mime_type="text/markdown", description="a skill's SKILL.md, by name"
+    )
     def skill_resource(name: str) -> str:
         try:
             return app.resources.read(name)
@@ -318,8 +345,10 @@ def _register_resources(app: McpApp) -> None:
         except MementoError as err:
             raise MCPError(INVALID_PARAMS, err.message) from None
         return ListResourcesResult(
-            resources=[Resource(uri=e["uri"], name=e["name"], description=e["description"],
-                                mime_type="text/markdown") for e in page],
+            resources=[
+                Resource(uri=e["uri"], name=e["name"], description=e["description"], mime_type="text/markdown")
+                for e in page
+            ],
             next_cursor=following,
         )
 

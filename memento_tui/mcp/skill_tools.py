@@ -84,8 +84,10 @@ def load(session: McpSession, name: str) -> dict[str, Any]:
     }
     if len(files) > MAX_FILES_LISTED:
         answer["files_note"] = f"{len(files)} files; the first {MAX_FILES_LISTED} are listed"
-    session.note_step(skill.name, Step("load_skill", {"name": skill.name}, True,
-                                       f"SKILL.md ({len(text)} characters) and {len(files)} files"))
+    session.note_step(
+        skill.name,
+        Step("load_skill", {"name": skill.name}, True, f"SKILL.md ({len(text)} characters) and {len(files)} files"),
+    )
     return answer
 
 
@@ -96,18 +98,17 @@ def read_file(session: McpSession, name: str, path: str) -> dict[str, Any]:
         data, size = target.read(MAX_READ_BYTES)
     except PathRefused as err:
         listing = ", ".join(skill.files()[:50])
-        raise checks.CallRefused(err.message, field="path",
-                                 fix=f"name a file of {skill.name}: {listing}") from None
-    answer: dict[str, Any] = {"name": skill.name, "path": target.label.removeprefix("/skill/"),
-                              "size": size}
+        raise checks.CallRefused(err.message, field="path", fix=f"name a file of {skill.name}: {listing}") from None
+    answer: dict[str, Any] = {"name": skill.name, "path": target.label.removeprefix("/skill/"), "size": size}
     try:
         answer["text"] = terminal_safe(data.decode("utf-8"))
     except UnicodeDecodeError:
         answer["base64"] = base64.b64encode(data).decode("ascii")
     if size > len(data):
         answer["cut"] = f"only the first {len(data):,} of {size:,} bytes"
-    session.note_step(skill.name, Step("read_skill_file", {"name": skill.name, "path": answer["path"]},
-                                       True, f"{size} bytes"))
+    session.note_step(
+        skill.name, Step("read_skill_file", {"name": skill.name, "path": answer["path"]}, True, f"{size} bytes")
+    )
     return answer
 
 
@@ -174,6 +175,7 @@ def _offset(cursor: str | None, total: int) -> int:
     if not cursor:
         return 0
     if not cursor.isdigit() or int(cursor) > total:
-        raise checks.CallRefused("the cursor is not one this server gave", field="cursor",
-                                 fix="list again from the start")
+        raise checks.CallRefused(
+            "the cursor is not one this server gave", field="cursor", fix="list again from the start"
+        )
     return int(cursor)

@@ -116,7 +116,11 @@ def write_reports(state: EvalState, suite: LoadedSuite | None = None) -> tuple[P
 
 class _Evaluation:
     def __init__(
-        self, services: Services, suite: LoadedSuite, state: EvalState, progress: Progress,
+        self,
+        services: Services,
+        suite: LoadedSuite,
+        state: EvalState,
+        progress: Progress,
         jobs: int = 1,
     ) -> None:
         self.person = services
@@ -194,8 +198,7 @@ class _Evaluation:
         lock = threading.Lock()
         try:
             with _pool(jobs, "eval-task", self.cancel) as pool:
-                running = {pool.submit(self._run_task, services, task_id): task_id
-                           for task_id in todo}
+                running = {pool.submit(self._run_task, services, task_id): task_id for task_id in todo}
                 for future in as_completed(running):
                     task_id = running[future]
                     result = future.result()
@@ -219,8 +222,9 @@ class _Evaluation:
         task = self.tasks[task_id]
         self.progress(f"  started {task_id}")
         record = services.agent().run(
-            RunRequest(task=task.prompt, check=task.check, inputs=self.suite.input_paths(task),
-                       learn=False),  # taught at the round's end (_teach)
+            RunRequest(
+                task=task.prompt, check=task.check, inputs=self.suite.input_paths(task), learn=False
+            ),  # taught at the round's end (_teach)
             cancel=self.cancel,
         )
         return TaskResult(
@@ -291,9 +295,7 @@ class _Evaluation:
             out = learn_from_run(services, run_id, lambda line: self.progress("  " + line))
         except MementoError as err:
             self.progress(f"  {result.task_id}: learning failed: {err.message}")
-            return LearnResult(
-                task_id=result.task_id, run_id=run_id, status="error", error=err.message
-            )
+            return LearnResult(task_id=result.task_id, run_id=run_id, status="error", error=err.message)
         reflection = out.get("reflection") or {}
         return LearnResult(
             task_id=result.task_id,
@@ -373,15 +375,11 @@ def _clone_workspace(services: Services, dest: Path) -> tuple[str, str]:
     head = clone.out("rev-parse", "HEAD")
     if head != tip:
         remove_tree_quietly(dest)
-        raise MementoError(
-            "the clone does not start from the workspace's main", file=dest, fix="try again"
-        )
+        raise MementoError("the clone does not start from the workspace's main", file=dest, fix="try again")
     return main, tip
 
 
-def _start(
-    services: Services, suite: LoadedSuite, task_ids: list[str], options: EvalOptions
-) -> EvalState:
+def _start(services: Services, suite: LoadedSuite, task_ids: list[str], options: EvalOptions) -> EvalState:
     eval_id = new_eval_id()
     dest = services.paths.eval / f"{_slug(suite.name)}-{eval_id}"
     main, tip = _clone_workspace(services, dest)
@@ -437,9 +435,7 @@ def run_eval(
         resumed = True
     else:
         if suite_path is None:
-            raise MementoError(
-                "which suite?", fix="memento eval benchmarks/suites/starter.yaml --rounds 3"
-            )
+            raise MementoError("which suite?", fix="memento eval benchmarks/suites/starter.yaml --rounds 3")
         suite = load_suite(Path(suite_path))
         task_ids = [t.id for t in suite.select(options.task_ids or None, options.tags or None)]
         if not task_ids:

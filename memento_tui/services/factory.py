@@ -59,9 +59,7 @@ class Services:
         """The search index over skills/, rebuilt when missing, stale or corrupt."""
         from memento_tui.domain.retrieval import SkillIndex
 
-        return self._once(
-            "index", lambda: SkillIndex.open(self.workspace.paths, self.workspace.config.retrieval)
-        )
+        return self._once("index", lambda: SkillIndex.open(self.workspace.paths, self.workspace.config.retrieval))
 
     def sandbox(self) -> Sandbox:
         from memento_tui.domain.sandbox import Sandbox

@@ -119,9 +119,7 @@ def mark_critical(
         return mark
     text = (pattern or "").strip()
     if not text:
-        raise MementoError(
-            "the pattern is empty", field="--pattern", fix="give the task text, or a pattern id"
-        )
+        raise MementoError("the pattern is empty", field="--pattern", fix="give the task text, or a pattern id")
     for row in load_insights(services).patterns:
         if row.id == text:
             text = row.label
@@ -222,9 +220,7 @@ def insight_tables(ins: Insights) -> list[Table]:
                     str(s.passed),
                     str(s.failures),
                     percent(s.success_rate),
-                    sparkline([pt.rate for pt in trends[s.skill].points])
-                    if s.skill in trends
-                    else "",
+                    sparkline([pt.rate for pt in trends[s.skill].points]) if s.skill in trends else "",
                 )
                 for s in ins.skills
             ],

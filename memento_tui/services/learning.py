@@ -63,10 +63,14 @@ class _Learner:
             ideas = self.services.patches().rejected_ideas(skill)
         except MementoError:
             return []
-        return [f"{r.reason} (rejected patch: {r.summary})" if getattr(r, "summary", "") else str(r.reason) for r in ideas]
+        return [
+            f"{r.reason} (rejected patch: {r.summary})" if getattr(r, "summary", "") else str(r.reason) for r in ideas
+        ]
 
     def _finish(self, status: str, **extra: Any) -> dict[str, Any]:
-        self.result.update(status=status, tokens=self.usage.total_tokens, cost_usd=round(self.usage.cost_usd, 6), **extra)
+        self.result.update(
+            status=status, tokens=self.usage.total_tokens, cost_usd=round(self.usage.cost_usd, 6), **extra
+        )
         self.progress(f"  learning cost: {self.usage.total_tokens} tokens, ${self.usage.cost_usd:.4f}")
         return self.result
 
@@ -89,12 +93,17 @@ class _Learner:
         rejected = [idea for s in involved for idea in self._rejected(s.name)]
         self.progress("  reflecting on the failure…")
         model = self.services.model()
-        answer = reflect(model, events=events, skills=involved, rejected=rejected, note=self.record.note,
-                         max_tokens=min(4000, self.cfg.reflect_max_tokens))
+        answer = reflect(
+            model,
+            events=events,
+            skills=involved,
+            rejected=rejected,
+            note=self.record.note,
+            max_tokens=min(4000, self.cfg.reflect_max_tokens),
+        )
         self.usage.add(answer.usage)
         if answer.value is None:
-            self._save_reflection(SavedReflection(ok=False, error=answer.error or "",
-                                                  raw=answer.raw or ""))
+            self._save_reflection(SavedReflection(ok=False, error=answer.error or "", raw=answer.raw or ""))
             self.progress(f"  reflection failed: {answer.error} (recorded; nothing committed)")
             return self._finish("reflection_failed", error=answer.error)
         reflection = answer.value
@@ -102,7 +111,9 @@ class _Learner:
         self.runs.update(self.run_id, failure_category=reflection.category)
         self.result["reflection"] = reflection.model_dump()
         label = CATEGORY_LABELS[reflection.category]
-        self.progress(f"  reflection: {label}; weak skill: {reflection.weak_skill or 'none'}; step {reflection.decision_step}")
+        self.progress(
+            f"  reflection: {label}; weak skill: {reflection.weak_skill or 'none'}; step {reflection.decision_step}"
+        )
         self.progress(f"    {reflection.missing_or_assumed}")
         if reflection.fix_kind == "none":
             return self._finish("no_fix")
@@ -111,11 +122,18 @@ class _Learner:
         return self._write(reflection, events, library)
 
     def _permission(self, reflection: Reflection) -> dict[str, Any]:
-        row = {"at": time.time(), "run_id": self.run_id, "skill": reflection.weak_skill,
-               "permission": reflection.permission or reflection.missing_or_assumed, "summary": reflection.summary}
+        row = {
+            "at": time.time(),
+            "run_id": self.run_id,
+            "skill": reflection.weak_skill,
+            "permission": reflection.permission or reflection.missing_or_assumed,
+            "summary": reflection.summary,
+        }
         _append_jsonl(self.services.workspace.paths.state / "requests.jsonl", row)
         self.progress(f"  permission request: {row['permission']}")
-        self.progress("    memento never changes the sandbox policy itself; grant it in .memento/config.toml if you agree")
+        self.progress(
+            "    memento never changes the sandbox policy itself; grant it in .memento/config.toml if you agree"
+        )
         return self._finish("permission_requested", request=row)
 
     def _target(self, reflection: Reflection, library: Any) -> tuple[str, Path | None]:
@@ -147,10 +165,11 @@ class _Learner:
         shown = ", ".join(f.removeprefix(folder + "/") for f in files[:5])
         more = f" and {len(files) - 5} more" if len(files) > 5 else ""
         fix = f'git add {folder} && git commit -m "{skill}: my changes" -- {folder}'
-        self.progress(f"  no learning: skill {skill} has changes that are not on "
-                      f"{store.main_branch()} ({shown}{more})")
-        self.progress("    a patch starts from main and would be made against files you cannot "
-                      f"see in git; commit them first: {fix}")
+        self.progress(f"  no learning: skill {skill} has changes that are not on {store.main_branch()} ({shown}{more})")
+        self.progress(
+            "    a patch starts from main and would be made against files you cannot "
+            f"see in git; commit them first: {fix}"
+        )
         return self._finish("skill_not_committed", skill=skill, files=files, fix=fix)
 
     def _write(self, reflection: Reflection, events: list[Any], library: Any) -> dict[str, Any]:
@@ -165,9 +184,16 @@ class _Learner:
             self.progress(f"  {self.companion_of.name} is protected: the fix goes to the companion skill {skill}")
             self.result["protected"] = self.companion_of.name
         self.progress(f"  writing a {'new skill' if skill_dir is None else 'patch'} for {skill}…")
-        answer = write_fix(self.services.model(), reflection=reflection, events=events, skill_name=skill,
-                           skill_dir=skill_dir, rejected=self._rejected(skill), max_tokens=min(16000, self.cfg.reflect_max_tokens),
-                           companion_of=self.companion_of)
+        answer = write_fix(
+            self.services.model(),
+            reflection=reflection,
+            events=events,
+            skill_name=skill,
+            skill_dir=skill_dir,
+            rejected=self._rejected(skill),
+            max_tokens=min(16000, self.cfg.reflect_max_tokens),
+            companion_of=self.companion_of,
+        )
         self.usage.add(answer.usage)
         if answer.value is None:
             self.progress(f"  the fix could not be used: {answer.error} (nothing committed)")
@@ -187,8 +213,12 @@ class _Learner:
         from memento_tui.domain.patches.model import Cost, PatchEvidence
 
         evidence = PatchEvidence(
-            run_id=self.run_id, task=self.record.task, failure_category=reflection.category, weak_skill=reflection.weak_skill,
-            reflection_summary=reflection.summary, decision_step=reflection.decision_step,
+            run_id=self.run_id,
+            task=self.record.task,
+            failure_category=reflection.category,
+            weak_skill=reflection.weak_skill,
+            reflection_summary=reflection.summary,
+            decision_step=reflection.decision_step,
             kind="new-skill" if skill_dir is None else "patch",
             cost=Cost(tokens=self.usage.total_tokens, usd=self.usage.cost_usd),
             details={"missing_or_assumed": reflection.missing_or_assumed},
@@ -211,8 +241,15 @@ class _Learner:
     def _replay_one(self, record: RunRecord, overrides: dict[str, Path], patch_id: str) -> RunRecord:
         inputs_dir = self.runs.folder(record.id).inputs
         inputs = sorted(inputs_dir.iterdir()) if inputs_dir.is_dir() else []
-        request = RunRequest(task=record.task, check=record.check, inputs=inputs, replay_of=record.id,
-                             patch_id=patch_id, skill_overrides=overrides, learn=False)
+        request = RunRequest(
+            task=record.task,
+            check=record.check,
+            inputs=inputs,
+            replay_of=record.id,
+            patch_id=patch_id,
+            skill_overrides=overrides,
+            learn=False,
+        )
         return self.services.agent().run(request)
 
     def _replay(self, patch: Any, skill: str, evidence: Any) -> None:
@@ -230,8 +267,11 @@ class _Learner:
             self._count(replay)
             evidence.replay = ReplayResult(result="passed" if replay.passed else "failed", run_id=replay.id)
             self.progress(f"    replay {replay.status} (run {replay.id})")
-            earlier = [r for r in self.runs.list(include_replays=False)
-                       if r.status == "passed" and skill in r.skills_used and r.id != self.run_id][: self.cfg.regressions]
+            earlier = [
+                r
+                for r in self.runs.list(include_replays=False)
+                if r.status == "passed" and skill in r.skills_used and r.id != self.run_id
+            ][: self.cfg.regressions]
             for past in earlier:
                 if self.usage.total_tokens - tokens_before >= self.cfg.replay_max_tokens:
                     self.progress("    replay budget used up; remaining regressions not run")
@@ -240,26 +280,31 @@ class _Learner:
                 again = self._replay_one(past, overrides, patch.id)
                 self._count(again)
                 evidence.regressions.append(RegressionResult(run_id=again.id, task=past.task, passed=again.passed))
-                self.progress(f"    regression {'passed' if again.passed else 'FAILED'}: {past.task[:60]} (run {again.id})")
+                self.progress(
+                    f"    regression {'passed' if again.passed else 'FAILED'}: {past.task[:60]} (run {again.id})"
+                )
         finally:
             remove_tree_quietly(Path(tmp))
         evidence.validated = evidence.replay.result == "passed" and all(r.passed for r in evidence.regressions)
         evidence.cost.tokens = self.usage.total_tokens
         evidence.cost.usd = self.usage.cost_usd
         store.update_evidence(patch.id, evidence)
-        self.result.update(validated=evidence.validated, replay=evidence.replay.result,
-                           regressions=[r.model_dump() for r in evidence.regressions])
+        self.result.update(
+            validated=evidence.validated,
+            replay=evidence.replay.result,
+            regressions=[r.model_dump() for r in evidence.regressions],
+        )
         verdict = "validated" if evidence.validated else "NOT validated"
-        self.progress(f"  patch {patch.id} {verdict}: replay {evidence.replay_text()}, regressions {evidence.regressions_text()}")
+        self.progress(
+            f"  patch {patch.id} {verdict}: replay {evidence.replay_text()}, regressions {evidence.regressions_text()}"
+        )
         self.progress(f"  review it: memento patches show {patch.id}")
 
     def _count(self, record: RunRecord) -> None:
         self.usage.add(Usage(record.prompt_tokens, record.completion_tokens, record.cost_usd))
 
 
-def validate_change(
-    services: Services, skill: str, skill_dir: Path | None, contents: dict[str, str | None]
-) -> str:
+def validate_change(services: Services, skill: str, skill_dir: Path | None, contents: dict[str, str | None]) -> str:
     """Apply a change (None deletes a file) to a temp copy of the skill and check it as
     'memento verify' would, its tests run in the sandbox (a copy outside skills/, so never
     with network). The reason it fails, or "" when it passes."""

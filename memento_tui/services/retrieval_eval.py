@@ -46,7 +46,9 @@ def quality_lines(quality: RetrievalQuality) -> list[str]:
     ]
     for s in quality.skills:
         mark = "✗ never first for its own tasks" if s.never_found else ""
-        lines.append(f"  {s.skill:<28} {s.queries:>3} tasks  R@1 {s.recall(1):.2f}  R@5 {s.recall(5):.2f}  MRR {s.mrr:.2f}  {mark}")
+        lines.append(
+            f"  {s.skill:<28} {s.queries:>3} tasks  R@1 {s.recall(1):.2f}  R@5 {s.recall(5):.2f}  MRR {s.mrr:.2f}  {mark}"
+        )
         if s.misses:
             winners = sorted({m.winner for m in s.misses})
             words = s.suggested_words()

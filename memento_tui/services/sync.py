@@ -97,10 +97,10 @@ class _Sync:
             commit = self.repo.commit_paths(changed, message)
         else:
             tip = self.store.main_tip()
-            tree = self._tree_with(tip, {p: (paths.root / p).read_bytes() for p in changed
-                                         if (paths.root / p).is_file()})
-            commit = self.repo.out("commit-tree", tree, "-p", tip, "-F", "-",
-                                   input=(message + "\n").encode())
+            tree = self._tree_with(
+                tip, {p: (paths.root / p).read_bytes() for p in changed if (paths.root / p).is_file()}
+            )
+            commit = self.repo.out("commit-tree", tree, "-p", tip, "-F", "-", input=(message + "\n").encode())
             self._move_main(tip, commit, changed, "commit what was learned")
         self.progress(f"  committed {', '.join(Path(p).name for p in changed)} on {self.main}")
         return commit
@@ -114,8 +114,7 @@ class _Sync:
             self.repo.git("read-tree", base, env=env)
             for path, data in files.items():
                 blob = self.repo.out("hash-object", "-w", "--stdin", input=data)
-                self.repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}",
-                              env=env)
+                self.repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
             return self.repo.out("write-tree", env=env)
 
     def _move_main(self, old: str, new: str, paths: list[str], what: str) -> None:
@@ -134,15 +133,19 @@ class _Sync:
         self._need_remote()
         try:
             self.repo.remote(
-                "fetch", "--prune", "--no-tags", self.remote,
+                "fetch",
+                "--prune",
+                "--no-tags",
+                self.remote,
                 f"+refs/heads/{self.main}:{self.tracking}",
                 f"+refs/heads/{BRANCH_PREFIX}*:refs/remotes/{self.remote}/{BRANCH_PREFIX}*",
                 f"+{EVIDENCE_REFS}*:refs/remotes/{self.remote}/{EVIDENCE_NAME}/*",
             )
         except GitError as err:
-            raise SyncError(f"cannot fetch from {self.remote}: {err.stderr}",
-                            fix="check the remote's address and your access "
-                            f"(git remote -v; git fetch {self.remote})") from None
+            raise SyncError(
+                f"cannot fetch from {self.remote}: {err.stderr}",
+                fix=f"check the remote's address and your access (git remote -v; git fetch {self.remote})",
+            ) from None
 
     def _need_remote(self) -> None:
         url = self.repo.out("remote", "get-url", "--", self.remote, ok=(0, 2, 128))
@@ -168,8 +171,7 @@ class _Sync:
             return "fast-forward"
         tree = self._merge_tree(tip, theirs, base)
         message = f"Merge {self.remote}/{self.main} into {self.main} (memento sync)\n"
-        commit = self.repo.out("commit-tree", tree, "-p", tip, "-p", theirs, "-F", "-",
-                               input=message.encode())
+        commit = self.repo.out("commit-tree", tree, "-p", tip, "-p", theirs, "-F", "-", input=message.encode())
         self._move_main(tip, commit, self._changed(tip, commit), f"merge {self.remote}")
         return "merged"
 
@@ -179,24 +181,33 @@ class _Sync:
 
     def _merge_tree(self, ours: str, theirs: str, base: str) -> str:
         """A three-way merge in plumbing; the union files are merged line by line."""
-        result = self.repo.git("merge-tree", "--write-tree", "-z", "--name-only",
-                               "--no-messages", "--end-of-options", ours, theirs, ok=(0, 1))
+        result = self.repo.git(
+            "merge-tree",
+            "--write-tree",
+            "-z",
+            "--name-only",
+            "--no-messages",
+            "--end-of-options",
+            ours,
+            theirs,
+            ok=(0, 1),
+        )
         tokens = result.stdout.split(b"\0")
         tree = tokens[0].decode().strip()
         conflicts = sorted({t.decode("utf-8", "replace") for t in tokens[1:] if t})
         real = [c for c in conflicts if c not in UNION_FILES]
         if real:
             raise PatchConflict(
-                f"{self.remote}/{self.main} and your {self.main} both changed "
-                f"{', '.join(real)}; nothing was changed",
+                f"{self.remote}/{self.main} and your {self.main} both changed {', '.join(real)}; nothing was changed",
                 files=real,
                 fix=f"merge by hand: git merge {self.remote}/{self.main} (then sync again)",
             )
         # The union files are made here, whatever git's attributes did with them: the same
         # rows in the same order on every machine.
         both = set(self._changed(base, ours)) & set(self._changed(base, theirs))
-        unions = {path: self._union(path, base, ours, theirs)
-                  for path in UNION_FILES if path in both or path in conflicts}
+        unions = {
+            path: self._union(path, base, ours, theirs) for path in UNION_FILES if path in both or path in conflicts
+        }
         return self._tree_with(tree, unions) if unions else tree
 
     def _union(self, path: str, base: str, ours: str, theirs: str) -> bytes:
@@ -209,7 +220,7 @@ class _Sync:
             return [line for line in found if line.strip()]
 
         known = lines(base)
-        rows = list(dict.fromkeys(known + lines(ours) + lines(theirs)[len(known):]))
+        rows = list(dict.fromkeys(known + lines(ours) + lines(theirs)[len(known) :]))
         rows.sort(key=_made_at)  # stable: rows without a time keep their place at the end
         return b"".join(row + b"\n" for row in rows)
 
@@ -224,8 +235,7 @@ class _Sync:
                 pushed.append(patch.id)
             record = self.store.records.read(patch.id)
             if record is not None:
-                blob = self.repo.out("hash-object", "-w", "--stdin",
-                                     input=record.model_dump_json().encode("utf-8"))
+                blob = self.repo.out("hash-object", "-w", "--stdin", input=record.model_dump_json().encode("utf-8"))
                 self.repo.git("update-ref", f"{EVIDENCE_REFS}{patch.id}", blob)
                 refs.append(f"+{EVIDENCE_REFS}{patch.id}:{EVIDENCE_REFS}{patch.id}")
         decided = {p.branch: p.id for p in self.store.list("all") if p.status != "pending"}
@@ -260,8 +270,7 @@ class _Sync:
         try:
             record = PatchRecord.model_validate_json(blob.stdout)
         except ValueError:
-            self.progress(f"  patch {patch_id}: its evidence could not be read; using the "
-                          "commit's trailers")
+            self.progress(f"  patch {patch_id}: its evidence could not be read; using the commit's trailers")
             return
         if record.id == patch_id:
             self.store.records.write(record)
@@ -270,8 +279,7 @@ class _Sync:
         known = {p.id: p for p in self.store.list("all")}
         new: list[tuple[str, str]] = []
         prefix = f"refs/remotes/{self.remote}/"
-        out = self.repo.out("for-each-ref", "--format=%(refname) %(objectname)",
-                            f"{prefix}{BRANCH_PREFIX}")
+        out = self.repo.out("for-each-ref", "--format=%(refname) %(objectname)", f"{prefix}{BRANCH_PREFIX}")
         for line in out.splitlines():
             ref, _, head = line.partition(" ")
             branch = ref.removeprefix(prefix)
@@ -301,8 +309,9 @@ def _made_at(row: bytes) -> str:
     return str(value) if value else "~"
 
 
-def sync(services: Services, *, remote: str = "origin", push: bool = True,
-         on_progress: Progress | None = None) -> SyncResult:
+def sync(
+    services: Services, *, remote: str = "origin", push: bool = True, on_progress: Progress | None = None
+) -> SyncResult:
     progress = on_progress or (lambda _line: None)
     job = _Sync(services, remote, progress)
     before = job.store.main_tip()
@@ -343,5 +352,4 @@ def as_json(result: SyncResult) -> dict[str, Any]:
     return json.loads(json.dumps(result.__dict__))
 
 
-__all__ = ["SyncError", "SyncResult", "SyncStatus", "as_json", "decision_key", "sync",
-           "sync_status"]
+__all__ = ["SyncError", "SyncResult", "SyncStatus", "as_json", "decision_key", "sync", "sync_status"]

@@ -45,9 +45,7 @@ class Step:
 Scripted = Step | Callable[[dict[str, Any]], Step]
 
 # What real servers say when they cannot take tool calls.
-VLLM_NO_TOOLS = (
-    '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
-)
+VLLM_NO_TOOLS = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
 LLAMA_CPP_NO_TOOLS = "tools param requires --jinja flag"
 OLLAMA_NO_TOOLS = "registry.ollama.ai/library/gemma:2b does not support tools"
 NO_RESPONSE_FORMAT = "response_format is not supported by this server"
@@ -117,9 +115,7 @@ class ScriptedServer:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    self._send_json(
-                        200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
-                    )
+                    self._send_json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
                 else:
                     self._send_json(404, {"error": {"message": "not found"}})
 
@@ -226,11 +222,7 @@ class ScriptedServer:
                 return fail(400, self.refuse_response_format)
             if not self.script:
                 return fail(500, "the scripted server ran out of script")
-            item = (
-                self.script[0]
-                if (self.repeat_last and len(self.script) == 1)
-                else self.script.pop(0)
-            )
+            item = self.script[0] if (self.repeat_last and len(self.script) == 1) else self.script.pop(0)
         return item(body) if callable(item) else item
 
 
@@ -303,9 +295,7 @@ def _chunks(step: Step, body: dict[str, Any]) -> Iterable[dict[str, Any]]:
             }
         )
         for i in range(0, len(args), 24):
-            yield chunk(
-                {"tool_calls": [{"index": index, "function": {"arguments": args[i : i + 24]}}]}
-            )
+            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": args[i : i + 24]}}]})
     yield chunk({}, "tool_calls" if step.tool_calls else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
         yield {**base, "choices": [], "usage": _usage(step)}

@@ -153,9 +153,7 @@ class MementoApp(App[None]):
         keys = dict(self.services.workspace.config.keys)
         problems = check_keymap(keys)
         for problem in problems:
-            self.notify(
-                f"{problem}\n{self.services.paths.config}", title="Key map", severity="warning"
-            )
+            self.notify(f"{problem}\n{self.services.paths.config}", title="Key map", severity="warning")
         self.set_keymap({k: v for k, v in keys.items() if v.strip()})
         if self.live:
             self._start_watching()
@@ -279,7 +277,8 @@ class MementoApp(App[None]):
             self._skills_watch = SkillWatcher(index, changed, debounce=WATCH_DEBOUNCE).start()
         except Exception as err:  # no inotify, too many watches: say so, keep working
             self.call_from_thread(
-                self.notify, f"skills/ is not watched ({err}); reload with f5",
+                self.notify,
+                f"skills/ is not watched ({err}); reload with f5",
                 severity="warning",
             )
 

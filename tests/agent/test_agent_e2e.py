@@ -22,7 +22,9 @@ from memento_tui.testing.scripted_server import (
 )
 from tests.conftest import configure_model
 
-CHECK_JSON = "python3 -c \"import json; rows = json.load(open('people.json')); assert rows[1]['name'] == 'Grace', rows\""
+CHECK_JSON = (
+    "python3 -c \"import json; rows = json.load(open('people.json')); assert rows[1]['name'] == 'Grace', rows\""
+)
 
 
 @pytest.fixture
@@ -78,8 +80,19 @@ def test_a_failing_check_fails_the_run_and_the_cli_exits_1(
         call("write_file", path="people.json", content='[{"name": "Ada"}, {"name": "Ada"}]'),
         call("finish", answer="done", success=True),
     )
-    code = main(["-C", str(workspace.root), "run", "Convert people.csv to JSON in people.json",
-                 "--check", CHECK_JSON, "--input", str(people_csv), "--no-learn"])
+    code = main(
+        [
+            "-C",
+            str(workspace.root),
+            "run",
+            "Convert people.csv to JSON in people.json",
+            "--check",
+            CHECK_JSON,
+            "--input",
+            str(people_csv),
+            "--no-learn",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "verdict: FAIL (check: check exited 1)" in out
@@ -145,7 +158,9 @@ def test_json_protocol_for_models_without_tool_calls(workspace: Workspace, peopl
             json_action("finish", answer="ok", success=True),
         )
         services = make_services(workspace)
-        record = services.agent().run(RunRequest(task="people.csv to people.json", check=CHECK_JSON, inputs=[people_csv], learn=False))
+        record = services.agent().run(
+            RunRequest(task="people.csv to people.json", check=CHECK_JSON, inputs=[people_csv], learn=False)
+        )
         assert record.status == "passed"
         assert "tools" not in server.requests[0]
         assert server.requests[0]["response_format"]["type"] == "json_schema"
@@ -189,7 +204,9 @@ def test_runs_mark_overrides_the_verdict_and_teaches_retrieval(
     assert "verdict PASS by person: the answer was right" in out
 
 
-def test_doctor_makes_a_real_one_token_call(workspace: Workspace, scripted: ScriptedServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_doctor_makes_a_real_one_token_call(
+    workspace: Workspace, scripted: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     scripted.add(say("ok"))
     main(["-C", str(workspace.root), "doctor", "--json"])
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
@@ -215,7 +232,8 @@ def test_a_run_killed_mid_way_leaves_a_readable_trace_and_shows_interrupted(
     scripted.add(call("list_files"), Step(content="never sent", delay=60))
     proc = subprocess.Popen(
         [sys.executable, "-m", "memento_tui", "-C", str(workspace.root), "run", "a slow task", "--no-learn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -238,7 +256,10 @@ def test_a_run_killed_mid_way_leaves_a_readable_trace_and_shows_interrupted(
 def test_escape_sequences_from_scripts_never_reach_the_terminal(
     workspace: Workspace, scripted: ScriptedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    scripted.add(call("run", command="printf 'ok\\033]0;pwned\\007\\n'; exit 3"), call("finish", answer="\u202eevil", success=False))
+    scripted.add(
+        call("run", command="printf 'ok\\033]0;pwned\\007\\n'; exit 3"),
+        call("finish", answer="\u202eevil", success=False),
+    )
     services = make_services(workspace)
     record = services.agent().run(RunRequest(task="print things", learn=False))
     assert main(["-C", str(workspace.root), "runs", "show", record.id]) == 0

@@ -45,9 +45,7 @@ def test_cancel_kills_the_running_command_at_once_and_records_cancelled(
     cancel = threading.Event()
     on_event, stamp = _cancel_when("tool_called", "run", cancel, 1.0)
     services = make_services(workspace)
-    record = services.agent().run(
-        RunRequest(task="wait a while", learn=False), RunCallbacks(on_event=on_event), cancel
-    )
+    record = services.agent().run(RunRequest(task="wait a while", learn=False), RunCallbacks(on_event=on_event), cancel)
     took = time.monotonic() - stamp["at"]
 
     assert took < 4, f"the run took {took:.1f} s to stop"
@@ -62,9 +60,7 @@ def test_cancel_kills_the_running_command_at_once_and_records_cancelled(
     assert scripted.remaining == 1  # the model was not asked again
 
 
-def test_cancel_during_the_check_stops_the_check(
-    workspace: Workspace, scripted: ScriptedServer
-) -> None:
+def test_cancel_during_the_check_stops_the_check(workspace: Workspace, scripted: ScriptedServer) -> None:
     scripted.add(call("finish", answer="done", success=True))
     cancel = threading.Event()
     on_event, stamp = _cancel_when("tool_result", "finish", cancel, 1.0)
@@ -118,9 +114,7 @@ def _wait_for_trace(workspace: Workspace, needle: str) -> Path:
     raise AssertionError(f"no trace with {needle} within 60 s")
 
 
-def test_a_cancelled_run_is_in_no_failure_rate(
-    workspace: Workspace, scripted: ScriptedServer, capsys: Any
-) -> None:
+def test_a_cancelled_run_is_in_no_failure_rate(workspace: Workspace, scripted: ScriptedServer, capsys: Any) -> None:
     scripted.add(call("run", command=SLOW))
     cancel = threading.Event()
     on_event, _ = _cancel_when("tool_called", "run", cancel, 0.5)

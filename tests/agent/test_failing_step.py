@@ -31,7 +31,9 @@ def _call(step: int, call_id: str, tool: str, **arguments: object) -> ToolCalled
     return ToolCalled(step=step, call_id=call_id, name=tool, arguments=dict(arguments))
 
 
-def _result(step: int, call_id: str, tool: str, output: str, *, ok: bool = True, exit_code: int | None = None, **kw: object) -> ToolResult:
+def _result(
+    step: int, call_id: str, tool: str, output: str, *, ok: bool = True, exit_code: int | None = None, **kw: object
+) -> ToolResult:
     return ToolResult(step=step, call_id=call_id, name=tool, ok=ok, output=output, exit_code=exit_code, **kw)  # type: ignore[arg-type]
 
 
@@ -44,14 +46,28 @@ def _trace() -> list[object]:
         _result(1, "c1", "load_skill", "# date-normalize\n..."),
         ModelTurn(step=2),
         _call(2, "c2", "run", command="python3 /skill/scripts/normalize.py in.csv"),
-        _result(2, "c2", "run", "Traceback (most recent call last):\nValueError: month 13", ok=False, exit_code=1, skill="date-normalize"),
+        _result(
+            2,
+            "c2",
+            "run",
+            "Traceback (most recent call last):\nValueError: month 13",
+            ok=False,
+            exit_code=1,
+            skill="date-normalize",
+        ),
         ModelTurn(step=3),
         _call(3, "c3", "run", command="ls"),
         _result(3, "c3", "run", "in.csv out.csv", exit_code=0),
         ModelTurn(step=4),
         _call(4, "c4", "finish", answer="done", success=True),
         _result(4, "c4", "finish", "finished"),
-        VerdictGiven(step=4, passed=False, source="check", detail="check failed (exit 1)", check_output="AssertionError: ['2024-13-01']"),
+        VerdictGiven(
+            step=4,
+            passed=False,
+            source="check",
+            detail="check failed (exit 1)",
+            check_output="AssertionError: ['2024-13-01']",
+        ),
         RunFinished(step=4, status="failed"),
     ]
 

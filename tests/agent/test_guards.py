@@ -53,10 +53,7 @@ def test_a_looping_run_whose_check_passes_says_a_guard_stopped_it_and_teaches_no
     out = capsys.readouterr().out
 
     assert code == 0
-    assert (
-        "verdict: PASS (check) — but a guard stopped the run: "
-        "the model repeated the same run call 4 times"
-    ) in out
+    assert ("verdict: PASS (check) — but a guard stopped the run: the model repeated the same run call 4 times") in out
     # Calls the loop refused were never run: no exit code to show.
     assert "exit None" not in out
     assert out.count("→ not run: the same call as the one before") == 3
@@ -83,9 +80,7 @@ def test_a_looping_run_whose_check_passes_says_a_guard_stopped_it_and_teaches_no
     assert (rebuilt.guard, rebuilt.status) == ("repeated_call", "passed")
 
 
-def test_a_clean_pass_still_teaches_retrieval(
-    workspace: Workspace, scripted: ScriptedServer, people_csv: Path
-) -> None:
+def test_a_clean_pass_still_teaches_retrieval(workspace: Workspace, scripted: ScriptedServer, people_csv: Path) -> None:
     scripted.add(
         call("load_skill", name="csv-json"),
         call("run", command=CONVERT),
@@ -136,7 +131,7 @@ def test_prose_instead_of_actions_ends_the_run_after_a_few_and_names_the_fix(
         out = capsys.readouterr().out
         assert len(server.requests) == MAX_UNREADABLE
     assert "stopped by the unreadable replies guard: 3 replies in a row" in out
-    assert 'fix: the model does not answer with the JSON action it is asked for' in out
+    assert "fix: the model does not answer with the JSON action it is asked for" in out
     assert 'set tool_calling = "auto" under [model]' in out
     record = make_services(workspace).runs().list()[0]
     assert record.status == "failed" and record.guard == "unreadable_replies"
@@ -145,9 +140,7 @@ def test_prose_instead_of_actions_ends_the_run_after_a_few_and_names_the_fix(
     assert str(workspace.paths.config) in stop.fix
 
 
-def test_a_readable_reply_between_unreadable_ones_resets_the_count(
-    workspace: Workspace, people_csv: Path
-) -> None:
+def test_a_readable_reply_between_unreadable_ones_resets_the_count(workspace: Workspace, people_csv: Path) -> None:
     with ScriptedServer() as server:
         configure_model(workspace, server.api_base, tool_calling="json")
         server.add(
@@ -194,6 +187,5 @@ def test_empty_replies_are_unreadable_and_the_fix_names_the_server(
     # The model was told what was wrong, in the words for a native tool caller.
     nudge = scripted.requests[2]["messages"][-1]["content"]
     assert nudge == (
-        "That reply could not be used: the reply was empty. "
-        "Call one of the tools (finish when you are done)."
+        "That reply could not be used: the reply was empty. Call one of the tools (finish when you are done)."
     )

@@ -34,9 +34,7 @@ def test_too_long_or_nul_is_refused_with_the_fix() -> None:
     assert check_task("  do it \n") == "do it"
 
 
-def test_a_task_over_4000_characters_runs_and_teaches_retrieval(
-    workspace: Workspace, scripted: ScriptedServer
-) -> None:
+def test_a_task_over_4000_characters_runs_and_teaches_retrieval(workspace: Workspace, scripted: ScriptedServer) -> None:
     scripted.add(
         call("load_skill", name="text-stats"),
         call("finish", answer="counted", success=True),

@@ -95,8 +95,9 @@ def test_a_server_that_sends_the_call_back_as_text_gets_the_json_protocol(
     with ScriptedServer() as server:
         configure_model(workspace, server.api_base, tool_calling="auto")
         server.add(
-            say('<tool_call>{"name": "write_file", "arguments": {"path": "notes.txt", '
-                '"content": "hello"}}</tool_call>'),
+            say(
+                '<tool_call>{"name": "write_file", "arguments": {"path": "notes.txt", "content": "hello"}}</tool_call>'
+            ),
             json_action("finish", answer="done", success=True),
         )
         assert _run(workspace) == "passed"

@@ -20,8 +20,9 @@ def test_without_a_terminal_the_app_refuses_and_names_the_headless_commands(
     workspace: Workspace,
 ) -> None:
     started = time.monotonic()
-    out = subprocess.run([*MEMENTO, "-C", str(workspace.root)], stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [*MEMENTO, "-C", str(workspace.root)], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 2
     assert "needs a terminal" in out.stderr and "memento run" in out.stderr
     assert out.stdout == ""  # no frames drawn into the file
@@ -31,8 +32,15 @@ def test_without_a_terminal_the_app_refuses_and_names_the_headless_commands(
 def _run_in_a_terminal(argv: list[str], cwd: Path, seconds: float = 30) -> tuple[int, str]:
     """Run with a pseudo-terminal as stdin/stdout/stderr; what it printed, and its exit code."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(argv, cwd=cwd, stdin=follower, stdout=follower, stderr=follower,
-                            env={**os.environ, "TERM": "xterm-256color"}, close_fds=True)
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color"},
+        close_fds=True,
+    )
     os.close(follower)
     chunks = []
     deadline = time.monotonic() + seconds

@@ -53,7 +53,9 @@ def test_skills_list_json_lists_the_starter_skills_and_broken_ones(
     code, out, _ = run_cli(capsys, "-C", str(workspace.root), "skills", "list", "--json")
     assert code == 0
     data = json.loads(out)
-    starter = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "skills").iterdir() if (p / "SKILL.md").is_file())
+    starter = sorted(
+        p.name for p in (Path(__file__).resolve().parents[2] / "skills").iterdir() if (p / "SKILL.md").is_file()
+    )
     assert [s["name"] for s in data["skills"]] == starter
     assert data["broken"][0]["name"] == "broken-one"
     assert data["broken"][0]["field"] == "description"
@@ -134,12 +136,19 @@ def test_learned_outcomes_merge_by_union_when_two_people_learned_at_once(tmp_pat
     from memento_tui.domain.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "ws")
-    env = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "A",
-           "GIT_COMMITTER_EMAIL": "a@x", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {
+        "GIT_AUTHOR_NAME": "A",
+        "GIT_AUTHOR_EMAIL": "a@x",
+        "GIT_COMMITTER_NAME": "A",
+        "GIT_COMMITTER_EMAIL": "a@x",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ws.root), *args], env=env, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", "-C", str(ws.root), *args], env=env, check=True, capture_output=True, text=True
+        ).stdout
 
     outcomes = ws.paths.learned / "outcomes.jsonl"
     outcomes.write_text('{"row": 0}\n')

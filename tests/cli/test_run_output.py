@@ -71,9 +71,7 @@ def test_finish_words_for_done_and_for_an_empty_answer() -> None:
     assert call_text("run", {"command": "ls  -l"}) == "run ls -l"
 
 
-def test_doctor_times_the_model_call_without_litellms_import(
-    workspace: Workspace, scripted: ScriptedServer
-) -> None:
+def test_doctor_times_the_model_call_without_litellms_import(workspace: Workspace, scripted: ScriptedServer) -> None:
     # A fresh process, as a person runs it: litellm is not imported yet (2-4 s here).
     scripted.add(Step(content="ok", delay=0.3))
     proc = subprocess.run(
@@ -89,9 +87,7 @@ def test_doctor_times_the_model_call_without_litellms_import(
     assert 300 <= int(found.group(1)) < 1000, detail
 
 
-def test_doctor_still_reports_an_unreachable_model(
-    workspace: Workspace, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_doctor_still_reports_an_unreachable_model(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     with ScriptedServer() as server:
         server.add(say("ok"))
         from tests.conftest import configure_model

@@ -86,7 +86,9 @@ def test_unsafe_or_broken_yaml_is_refused(tmp_path: Path, frontmatter: str, line
 
 def test_alias_bomb_is_refused_before_expansion(tmp_path: Path) -> None:
     bomb = "name: demo\ndescription: x\nmetadata:\n  a: &a [x, x, x, x, x, x, x, x, x]\n"
-    bomb += "".join(f"  {chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+    bomb += "".join(
+        f"  {chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)
+    )
     err = _error(tmp_path, bomb)
     assert "anchors" in err.message
 
@@ -102,7 +104,9 @@ def test_yes_no_on_off_stay_strings_and_never_grant_network(tmp_path: Path) -> N
 
 
 def test_oversized_frontmatter_is_refused(tmp_path: Path) -> None:
-    err = _error(tmp_path, "name: demo\ndescription: x\nmetadata:\n" + "".join(f"  k{i}: {'v' * 60}\n" for i in range(400)))
+    err = _error(
+        tmp_path, "name: demo\ndescription: x\nmetadata:\n" + "".join(f"  k{i}: {'v' * 60}\n" for i in range(400))
+    )
     assert "larger than 16 KiB" in err.message
 
 
@@ -207,9 +211,7 @@ def test_an_unknown_skill_suggests_names_that_contain_it_or_look_like_it() -> No
         ('"a\\q"', 3, "write a backslash as"),
     ],
 )
-def test_a_yaml_mistake_gets_a_fix_that_fits_it(
-    tmp_path: Path, value: str, line: int, fix: str
-) -> None:
+def test_a_yaml_mistake_gets_a_fix_that_fits_it(tmp_path: Path, value: str, line: int, fix: str) -> None:
     folder = tmp_path / "x"
     folder.mkdir()
     (folder / "SKILL.md").write_text(f"---\nname: x\ndescription: {value}\n---\nbody\n")

@@ -9,8 +9,24 @@ import pytest
 from memento_tui.domain.skills.hidden_text import escape_json, terminal_safe, unsafe_spots
 
 HOSTILE = [
-    "\x1b", "\x07", "\x00", "\x08", "\x0b", "\x0c", "\r", "\x7f", "\x85", "\x9b", "\x9d",
-    "\u202e", "\u2066", "\u200b", "\ufeff", "\U000e0041", "\U000e007f", "\udc9b",
+    "\x1b",
+    "\x07",
+    "\x00",
+    "\x08",
+    "\x0b",
+    "\x0c",
+    "\r",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    "\x9d",
+    "\u202e",
+    "\u2066",
+    "\u200b",
+    "\ufeff",
+    "\U000e0041",
+    "\U000e007f",
+    "\udc9b",
 ]
 
 
@@ -31,9 +47,7 @@ def test_newlines_and_tabs_stay_in_text_and_a_crlf_reads_as_a_newline() -> None:
 
 
 def test_a_single_line_field_marks_the_newline_too() -> None:
-    assert terminal_safe("name\nfake line\r\n", single_line=True) == (
-        "name⟨U+000A⟩fake line⟨U+000D⟩⟨U+000A⟩"
-    )
+    assert terminal_safe("name\nfake line\r\n", single_line=True) == ("name⟨U+000A⟩fake line⟨U+000D⟩⟨U+000A⟩")
     assert terminal_safe("a\tb", single_line=True) == "a\tb"
 
 

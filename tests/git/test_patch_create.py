@@ -26,9 +26,7 @@ def test_create_leaves_worktree_index_and_head_alone(ws: Workspace, store: Patch
     before = snapshot(root)
     worktree_before = (root / "skills" / SKILL / "SKILL.md").read_bytes()
 
-    patch = store.create(
-        SKILL, {f"skills/{SKILL}/SKILL.md": skill_text(SKILL) + "fixed\n"}, evidence()
-    )
+    patch = store.create(SKILL, {f"skills/{SKILL}/SKILL.md": skill_text(SKILL) + "fixed\n"}, evidence())
 
     assert snapshot(root) == before
     assert (root / "skills" / SKILL / "SKILL.md").read_bytes() == worktree_before
@@ -42,9 +40,7 @@ def test_create_leaves_worktree_index_and_head_alone(ws: Workspace, store: Patch
     assert git(root, "for-each-ref", "refs/memento/") == ""
 
 
-def test_patch_commit_is_the_programs_with_evidence_trailers(
-    ws: Workspace, store: PatchStore
-) -> None:
+def test_patch_commit_is_the_programs_with_evidence_trailers(ws: Workspace, store: PatchStore) -> None:
     patch = store.create(SKILL, patch_files(ws), evidence(), message="Handle semicolons\n\nWhy: x")
     author = git(ws.root, "log", "-1", "--format=%an <%ae>|%cn <%ce>", patch.branch)
     assert author == "Memento <memento@localhost>|Memento <memento@localhost>"
@@ -62,9 +58,7 @@ def test_patch_commit_is_the_programs_with_evidence_trailers(
     assert record["files"] == [f"skills/{SKILL}/SKILL.md"]
 
 
-def test_model_text_cannot_smuggle_escapes_into_the_commit(
-    ws: Workspace, store: PatchStore
-) -> None:
+def test_model_text_cannot_smuggle_escapes_into_the_commit(ws: Workspace, store: PatchStore) -> None:
     ev = evidence(failure_category="bug\x1b[31m in\nskill\u202e")
     patch = store.create(SKILL, patch_files(ws), ev, message="subject\x1b]0;owned\x07 line")
     raw = git(ws.root, "cat-file", "commit", patch.head)
@@ -87,9 +81,7 @@ def test_update_evidence_rewrites_the_record(ws: Workspace, store: PatchStore) -
     assert "Memento-Validated: no" in git(ws.root, "log", "-1", "--format=%B", patch.branch)
 
 
-def test_scripts_may_be_executable_and_existing_modes_are_kept(
-    ws: Workspace, store: PatchStore
-) -> None:
+def test_scripts_may_be_executable_and_existing_modes_are_kept(ws: Workspace, store: PatchStore) -> None:
     patch = store.create(
         SKILL,
         {
@@ -134,9 +126,7 @@ def test_a_new_skill_needs_its_skill_md(ws: Workspace, store: PatchStore) -> Non
 
 def test_skill_md_must_load_and_carry_the_skill_name(ws: Workspace, store: PatchStore) -> None:
     with pytest.raises(PatchRefused, match="not the skill's name"):
-        store.create(
-            SKILL, {f"skills/{SKILL}/SKILL.md": skill_text("other-skill").encode()}, evidence()
-        )
+        store.create(SKILL, {f"skills/{SKILL}/SKILL.md": skill_text("other-skill").encode()}, evidence())
     with pytest.raises(PatchRefused, match=r"SKILL\.md"):
         store.create(SKILL, {f"skills/{SKILL}/SKILL.md": b"no frontmatter at all\n"}, evidence())
     with pytest.raises(PatchRefused, match=r"a skill needs its SKILL\.md"):
@@ -199,9 +189,7 @@ def test_two_processes_create_patches_at_once(ws: Workspace, store: PatchStore) 
     patches = store.list()
     assert len(patches) == 10
     assert len({p.id for p in patches}) == 10
-    assert sorted(p.evidence.run_id for p in patches) == sorted(
-        f"{t}-{i}" for t in "ab" for i in range(5)
-    )
+    assert sorted(p.evidence.run_id for p in patches) == sorted(f"{t}-{i}" for t in "ab" for i in range(5))
     for patch in patches:
         assert git(ws.root, "rev-parse", patch.branch) == patch.head
         content = git(ws.root, "show", f"{patch.branch}:skills/{SKILL}/SKILL.md")

@@ -22,9 +22,7 @@ def _main_moves(root: Path, old: str, new: str) -> None:
     git(root, "commit", "-q", "-am", "merged meanwhile")
 
 
-def test_an_edit_of_a_patch_keeps_what_main_gained_since(
-    ws: Workspace, store: PatchStore, tmp_path: Path
-) -> None:
+def test_an_edit_of_a_patch_keeps_what_main_gained_since(ws: Workspace, store: PatchStore, tmp_path: Path) -> None:
     root = ws.root
     patch = store.create(SKILL, patch_files(ws), evidence())
     _main_moves(root, "line 1\n", "line 1 merged meanwhile\n")
@@ -44,9 +42,7 @@ def test_an_edit_of_a_patch_keeps_what_main_gained_since(
     assert "+Check the delimiter and quoting first." in diff
 
 
-def test_a_patch_that_no_longer_applies_says_where(
-    ws: Workspace, store: PatchStore, tmp_path: Path
-) -> None:
+def test_a_patch_that_no_longer_applies_says_where(ws: Workspace, store: PatchStore, tmp_path: Path) -> None:
     root = ws.root
     patch = store.create(SKILL, patch_files(ws), evidence())
     text = (root / S / "SKILL.md").read_text()

@@ -103,9 +103,7 @@ def test_merge_with_another_branch_checked_out(ws: Workspace, store: PatchStore)
     assert git(root, "branch", "--list", patch.branch) == ""
 
 
-def test_merge_into_main_checked_out_in_a_linked_worktree(
-    ws: Workspace, store: PatchStore, tmp_path: Path
-) -> None:
+def test_merge_into_main_checked_out_in_a_linked_worktree(ws: Workspace, store: PatchStore, tmp_path: Path) -> None:
     root = ws.root
     git(root, "switch", "-q", "-c", "side")
     other = tmp_path / "main-tree"
@@ -171,9 +169,7 @@ def test_reject_deletes_the_branch_and_remembers_why(ws: Workspace, store: Patch
     root = ws.root
     before = snapshot(root)
     patch = store.create(SKILL, patch_files(ws), evidence())
-    other = store.create(
-        "other-skill", {"skills/other-skill/references/notes.md": b"x\n"}, evidence()
-    )
+    other = store.create("other-skill", {"skills/other-skill/references/notes.md": b"x\n"}, evidence())
     with pytest.raises(PatchError, match="reason is needed"):
         store.reject(patch.id, "   ")
     rejection = store.reject(patch.id, "The check was wrong, not the skill.")
@@ -191,9 +187,7 @@ def test_reject_deletes_the_branch_and_remembers_why(ws: Workspace, store: Patch
         store.reject(patch.id, "again")
 
 
-def test_reviews_log_is_append_only_and_survives_a_torn_line(
-    ws: Workspace, store: PatchStore
-) -> None:
+def test_reviews_log_is_append_only_and_survives_a_torn_line(ws: Workspace, store: PatchStore) -> None:
     a = store.create(SKILL, patch_files(ws, "a"), evidence())
     b = store.create(SKILL, patch_files(ws, "b"), evidence())
     store.reject(a.id, "first")
@@ -287,9 +281,7 @@ def test_a_branch_deleted_behind_the_programs_back(ws: Workspace, store: PatchSt
     assert store.list("all")[0].status == "rejected"
 
 
-def test_a_branch_without_its_record_reads_evidence_from_trailers(
-    ws: Workspace, store: PatchStore
-) -> None:
+def test_a_branch_without_its_record_reads_evidence_from_trailers(ws: Workspace, store: PatchStore) -> None:
     patch = store.create(SKILL, patch_files(ws), evidence())
     (ws.paths.patches / f"{patch.id}.json").unlink()
     [again] = store.list()
@@ -341,9 +333,7 @@ def test_ids_by_prefix_and_suffix_and_clear_errors(
         store.get("20250101")
 
 
-def test_export_skill_writes_the_branch_version(
-    ws: Workspace, store: PatchStore, tmp_path: Path
-) -> None:
+def test_export_skill_writes_the_branch_version(ws: Workspace, store: PatchStore, tmp_path: Path) -> None:
     patch = store.create(
         SKILL,
         {
@@ -369,9 +359,7 @@ def test_export_skill_writes_the_branch_version(
         store.export_skill(patch.id, tmp_path / "replay")
 
 
-def test_an_id_clash_is_retried(
-    ws: Workspace, store: PatchStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_id_clash_is_retried(ws: Workspace, store: PatchStore, monkeypatch: pytest.MonkeyPatch) -> None:
     import memento_tui.domain.patches.create as patches_module
 
     ids = iter(["20250101-000000-aaaa", "20250101-000000-aaaa", "20250101-000000-cccc"])
@@ -416,9 +404,7 @@ def _merged_then_later_work(ws: Workspace, store: PatchStore) -> tuple[object, s
 
 
 @pytest.mark.parametrize("checked_out", [True, False])
-def test_revert_takes_a_merge_back_on_top_of_later_work(
-    ws: Workspace, store: PatchStore, checked_out: bool
-) -> None:
+def test_revert_takes_a_merge_back_on_top_of_later_work(ws: Workspace, store: PatchStore, checked_out: bool) -> None:
     root = ws.root
     patch, later = _merged_then_later_work(ws, store)
     if not checked_out:
@@ -449,9 +435,7 @@ def test_a_revert_made_by_hand_reads_as_reverted_and_reverting_it_again_as_merge
     assert store.get(patch.id).status == "merged"
 
 
-def test_requeue_applies_a_reverted_patch_to_main_as_it_is_now(
-    ws: Workspace, store: PatchStore
-) -> None:
+def test_requeue_applies_a_reverted_patch_to_main_as_it_is_now(ws: Workspace, store: PatchStore) -> None:
     root = ws.root
     patch, _ = _merged_then_later_work(ws, store)
     store.revert(patch.id)  # type: ignore[attr-defined]

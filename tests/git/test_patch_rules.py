@@ -58,9 +58,7 @@ FORBIDDEN_PATHS = [
 
 
 @pytest.mark.parametrize(("path", "reason"), FORBIDDEN_PATHS)
-def test_forbidden_paths_are_refused(
-    ws: Workspace, store: PatchStore, path: str, reason: str
-) -> None:
+def test_forbidden_paths_are_refused(ws: Workspace, store: PatchStore, path: str, reason: str) -> None:
     before = snapshot(ws.root)
     branches = git(ws.root, "for-each-ref", "--format=%(refname)")
     with pytest.raises(PatchRefused, match=reason):

@@ -18,9 +18,7 @@ def run(ws: Workspace, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[
     return code, out, err
 
 
-def test_list_show_diff_merge_undo_reject(
-    ws: Workspace, store: PatchStore, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_list_show_diff_merge_undo_reject(ws: Workspace, store: PatchStore, capsys: pytest.CaptureFixture[str]) -> None:
     patch = store.create(SKILL, patch_files(ws), evidence())
 
     code, out, _ = run(ws, capsys, "list", "--json")
@@ -97,9 +95,7 @@ def test_hidden_characters_are_made_visible(
     assert "202E" in out.upper() and "200B" in out.upper()
 
 
-def test_revert_and_requeue_from_the_cli(
-    ws: Workspace, store: PatchStore, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_revert_and_requeue_from_the_cli(ws: Workspace, store: PatchStore, capsys: pytest.CaptureFixture[str]) -> None:
     patch = store.create(SKILL, patch_files(ws), evidence())
     store.merge(patch.id)
     (ws.root / "skills" / "other-skill" / "references" / "notes.md").write_text("later\n")

@@ -249,9 +249,7 @@ def test_stats_cli_json_and_tables(ws: Workspace, capsys: pytest.CaptureFixture[
     assert "RUN_ID or --pattern" in capsys.readouterr().err
 
 
-def test_stats_on_an_empty_workspace(
-    workspace: Workspace, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_stats_on_an_empty_workspace(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     from memento_tui.cli.main import main
 
     assert main(["-C", str(workspace.root), "stats"]) == 0

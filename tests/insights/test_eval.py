@@ -29,15 +29,12 @@ UK_CHECK = (
     "assert d == ['2024-04-03', '2024-02-01'], d\""
 )
 US_CHECK = (
-    "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; "
-    "assert d == ['2024-03-04'], d\""
+    "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-03-04'], d\""
 )
 
 
 def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def _suite(tmp_path: Path) -> Path:
@@ -96,9 +93,7 @@ class Model:
             end = text.find("\n\n--- ", start)
             current = text[start : end if end != -1 else None]
             edit = {
-                "files": [
-                    {"path": "SKILL.md", "content": current.rstrip("\n") + "\n\n" + PITFALL + "\n"}
-                ],
+                "files": [{"path": "SKILL.md", "content": current.rstrip("\n") + "\n\n" + PITFALL + "\n"}],
                 "message": "Say when to pass --dayfirst",
             }
             return say(json.dumps(edit))
@@ -129,9 +124,7 @@ def test_two_rounds_learn_in_the_clone_and_leave_main_alone(
     branches = _git(root, "branch", "--list")
     lines: list[str] = []
 
-    outcome = run_eval(
-        make_services(workspace), _suite(tmp_path), EvalOptions(rounds=2), lines.append
-    )
+    outcome = run_eval(make_services(workspace), _suite(tmp_path), EvalOptions(rounds=2), lines.append)
 
     state = outcome.state
     r1, r2 = state.rounds
@@ -199,9 +192,7 @@ def test_an_interrupted_eval_resumes_where_it_stopped(
         )
 
     lines: list[str] = []
-    outcome = run_eval(
-        make_services(workspace), suite, EvalOptions(rounds=2, learn=False, jobs=1), lines.append
-    )
+    outcome = run_eval(make_services(workspace), suite, EvalOptions(rounds=2, learn=False, jobs=1), lines.append)
     assert outcome.resumed and any(line.startswith("resuming eval") for line in lines)
     state = outcome.state
     assert state.status == "finished" and [len(r.tasks) for r in state.rounds] == [2, 2]
@@ -229,9 +220,7 @@ def test_eval_cli_lists_and_reports(
     scripted.add(Model())
     scripted.repeat_last = True
     suite = _suite(tmp_path)
-    code = main(
-        ["-C", str(workspace.root), "eval", str(suite), "--rounds", "1", "--task", "us-dates"]
-    )
+    code = main(["-C", str(workspace.root), "eval", str(suite), "--rounds", "1", "--task", "us-dates"])
     out = capsys.readouterr().out
     assert code == 0
     assert "round 1  " in out and "100%  (1/1)" in out and "report:" in out
@@ -253,8 +242,7 @@ def test_jobs_run_a_round_at_once_with_the_same_results_as_one_at_a_time(
     outcomes = {}
     for jobs in (1, 2):
         lines: list[str] = []
-        outcome = run_eval(make_services(workspace), suite, EvalOptions(rounds=2, new=True, jobs=jobs),
-                           lines.append)
+        outcome = run_eval(make_services(workspace), suite, EvalOptions(rounds=2, new=True, jobs=jobs), lines.append)
         state = outcome.state
         outcomes[jobs] = [
             ({k: v.status for k, v in r.tasks.items()}, (r.proposed, r.validated, r.merged), r.taught)
@@ -284,8 +272,7 @@ def test_an_interrupted_eval_of_many_jobs_stops_its_running_tasks_and_resumes(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_eval(make_services(workspace), suite, EvalOptions(rounds=1, learn=False, jobs=2),
-                 stop_after_first_task)
+        run_eval(make_services(workspace), suite, EvalOptions(rounds=1, learn=False, jobs=2), stop_after_first_task)
     outcome = run_eval(make_services(workspace), suite, EvalOptions(rounds=1, learn=False, jobs=2))
     assert outcome.resumed and outcome.state.status == "finished"
     assert sorted(outcome.state.rounds[0].tasks) == ["uk-dates", "us-dates"]

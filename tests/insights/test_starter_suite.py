@@ -41,9 +41,7 @@ def _work(tmp_path: Path, suite: LoadedSuite, task: SuiteTask, name: str) -> Pat
     return work
 
 
-def _sh(
-    sandbox: Sandbox, command: str, work: Path, skill: Path | None = None
-) -> tuple[int | None, str]:
+def _sh(sandbox: Sandbox, command: str, work: Path, skill: Path | None = None) -> tuple[int | None, str]:
     result = sandbox.run(["sh", "-c", command], work_dir=work, skill_dir=skill, network=False)
     return result.exit_code, (result.stdout + result.stderr)[-2000:]
 
@@ -64,9 +62,7 @@ def test_the_suite_has_enough_tasks_of_every_failure_kind() -> None:
 
 
 @pytest.mark.parametrize("task", STARTER.tasks, ids=lambda t: t.id)
-def test_reference_passes_and_naive_fails(
-    task: SuiteTask, sandbox: Sandbox, tmp_path: Path
-) -> None:
+def test_reference_passes_and_naive_fails(task: SuiteTask, sandbox: Sandbox, tmp_path: Path) -> None:
     assert task.reference is not None and task.naive is not None
     work = _work(tmp_path, STARTER, task, "reference")
     code, out = _sh(sandbox, task.reference, work)

@@ -36,7 +36,10 @@ def date_agent(input_name: str, output_name: str) -> Callable[[dict[str, Any]], 
             text = _loaded_skill_text(body)
             dayfirst = ALWAYS_MARKER in text or (DAYFIRST_MARKER in text and "UK" in body["messages"][1]["content"])
             flag = " --dayfirst" if dayfirst else ""
-            return call("run", command=f"python3 /skill/scripts/normalize_dates.py {input_name} --column date -o {output_name}{flag}")
+            return call(
+                "run",
+                command=f"python3 /skill/scripts/normalize_dates.py {input_name} --column date -o {output_name}{flag}",
+            )
         return call("finish", answer=f"wrote {output_name}", success=True)
 
     return step
@@ -70,7 +73,13 @@ ALWAYS_PITFALL = f"## Day order\n\n{ALWAYS_MARKER} for every file."
 class Router:
     """One scripted model for the agent, the reflection and the writer."""
 
-    def __init__(self, agent: Callable[[dict[str, Any]], Step], *, reflection: list[str], writes: list[Callable[[dict[str, Any]], str]]) -> None:
+    def __init__(
+        self,
+        agent: Callable[[dict[str, Any]], Step],
+        *,
+        reflection: list[str],
+        writes: list[Callable[[dict[str, Any]], str]],
+    ) -> None:
         self.agent = agent
         self.reflections = list(reflection)
         self.writes = list(writes)

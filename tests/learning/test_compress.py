@@ -25,7 +25,13 @@ def test_every_decision_point_survives_a_tight_budget() -> None:
     events = _trace("x" * 50_000)
     text = compress_trace(events, budget_chars=2_000)
     assert len(text) <= 2_000
-    for needle in ("TASK: fetch the rates", "[step 1] MODEL", "[step 1] CALL run", "RESULT (FAILED, exit 1)", "VERDICT: FAIL by check"):
+    for needle in (
+        "TASK: fetch the rates",
+        "[step 1] MODEL",
+        "[step 1] CALL run",
+        "RESULT (FAILED, exit 1)",
+        "VERDICT: FAIL by check",
+    ):
         assert needle in text
 
 

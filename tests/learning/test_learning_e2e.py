@@ -27,7 +27,9 @@ from tests.learning.scripted_models import (
 UK_TASK = "Normalise the dates in the UK invoice file invoices.csv to ISO 8601 and save as out.csv"
 UK_CHECK = "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-04-03', '2024-02-01'], d\""
 US_TASK = "Normalise the dates in the US orders file orders.csv to ISO 8601 and save as out.csv"
-US_CHECK = "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-03-04'], d\""
+US_CHECK = (
+    "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-03-04'], d\""
+)
 
 
 def _git(ws: Workspace, *args: str) -> str:
@@ -51,8 +53,11 @@ def orders(tmp_path: Path) -> Path:
 def test_a_wrong_date_assumption_becomes_a_validated_patch_that_fixes_the_task(
     workspace: Workspace, scripted: ScriptedServer, invoices: Path
 ) -> None:
-    router = Router(date_agent("invoices.csv", "out.csv"), reflection=[reflection()],
-                    writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)])
+    router = Router(
+        date_agent("invoices.csv", "out.csv"),
+        reflection=[reflection()],
+        writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)],
+    )
     scripted.add(*[router] * 40)
     services = make_services(workspace)
     main_before = _git(workspace, "rev-parse", "main")
@@ -93,7 +98,9 @@ def test_a_patch_that_breaks_an_earlier_success_is_not_validated(
     def agent(body: dict) -> object:
         return uk_agent(body) if "invoices.csv" in body["messages"][1]["content"] else us_agent(body)
 
-    router = Router(agent, reflection=[reflection()], writes=[lambda body: skill_edit(current_skill_md(body), ALWAYS_PITFALL)])  # type: ignore[arg-type]
+    router = Router(
+        agent, reflection=[reflection()], writes=[lambda body: skill_edit(current_skill_md(body), ALWAYS_PITFALL)]
+    )  # type: ignore[arg-type]
     scripted.add(*[router] * 40)
     services = make_services(workspace)
     earlier = services.agent().run(RunRequest(task=US_TASK, check=US_CHECK, inputs=[orders]))
@@ -133,8 +140,11 @@ def test_memento_run_prints_the_patch_branch_and_learning_cost(
 ) -> None:
     from memento_tui.cli.main import main
 
-    router = Router(date_agent("invoices.csv", "out.csv"), reflection=[reflection()],
-                    writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)])
+    router = Router(
+        date_agent("invoices.csv", "out.csv"),
+        reflection=[reflection()],
+        writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)],
+    )
     scripted.add(*[router] * 40)
     code = main(["-C", str(workspace.root), "run", UK_TASK, "--check", UK_CHECK, "--input", str(invoices)])
     out = capsys.readouterr().out
@@ -145,12 +155,20 @@ def test_memento_run_prints_the_patch_branch_and_learning_cost(
     assert "learning cost:" in out
 
 
-def test_a_permission_request_is_shown_never_applied(workspace: Workspace, scripted: ScriptedServer, invoices: Path) -> None:
-    ask = json.dumps({
-        "category": "missing_permission", "weak_skill": "date-normalize", "decision_step": 2,
-        "missing_or_assumed": "needs network to fetch holidays", "fix_kind": "request_permission",
-        "permission": "network for date-normalize", "summary": "needs network",
-    })
+def test_a_permission_request_is_shown_never_applied(
+    workspace: Workspace, scripted: ScriptedServer, invoices: Path
+) -> None:
+    ask = json.dumps(
+        {
+            "category": "missing_permission",
+            "weak_skill": "date-normalize",
+            "decision_step": 2,
+            "missing_or_assumed": "needs network to fetch holidays",
+            "fix_kind": "request_permission",
+            "permission": "network for date-normalize",
+            "summary": "needs network",
+        }
+    )
     router = Router(date_agent("invoices.csv", "out.csv"), reflection=[ask], writes=[])
     scripted.add(*[router] * 10)
     services = make_services(workspace)
@@ -170,8 +188,11 @@ def test_a_skill_with_changes_not_on_main_stops_learning_before_any_token(
 ) -> None:
     """A patch starts from main: against a skill edited on disk but not committed it would
     lack the person's files (the replay failed on a missing script; merge was refused)."""
-    router = Router(date_agent("invoices.csv", "out.csv"), reflection=[reflection()],
-                    writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)])
+    router = Router(
+        date_agent("invoices.csv", "out.csv"),
+        reflection=[reflection()],
+        writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)],
+    )
     scripted.add(*[router] * 40)
     services = make_services(workspace)
     skill = workspace.paths.skills / "date-normalize"
@@ -189,10 +210,15 @@ def test_a_skill_with_changes_not_on_main_stops_learning_before_any_token(
     assert any("scripts/helper.py" in line for line in lines)
     assert services.patches().list() == []
     # Committed (as the message says), learning goes ahead.
-    person = {"GIT_AUTHOR_NAME": "P", "GIT_AUTHOR_EMAIL": "p@x", "GIT_COMMITTER_NAME": "P",
-              "GIT_COMMITTER_EMAIL": "p@x"}
-    subprocess.run(result["fix"], shell=True, cwd=workspace.root, check=True, capture_output=True,
-                   env={**os.environ, **person})
+    person = {
+        "GIT_AUTHOR_NAME": "P",
+        "GIT_AUTHOR_EMAIL": "p@x",
+        "GIT_COMMITTER_NAME": "P",
+        "GIT_COMMITTER_EMAIL": "p@x",
+    }
+    subprocess.run(
+        result["fix"], shell=True, cwd=workspace.root, check=True, capture_output=True, env={**os.environ, **person}
+    )
     assert learn_from_run(services, failed.id)["status"] == "patched"
 
 

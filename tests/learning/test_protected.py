@@ -17,7 +17,9 @@ from memento_tui.testing.scripted_server import ScriptedServer
 from tests.learning.scripted_models import Router, date_agent, reflection
 
 UK_TASK = "Normalise the dates in the UK invoice file invoices.csv to ISO 8601 and save as out.csv"
-UK_CHECK = "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-04-03'], d\""
+UK_CHECK = (
+    "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-04-03'], d\""
+)
 
 
 def _git(ws: Workspace, *args: str) -> str:
@@ -26,7 +28,9 @@ def _git(ws: Workspace, *args: str) -> str:
 
 def _protect(ws: Workspace) -> None:
     skill_md = ws.paths.skills / "date-normalize" / "SKILL.md"
-    text = skill_md.read_text().replace('metadata:\n  version: "1.0"\n', 'metadata:\n  version: "1.0"\n  memento:\n    protected: true\n')
+    text = skill_md.read_text().replace(
+        'metadata:\n  version: "1.0"\n', 'metadata:\n  version: "1.0"\n  memento:\n    protected: true\n'
+    )
     assert "protected: true" in text
     skill_md.write_text(text)
     _git(ws, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qam", "Protect date-normalize")
@@ -37,7 +41,9 @@ def _companion_edit(body: dict) -> str:
         "---\nname: date-normalize-notes\ndescription: Complements date-normalize for UK and European "
         "day-first dates.\n---\n\n# Day-first dates\n\nUK files are day-first: pass --dayfirst to date-normalize.\n"
     )
-    return json.dumps({"files": [{"path": "SKILL.md", "content": skill_md}], "message": "Companion for day-first dates"})
+    return json.dumps(
+        {"files": [{"path": "SKILL.md", "content": skill_md}], "message": "Companion for day-first dates"}
+    )
 
 
 def test_a_fix_for_a_protected_skill_goes_to_a_companion_never_to_it(
@@ -70,7 +76,9 @@ def test_the_patch_store_refuses_protected_skills(workspace: Workspace, how: str
     if how == "metadata":
         _protect(workspace)
     else:
-        workspace.paths.config.write_text(workspace.paths.config.read_text().replace("protected = []", 'protected = ["date-*"]'))
+        workspace.paths.config.write_text(
+            workspace.paths.config.read_text().replace("protected = []", 'protected = ["date-*"]')
+        )
         workspace.reload_config()
     store = make_services(workspace).patches()
     new = (workspace.paths.skills / "date-normalize" / "SKILL.md").read_bytes() + b"\nMore.\n"

@@ -30,12 +30,10 @@ def _failed_run(services: Services, server: ScriptedServer, tmp_path: Path) -> t
     data.write_text("invoice,date\nINV-1,03/04/2024\n", encoding="utf-8")
     server.add(
         call("load_skill", name="date-normalize"),
-        call("run", command="python3 /skill/scripts/normalize_dates.py invoices.csv "
-                            "--column date -o out.csv"),
+        call("run", command="python3 /skill/scripts/normalize_dates.py invoices.csv --column date -o out.csv"),
         call("finish", answer="done", success=True),
     )
-    request = RunRequest(task="UK invoices: dates to ISO in out.csv", check=CHECK,
-                         inputs=[data], learn=False)
+    request = RunRequest(task="UK invoices: dates to ISO in out.csv", check=CHECK, inputs=[data], learn=False)
     record = services.agent().run(request)
     assert record.status == "failed"
     events, _ = services.runs().trace(record.id)
@@ -69,8 +67,14 @@ def test_reflection_and_the_fix_ask_for_their_schemas(
     assert named["summary"]["maxLength"] == 600
 
     scripted.add(say(json.dumps({"files": [{"path": "SKILL.md", "content": "---\nx\n"}]})))
-    edit = write_fix(services.model(), reflection=answer.value, events=events,
-                     skill_name="date-normalize", skill_dir=skills[0].dir, rejected=[])
+    edit = write_fix(
+        services.model(),
+        reflection=answer.value,
+        events=events,
+        skill_name="date-normalize",
+        skill_dir=skills[0].dir,
+        rejected=[],
+    )
     assert edit.value is not None
     asked = scripted.requests[-1]["response_format"]["json_schema"]["schema"]
     file_props = asked["$defs"]["FileChange"]["properties"]
@@ -78,17 +82,14 @@ def test_reflection_and_the_fix_ask_for_their_schemas(
     assert file_props["path"]["maxLength"] == 200
 
 
-def test_a_server_that_refuses_structured_output_gets_the_prompt_alone(
-    workspace: Workspace, tmp_path: Path
-) -> None:
+def test_a_server_that_refuses_structured_output_gets_the_prompt_alone(workspace: Workspace, tmp_path: Path) -> None:
     with ScriptedServer(refuse_response_format=NO_RESPONSE_FORMAT) as server:
         configure_model(workspace, server.api_base)
         services = make_services(workspace)
         record, events = _failed_run(services, server, tmp_path)
         asked_before = len(server.requests)
         server.add(say(reflection()))
-        answer = reflect(services.model(), events=events, skills=_involved(services, record),
-                         rejected=[])
+        answer = reflect(services.model(), events=events, skills=_involved(services, record), rejected=[])
         refused, plain = server.requests[asked_before:]
     assert "response_format" in refused and "response_format" not in plain
     assert answer.value is not None and answer.value.category == "wrong_data_format_assumption"
@@ -103,8 +104,7 @@ def test_a_reflection_with_a_raw_newline_in_a_string_is_read(
     record, events = _failed_run(services, scripted, tmp_path)
     text = reflection().replace("UK and European", "UK and\nEuropean")
     scripted.add(say(text))
-    answer = reflect(services.model(), events=events, skills=_involved(services, record),
-                     rejected=[])
+    answer = reflect(services.model(), events=events, skills=_involved(services, record), rejected=[])
     assert answer.value is not None and "\n" in answer.value.summary
     assert len(answer.raw) == 1
 

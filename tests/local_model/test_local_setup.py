@@ -93,9 +93,7 @@ def test_first_run_names_a_key_that_is_already_set() -> None:
     assert "x" not in text.replace("ANTHROPIC_API_KEY", "").replace("--model", "").split()
 
 
-def test_memento_run_with_no_model_prints_the_advice(
-    workspace: Workspace, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_memento_run_with_no_model_prints_the_advice(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["-C", str(workspace.root), "run", "count words", "--no-learn"])
     err = capsys.readouterr().err
     assert code == 2
@@ -104,9 +102,7 @@ def test_memento_run_with_no_model_prints_the_advice(
     assert _no_runs(workspace)  # nothing ran, nothing recorded
 
 
-def test_services_build_a_local_client_and_check_the_file_first(
-    workspace: Workspace, tmp_path: Path
-) -> None:
+def test_services_build_a_local_client_and_check_the_file_first(workspace: Workspace, tmp_path: Path) -> None:
     services = make_services(workspace)
     services.workspace.config.model.name = f"local:{tmp_path / 'gone.gguf'}"
     with pytest.raises(ModelError, match="GGUF file not found"):
@@ -149,9 +145,7 @@ def test_the_local_client_asks_for_the_llama_cpp_shape_and_names_itself_local(
 ) -> None:
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")
-    client = local.LocalModelClient(
-        ModelConfig(name=f"local:{gguf}"), local.LocalServer(gguf, api_key="k")
-    )
+    client = local.LocalModelClient(ModelConfig(name=f"local:{gguf}"), local.LocalServer(gguf, api_key="k"))
     assert client.model == f"local:{gguf}"
     assert client.config.name == "openai/local" and client.config.tool_calling == "json"
     assert client.action_format([])["type"] == "json_object"

@@ -31,13 +31,13 @@ def test_the_local_models_reflection_parses_and_names_a_skill_it_blames(
     data.write_text("invoice,date\nINV-1,03/04/2024\n", encoding="utf-8")
     scripted.add(
         call("load_skill", name="date-normalize"),
-        call("run", command="python3 /skill/scripts/normalize_dates.py invoices.csv "
-                            "--column date -o out.csv"),
+        call("run", command="python3 /skill/scripts/normalize_dates.py invoices.csv --column date -o out.csv"),
         call("finish", answer="done", success=True),
     )
     services = make_services(workspace)
-    request = RunRequest(task="UK invoices: dates to ISO in out.csv",
-                         check="grep -q 2024-04-03 out.csv", inputs=[data], learn=False)
+    request = RunRequest(
+        task="UK invoices: dates to ISO in out.csv", check="grep -q 2024-04-03 out.csv", inputs=[data], learn=False
+    )
     record = services.agent().run(request)
     assert record.status == "failed"
     events, _ = services.runs().trace(record.id)

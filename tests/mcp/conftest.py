@@ -66,8 +66,9 @@ def server_command(root: Path, *, modules_out: Path | None = None) -> tuple[str,
 
 
 @asynccontextmanager
-async def connected(root: Path, *, modules_out: Path | None = None, modern: bool = False,
-                    client_info: Any = None) -> AsyncIterator[Client]:
+async def connected(
+    root: Path, *, modules_out: Path | None = None, modern: bool = False, client_info: Any = None
+) -> AsyncIterator[Client]:
     """A connected client: the handshake of today's clients (initialize), or with ``modern``
     the 2026-07-28 protocol (server/discover, then subscriptions/listen for news)."""
     command, args = server_command(root, modules_out=modules_out)
@@ -82,8 +83,9 @@ async def connected(root: Path, *, modules_out: Path | None = None, modern: bool
     with errlog.open("a", encoding="utf-8") as err:
         async with (
             stdio_client(params, errlog=err) as (read, write),
-            ClientSession(read, write, message_handler=on_message, client_info=client_info,
-                          read_timeout_seconds=CALL_TIMEOUT) as session,
+            ClientSession(
+                read, write, message_handler=on_message, client_info=client_info, read_timeout_seconds=CALL_TIMEOUT
+            ) as session,
         ):
             client.session = session
             await (session.discover() if modern else session.initialize())
@@ -92,8 +94,12 @@ async def connected(root: Path, *, modules_out: Path | None = None, modern: bool
 
 def memento(root: Path, *args: str) -> Any:
     """Run the memento CLI on the workspace (a separate process, as a person would)."""
-    out = subprocess.run([sys.executable, "-m", "memento_tui", "-C", str(root), *args],
-                         capture_output=True, text=True, timeout=120,
-                         env={**os.environ})
+    out = subprocess.run(
+        [sys.executable, "-m", "memento_tui", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     return json.loads(out.stdout) if "--json" in args else out.stdout

@@ -23,13 +23,16 @@ async def test_a_clients_fix_reaches_the_open_queue_and_its_outcomes_reach_insig
             queue = d.app.screen
             assert isinstance(queue, PatchesScreen)
             async with connected(workspace.root) as client:
-                await client.call("report_outcome", task="Convert people.csv to JSON", skill="csv-json",
-                                  passed=True)
-                await client.call("report_outcome", task=TASK, skill="csv-json", passed=False,
-                                  note="every row landed in one column")
-                proposed = await client.call("propose_patch", skill="csv-json",
-                                             files={"SKILL.md": skill_md + "\nPass --delimiter semicolon.\n"},
-                                             reason="Say how to read semicolon-separated exports")
+                await client.call("report_outcome", task="Convert people.csv to JSON", skill="csv-json", passed=True)
+                await client.call(
+                    "report_outcome", task=TASK, skill="csv-json", passed=False, note="every row landed in one column"
+                )
+                proposed = await client.call(
+                    "propose_patch",
+                    skill="csv-json",
+                    files={"SKILL.md": skill_md + "\nPass --delimiter semicolon.\n"},
+                    reason="Say how to read semicolon-separated exports",
+                )
             await d.until(lambda: proposed["patch_id"] in queue.patches, "the client's fix in the queue")
             shown = evidence_text(services.patches().get(proposed["patch_id"]))
             assert "Proposed over MCP by mcp" in shown and f"task: {TASK}" in shown

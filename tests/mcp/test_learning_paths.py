@@ -33,8 +33,9 @@ def _failed_by_a_client(workspace: Workspace) -> tuple[McpSession, dict[str, Any
     ran = run_command(session, "date-normalize", COMMAND, {"invoices.csv": INVOICES})
     assert ran["exit_code"] == 0
     assert "2024-03-04" in ran["files"][0]["text"], "month-first: the failure to learn from"
-    reported = outcome.report(session, UK_TASK, "date-normalize", False,
-                              note="03/04/2024 came out as 2024-03-04; a UK file is day-first")
+    reported = outcome.report(
+        session, UK_TASK, "date-normalize", False, note="03/04/2024 came out as 2024-03-04; a UK file is day-first"
+    )
     return session, reported
 
 
@@ -43,8 +44,11 @@ def test_a_clients_failure_is_reflected_on_like_any_run(workspace: Workspace, sc
     record = session.services.runs().load(reported["run_id"])
     assert record.status == "failed" and record.model == "mcp:test-client 1.0"
     assert record.inputs == ["invoices.csv"]
-    router = Router(date_agent("invoices.csv", "out.csv"), reflection=[reflection()],
-                    writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)])
+    router = Router(
+        date_agent("invoices.csv", "out.csv"),
+        reflection=[reflection()],
+        writes=[lambda body: skill_edit(current_skill_md(body), DAYFIRST_PITFALL)],
+    )
     scripted.add(*[router] * 20)
 
     result = learn_from_run(session.services, reported["run_id"])
@@ -70,8 +74,12 @@ def test_a_clients_fix_is_replayed_on_its_failure_with_the_workspaces_model(
     skill_md = (workspace.paths.skills / "date-normalize" / "SKILL.md").read_text(encoding="utf-8")
     scripted.add(*[date_agent("invoices.csv", "out.csv")] * 10)
 
-    proposed = proposal.propose(session, "date-normalize", {"SKILL.md": skill_md + "\n" + DAYFIRST_PITFALL + "\n"},
-                                "UK and European files are day-first: say when to pass --dayfirst")
+    proposed = proposal.propose(
+        session,
+        "date-normalize",
+        {"SKILL.md": skill_md + "\n" + DAYFIRST_PITFALL + "\n"},
+        "UK and European files are day-first: say when to pass --dayfirst",
+    )
 
     assert proposed["run_id"] == reported["run_id"]
     assert proposed["replay"].startswith("passed") and proposed["validated"] is True

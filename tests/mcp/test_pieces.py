@@ -17,10 +17,20 @@ from memento_tui.mcp.serve import OVERSIZED_METHOD, CappedLines
 
 
 def test_a_line_over_the_cap_becomes_a_refusal_for_its_id_and_the_next_line_is_whole() -> None:
-    big = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
-                      "params": {"name": "find_skills", "arguments": {"task": "x" * 5000}}})
-    raw = io.BytesIO(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n' + big.encode() + b"\n"
-                     + b'{"jsonrpc":"2.0","id":"last","method":"ping"}\n')
+    big = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {"name": "find_skills", "arguments": {"task": "x" * 5000}},
+        }
+    )
+    raw = io.BytesIO(
+        b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n'
+        + big.encode()
+        + b"\n"
+        + b'{"jsonrpc":"2.0","id":"last","method":"ping"}\n'
+    )
     lines = list(CappedLines(raw, cap=1000))
     assert json.loads(lines[0]) == {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     stand_in = json.loads(lines[1])
@@ -76,8 +86,9 @@ def test_the_workspace_comes_from_c_before_or_after_the_command() -> None:
     assert parser.parse_args(["-C", "/a", "mcp", "-C", "/b"]).workspace == "/b"
 
 
-def test_outside_a_workspace_it_says_so_and_serves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_outside_a_workspace_it_says_so_and_serves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["mcp"]) == 2
     out = capsys.readouterr()

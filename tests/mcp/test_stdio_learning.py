@@ -16,11 +16,15 @@ async def test_a_reported_success_is_a_run_that_search_eval_counts(workspace: Wo
     async with connected(workspace.root) as client:
         await client.call("find_skills", task=TASK)
         await client.call("load_skill", name="csv-json")
-        await client.call("run_skill_command", skill="csv-json",
-                          command="python3 /skill/scripts/csv2json.py people.csv -o people.json",
-                          files={"people.csv": "name\nAda\n"})
-        reported = await client.call("report_outcome", task=TASK, skill="csv-json", passed=True,
-                                     note="people.json has both records")
+        await client.call(
+            "run_skill_command",
+            skill="csv-json",
+            command="python3 /skill/scripts/csv2json.py people.csv -o people.json",
+            files={"people.csv": "name\nAda\n"},
+        )
+        reported = await client.call(
+            "report_outcome", task=TASK, skill="csv-json", passed=True, note="people.json has both records"
+        )
     assert reported["status"] == "passed" and reported["steps_recorded"] == 2
     assert reported["retrieval_learned"] == ["success: csv-json"]
     after = memento(workspace.root, "search", "--eval", "--json")
@@ -39,10 +43,19 @@ async def test_a_proposed_fix_is_a_pending_branch_tied_to_the_failed_run(workspa
     fixed = skill_md + "\n## Semicolons\n\nEuropean exports use ';': pass --delimiter semicolon.\n"
     main_before = GitRepo(workspace.root).out("rev-parse", "main")
     async with connected(workspace.root) as client:
-        failed = await client.call("report_outcome", task=TASK, skill="csv-json", passed=False,
-                                   note="the file was semicolon-separated; every row landed in one column")
-        proposed = await client.call("propose_patch", skill="csv-json", files={"SKILL.md": fixed},
-                                     reason="Say that European exports need --delimiter semicolon")
+        failed = await client.call(
+            "report_outcome",
+            task=TASK,
+            skill="csv-json",
+            passed=False,
+            note="the file was semicolon-separated; every row landed in one column",
+        )
+        proposed = await client.call(
+            "propose_patch",
+            skill="csv-json",
+            files={"SKILL.md": fixed},
+            reason="Say that European exports need --delimiter semicolon",
+        )
     assert proposed["run_id"] == failed["run_id"], "tied to the failure this client reported"
     assert proposed["branch"] == f"memento/patch/csv-json/{proposed['patch_id']}"
     assert proposed["replay"].startswith("not run") and proposed["validated"] is False
@@ -64,20 +77,27 @@ async def test_a_protected_skill_and_a_broken_fix_are_refused_with_nothing_made(
     text_stats.write_text(protected, encoding="utf-8")
     GitRepo(workspace.root).commit_paths(["skills/text-stats"], "protect text-stats")
     async with connected(workspace.root) as client:
-        refused = await client.refused("propose_patch", skill="text-stats",
-                                       files={"SKILL.md": protected + "\nMore.\n"}, reason="more")
+        refused = await client.refused(
+            "propose_patch", skill="text-stats", files={"SKILL.md": protected + "\nMore.\n"}, reason="more"
+        )
         assert "protected" in refused and "text-stats-notes" in refused
-        broken = await client.refused("propose_patch", skill="csv-json",
-                                      files={"SKILL.md": "no frontmatter at all\n"}, reason="break it")
+        broken = await client.refused(
+            "propose_patch", skill="csv-json", files={"SKILL.md": "no frontmatter at all\n"}, reason="break it"
+        )
         assert "does not pass its checks" in broken
-        outside = await client.refused("propose_patch", skill="csv-json",
-                                       files={"../date-normalize/SKILL.md": "x"}, reason="escape")
+        outside = await client.refused(
+            "propose_patch", skill="csv-json", files={"../date-normalize/SKILL.md": "x"}, reason="escape"
+        )
         assert "'..'" in outside or "leads outside" in outside or ".." in outside
-        git_file = await client.refused("propose_patch", skill="csv-json",
-                                        files={".gitattributes": "* filter=evil"}, reason="git")
+        git_file = await client.refused(
+            "propose_patch", skill="csv-json", files={".gitattributes": "* filter=evil"}, reason="git"
+        )
         assert ".git" in git_file
-        same = await client.refused("propose_patch", skill="csv-json",
-                                    files={"SKILL.md": (workspace.paths.skills / "csv-json/SKILL.md").read_text()},
-                                    reason="nothing")
+        same = await client.refused(
+            "propose_patch",
+            skill="csv-json",
+            files={"SKILL.md": (workspace.paths.skills / "csv-json/SKILL.md").read_text()},
+            reason="nothing",
+        )
         assert "the same as the skill's" in same
     assert memento(workspace.root, "patches", "list", "--json") == []

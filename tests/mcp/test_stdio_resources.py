@@ -43,8 +43,9 @@ async def test_a_new_an_edited_and_a_merged_skill_are_announced_without_a_restar
         await client.call("find_skills", task="warm up")  # the watcher starts after the first answers
 
         # Merged: a proposed fix, merged by a person with main checked out.
-        proposed = await client.call("propose_patch", skill="csv-json",
-                                     files={"SKILL.md": original + "\nMerged note.\n"}, reason="note")
+        proposed = await client.call(
+            "propose_patch", skill="csv-json", files={"SKILL.md": original + "\nMerged note.\n"}, reason="note"
+        )
         client.notes.clear()
         memento(workspace.root, "patches", "merge", proposed["patch_id"])
         await client.wait_for(UPDATED, "skill://csv-json")
@@ -53,8 +54,11 @@ async def test_a_new_an_edited_and_a_merged_skill_are_announced_without_a_restar
 
         # Added: a new folder written as an editor would.
         client.notes.clear()
-        write_skill(workspace.paths.skills, "weather-report",
-                    "name: weather-report\ndescription: Forecast and report the weather for a city.\n")
+        write_skill(
+            workspace.paths.skills,
+            "weather-report",
+            "name: weather-report\ndescription: Forecast and report the weather for a city.\n",
+        )
         await client.wait_for(LIST_CHANGED)
         listed = await client.session.list_resources()
         assert "skill://weather-report" in {r.uri for r in listed.resources}
@@ -67,8 +71,11 @@ async def test_a_new_an_edited_and_a_merged_skill_are_announced_without_a_restar
         json_query.write_text(json_query.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
         await client.wait_for(UPDATED, "skill://json-query")
         # Not subscribed: no resource-updated notification for it, only the list's.
-        assert not [n for n in client.notes
-                    if getattr(n, "method", "") == UPDATED and str(n.params.uri) == "skill://weather-report"]
+        assert not [
+            n
+            for n in client.notes
+            if getattr(n, "method", "") == UPDATED and str(n.params.uri) == "skill://weather-report"
+        ]
 
 
 async def test_a_client_on_the_2026_protocol_hears_through_its_listen_stream(workspace: Workspace) -> None:
@@ -77,10 +84,14 @@ async def test_a_client_on_the_2026_protocol_hears_through_its_listen_stream(wor
     async with connected(workspace.root, modern=True) as client:
         assert client.session.protocol_version == "2026-07-28"
         assert (await client.call("find_skills", task="convert csv to json"))["skills"]
-        async with listen(client.session, resources_list_changed=True,
-                          resource_subscriptions=["skill://csv-json"]) as stream:
-            write_skill(workspace.paths.skills, "weather-report",
-                        "name: weather-report\ndescription: Forecast the weather for a city.\n")
+        async with listen(
+            client.session, resources_list_changed=True, resource_subscriptions=["skill://csv-json"]
+        ) as stream:
+            write_skill(
+                workspace.paths.skills,
+                "weather-report",
+                "name: weather-report\ndescription: Forecast the weather for a city.\n",
+            )
             with anyio.fail_after(20):
                 async for event in stream:
                     if isinstance(event, ResourcesListChanged):

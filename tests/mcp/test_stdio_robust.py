@@ -35,6 +35,7 @@ async def test_a_message_over_the_limit_is_refused_and_the_server_goes_on(worksp
 
 async def test_a_cancelled_command_is_killed_at_once_and_the_server_goes_on(workspace: Workspace) -> None:
     marker = "sleep 37.125"  # a duration no other test uses, to find its process
+
     def running() -> bool:
         return subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode == 0
 
@@ -76,8 +77,9 @@ async def test_every_call_is_logged_append_only_with_contents_kept_short(workspa
     log = CallLog(workspace.paths)
     async with connected(workspace.root) as client:
         await client.call("find_skills", task="convert this csv to json")
-        await client.call("run_skill_command", skill="csv-json", command="cat big.txt | wc -c",
-                          files={"big.txt": "y" * 50_000})
+        await client.call(
+            "run_skill_command", skill="csv-json", command="cat big.txt | wc -c", files={"big.txt": "y" * 50_000}
+        )
         await client.refused("load_skill", name="nope")
     first = log.read()
     async with connected(workspace.root) as client:

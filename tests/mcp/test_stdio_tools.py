@@ -50,7 +50,8 @@ async def test_loads_a_skill_and_reads_its_files_but_nothing_outside(workspace: 
 async def test_runs_a_skill_script_in_a_fresh_sandbox_and_returns_what_it_wrote(workspace: Workspace) -> None:
     async with connected(workspace.root) as client:
         ran = await client.call(
-            "run_skill_command", skill="csv-json",
+            "run_skill_command",
+            skill="csv-json",
             command="python3 /skill/scripts/csv2json.py people.csv --infer-types -o people.json",
             files={"people.csv": PEOPLE},
         )
@@ -65,24 +66,30 @@ async def test_a_command_cannot_read_the_hosts_secrets_and_its_escapes_are_marke
     async with connected(workspace.root) as client:
         shadow = await client.call("run_skill_command", skill="csv-json", command="cat /etc/shadow")
         assert shadow["exit_code"] != 0 and "No such file" in shadow["stderr"]
-        home = await client.call("run_skill_command", skill="csv-json",
-                                 command=f"ls {workspace.root} ; ls {Path.home()} ; env")
+        home = await client.call(
+            "run_skill_command", skill="csv-json", command=f"ls {workspace.root} ; ls {Path.home()} ; env"
+        )
         assert str(workspace.root) not in home["stdout"] and "MEMENTO_CONFIG_DIR" not in home["stdout"]
-        escapes = await client.call("run_skill_command", skill="csv-json",
-                                    command="printf 'title\\033]0;owned\\007 \\342\\200\\256x'")
+        escapes = await client.call(
+            "run_skill_command", skill="csv-json", command="printf 'title\\033]0;owned\\007 \\342\\200\\256x'"
+        )
         assert "\x1b" not in escapes["stdout"] and "\u202e" not in escapes["stdout"]
         assert "⟨U+001B⟩" in escapes["stdout"] and "⟨U+202E⟩" in escapes["stdout"]
 
 
 async def test_inputs_go_through_the_work_dirs_path_rules(workspace: Workspace) -> None:
     async with connected(workspace.root) as client:
-        for path, why in [("../escape.txt", "leads outside /work"), ("/etc/cron.d/x", "outside /work"),
-                          (".git/config", "git folder"), ("a\u202eb.txt", "invisible character")]:
-            message = await client.refused("run_skill_command", skill="csv-json", command="true",
-                                           files={path: "x"})
+        for path, why in [
+            ("../escape.txt", "leads outside /work"),
+            ("/etc/cron.d/x", "outside /work"),
+            (".git/config", "git folder"),
+            ("a\u202eb.txt", "invisible character"),
+        ]:
+            message = await client.refused("run_skill_command", skill="csv-json", command="true", files={path: "x"})
             assert why in message, (path, message)
-        big = await client.refused("run_skill_command", skill="csv-json", command="true",
-                                   files={"big.txt": "x" * 5_000_001})
+        big = await client.refused(
+            "run_skill_command", skill="csv-json", command="true", files={"big.txt": "x" * 5_000_001}
+        )
         assert "the limit is 5,000,000" in big
         # The server is still there after every refusal.
         assert (await client.call("find_skills", task="count words in a file"))["skills"]

@@ -117,7 +117,9 @@ def test_doctor_checks_the_model_and_names_the_fix(tmp_path: Path, monkeypatch: 
     assert str(tmp_path) in result.detail and "reinstall memento" in (result.fix or "")
 
 
-def test_cli_search_agent_and_eval_report_both_stages(library_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_search_agent_and_eval_report_both_stages(
+    library_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     ws = str(library_workspace.root)
     assert main(["-C", ws, "search", "--agent", "--json", "how many errors happened last night"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["name"] == "log-summary"

@@ -61,9 +61,10 @@ def test_a_failure_pushes_the_skill_down_for_similar_tasks_only(library_workspac
         index.record_failure("count the words in this text file please", "text-stats")
         after = {hit.name: hit.score for hit in index.search(query)}
         assert after["text-stats"] < before["text-stats"] * 0.7
-        assert any(w.startswith("failed on:") for w in index.search(query, 5)[
-            [h.name for h in index.search(query, 5)].index("text-stats")
-        ].why)
+        assert any(
+            w.startswith("failed on:")
+            for w in index.search(query, 5)[[h.name for h in index.search(query, 5)].index("text-stats")].why
+        )
         # An unrelated query keeps its score.
         unrelated = "normalise these dates to iso"
         assert names(index, unrelated, 1) == ["date-normalize"]

@@ -47,12 +47,18 @@ def history(empty_workspace: Workspace) -> Workspace:
         store.create(RunRecord(id=run_id, task=task, status="passed", pid=-1, skills_used=[skill]))[1].close()
         services.index().record_success(task, skill)  # what a passing run teaches
     # A replay that passed is not a labelled query.
-    store.create(RunRecord(id="20260101-000006-0006", task="honey", status="passed", pid=-1, skills_used=["delta"], replay_of="x"))[1].close()
+    store.create(
+        RunRecord(
+            id="20260101-000006-0006", task="honey", status="passed", pid=-1, skills_used=["delta"], replay_of="x"
+        )
+    )[1].close()
     services.close()
     return ws
 
 
-def test_leave_one_out_figures_match_the_hand_worked_ones(history: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_leave_one_out_figures_match_the_hand_worked_ones(
+    history: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["-C", str(history.root), "search", "--eval", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["queries"] == 5
@@ -67,7 +73,9 @@ def test_leave_one_out_figures_match_the_hand_worked_ones(history: Workspace, ca
     assert skills["alpha"]["mrr"] == 1.0
 
 
-def test_the_report_lists_the_never_found_skill_first_with_the_fix(history: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_report_lists_the_never_found_skill_first_with_the_fix(
+    history: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["-C", str(history.root), "search", "--eval"]) == 0
     out = capsys.readouterr().out
     assert "5 past tasks, each searched leave-one-out:  Recall@1 0.80  Recall@5 0.80  MRR 0.80" in out
@@ -81,7 +89,9 @@ def test_without_runs_it_says_what_it_needs(empty_workspace: Workspace, capsys: 
     assert "no passed runs yet" in capsys.readouterr().out
 
 
-def test_the_agents_second_stage_is_measured_on_the_same_runs(history: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_agents_second_stage_is_measured_on_the_same_runs(
+    history: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     # The sentence model ranks the same candidates; delta's one task ("flour") still has
     # nothing pointing at delta once its own success is left out, so it stays missed.
     assert main(["-C", str(history.root), "search", "--eval", "--json"]) == 0

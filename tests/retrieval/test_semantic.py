@@ -64,7 +64,9 @@ def test_vectors_of_related_texts_are_closer_than_unrelated_ones() -> None:
         ("put this sentence into French", "translate-text"),
     ],
 )
-def test_a_task_sharing_no_word_with_its_skill_finds_it_by_meaning(meaning_workspace: Workspace, query: str, skill: str) -> None:
+def test_a_task_sharing_no_word_with_its_skill_finds_it_by_meaning(
+    meaning_workspace: Workspace, query: str, skill: str
+) -> None:
     with SkillIndex.open(meaning_workspace.paths) as index:
         assert _top(index, query)[0] == (skill, ["similar meaning"])
     with SkillIndex.open(meaning_workspace.paths, RetrievalConfig(semantic_weight=0)) as index:
@@ -192,7 +194,9 @@ def no_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore
     word_vectors.cache_clear()
 
 
-def test_without_its_vectors_search_falls_back_to_words_and_says_so(meaning_workspace: Workspace, no_vectors: Path) -> None:
+def test_without_its_vectors_search_falls_back_to_words_and_says_so(
+    meaning_workspace: Workspace, no_vectors: Path
+) -> None:
     with SkillIndex.open(meaning_workspace.paths) as index:
         assert [h.name for h in index.search("convert csv records")] == ["csv-json"]
         assert index.search("shorten this URL") == []  # meaning is what found this one

@@ -18,42 +18,69 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 
 
 def test_sandbox_run_prints_output_and_exits_with_the_command_code(workspace, capsys) -> None:
-    code, out, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--",
-                             "sh", "-c", "echo hello; echo oops >&2; exit 3")
+    code, out, err = run_cli(
+        capsys, "-C", str(workspace.root), "sandbox", "run", "--", "sh", "-c", "echo hello; echo oops >&2; exit 3"
+    )
     assert (code, out, err) == (3, "hello\n", "oops\n")
 
 
 def test_sandbox_run_mounts_the_named_skill(workspace, capsys) -> None:
-    code, out, _ = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--skill",
-                           "csv-json", "--", "ls", "/skill")
+    code, out, _ = run_cli(
+        capsys, "-C", str(workspace.root), "sandbox", "run", "--skill", "csv-json", "--", "ls", "/skill"
+    )
     assert code == 0 and "SKILL.md" in out.split()
 
 
 def test_sandbox_run_uses_the_given_work_dir(workspace, capsys, work: Path) -> None:
-    code, _, _ = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--work", str(work),
-                         "--", "sh", "-c", "echo kept > result.txt")
+    code, _, _ = run_cli(
+        capsys,
+        "-C",
+        str(workspace.root),
+        "sandbox",
+        "run",
+        "--work",
+        str(work),
+        "--",
+        "sh",
+        "-c",
+        "echo kept > result.txt",
+    )
     assert code == 0 and (work / "result.txt").read_text() == "kept\n"
 
 
 def test_sandbox_run_net_is_refused_without_a_grant(workspace, capsys) -> None:
-    code, _out, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--skill",
-                             "csv-json", "--net", "--", "true")
+    code, _out, err = run_cli(
+        capsys, "-C", str(workspace.root), "sandbox", "run", "--skill", "csv-json", "--net", "--", "true"
+    )
     assert code == 2
     assert "does not declare that it needs network" in err and "metadata" in err
 
 
-def test_sandbox_run_net_works_for_a_declared_and_granted_skill_of_the_workspace(
-    workspace, capsys
-) -> None:
+def test_sandbox_run_net_works_for_a_declared_and_granted_skill_of_the_workspace(workspace, capsys) -> None:
     """The workspace's own skills/ is what counts as reviewed (services/factory.py)."""
     from tests.conftest import write_skill
 
-    write_skill(workspace.paths.skills, "fetcher", "name: fetcher\ndescription: Fetches.\n"
-                "metadata:\n  memento:\n    network: [example.com]\n")
+    write_skill(
+        workspace.paths.skills,
+        "fetcher",
+        "name: fetcher\ndescription: Fetches.\nmetadata:\n  memento:\n    network: [example.com]\n",
+    )
     config = workspace.paths.config
     config.write_text(config.read_text().replace("network = []", 'network = ["fetcher"]'))
-    code, out, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--skill",
-                             "fetcher", "--net", "--", "sh", "-c", "echo $HTTPS_PROXY")
+    code, out, err = run_cli(
+        capsys,
+        "-C",
+        str(workspace.root),
+        "sandbox",
+        "run",
+        "--skill",
+        "fetcher",
+        "--net",
+        "--",
+        "sh",
+        "-c",
+        "echo $HTTPS_PROXY",
+    )
     assert code == 0, err
     assert out.strip() == "http://127.0.0.1:3128"
 
@@ -64,21 +91,20 @@ def test_sandbox_run_net_needs_a_skill(workspace, capsys) -> None:
 
 
 def test_sandbox_run_reports_a_limit_with_exit_124(workspace, capsys) -> None:
-    code, _, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--timeout", "0.5",
-                           "--", "sleep", "5")
+    code, _, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--timeout", "0.5", "--", "sleep", "5")
     assert code == 124 and "wall_time" in err
 
 
 def test_sandbox_run_no_sandbox_warns(workspace, capsys) -> None:
-    code, out, err = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--no-sandbox",
-                             "--", "sh", "-c", "echo ran")
+    code, out, err = run_cli(
+        capsys, "-C", str(workspace.root), "sandbox", "run", "--no-sandbox", "--", "sh", "-c", "echo ran"
+    )
     assert code == 0 and out == "ran\n"
     assert "WITHOUT the sandbox" in err and "UNSANDBOXED" in err
 
 
 def test_sandbox_run_json(workspace, capsys) -> None:
-    code, out, _ = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--json", "--",
-                           "sh", "-c", "echo hi")
+    code, out, _ = run_cli(capsys, "-C", str(workspace.root), "sandbox", "run", "--json", "--", "sh", "-c", "echo hi")
     data = json.loads(out)
     assert code == 0 and data["stdout"] == "hi\n" and data["sandboxed"] is True
 

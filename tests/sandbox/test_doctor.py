@@ -26,9 +26,7 @@ def test_doctor_reports_the_sandbox_check(workspace) -> None:
     assert "no capabilities" in sandbox.detail and "only lo" in sandbox.detail
 
 
-def test_doctor_fails_with_the_fix_when_bwrap_is_missing(
-    monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:
+def test_doctor_fails_with_the_fix_when_bwrap_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     result = check_sandbox(None)
     assert result.status == "fail"

@@ -80,8 +80,11 @@ def test_no_sandbox_runs_without_bwrap_and_warns_every_time(
     box = Sandbox(SandboxConfig(wall_seconds=5), allow_unsandboxed=True)
     for _ in range(2):
         streamed: list[tuple[str, str]] = []
-        result = box.run(["sh", "-c", "echo $HOME; env | grep -c API_KEY; true"], work_dir=work,
-                         on_output=lambda s, t, seen=streamed: seen.append((s, t)))
+        result = box.run(
+            ["sh", "-c", "echo $HOME; env | grep -c API_KEY; true"],
+            work_dir=work,
+            on_output=lambda s, t, seen=streamed: seen.append((s, t)),
+        )
         assert result.sandboxed is False
         assert result.warning == UNSANDBOXED_WARNING
         assert streamed[0] == ("stderr", UNSANDBOXED_WARNING + "\n")
@@ -101,8 +104,7 @@ def test_no_sandbox_still_applies_limits(work: Path) -> None:
 def test_no_sandbox_maps_skill_and_work_paths(work: Path, skill_factory) -> None:
     skill = skill_factory("mapped", {"scripts/where.py": "import os; print(os.getcwd())\n"})
     box = Sandbox(SandboxConfig(), allow_unsandboxed=True)
-    result = box.run(["sh", "-c", "python3 /skill/scripts/where.py; ls /work"], work_dir=work,
-                     skill_dir=skill)
+    result = box.run(["sh", "-c", "python3 /skill/scripts/where.py; ls /work"], work_dir=work, skill_dir=skill)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0] == str(work.resolve())
 
@@ -125,9 +127,7 @@ def test_the_probe_runs_once_per_sandbox(work: Path, monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="setpriv is only needed under root")
-def test_missing_setpriv_under_root_refuses(
-    monkeypatch: pytest.MonkeyPatch, open_dir: Path, work: Path
-) -> None:
+def test_missing_setpriv_under_root_refuses(monkeypatch: pytest.MonkeyPatch, open_dir: Path, work: Path) -> None:
     """Without setpriv the sandbox could only run as host root: refuse instead."""
     folder = open_dir / "bin"
     fake_path(folder, {"bwrap": "echo 'bubblewrap 0.8.0'\n"})

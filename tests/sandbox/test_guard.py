@@ -116,7 +116,8 @@ def test_a_workspace_under_a_0700_home_runs_as_the_unprivileged_uid(tmp_path: Pa
         path.chmod(0o600)
     result = make_sandbox().run(
         ["sh", "-c", "id -u; python3 /skill/scripts/x.py; echo ok > f"],
-        work_dir=work, skill_dir=skill,
+        work_dir=work,
+        skill_dir=skill,
     )
     assert result.stdout.split("\n")[:2] == ["65534", "from the skill"], result.stderr
     assert (work / "f").read_text() == "ok\n"
@@ -156,7 +157,9 @@ def test_no_guard_ever_runs_the_sandbox_as_host_root(open_dir: Path, tmp_path: P
                     time.sleep(0.005)
 
             make_sandbox(process_guard=guard).run(
-                ["sh", "-c", f"echo ready; sleep {marker}"], work_dir=work,
-                wall_seconds=1, on_output=watch,
+                ["sh", "-c", f"echo ready; sleep {marker}"],
+                work_dir=work,
+                wall_seconds=1,
+                on_output=watch,
             )
             assert seen and seen[0] == {65534}, (guard, work, seen)

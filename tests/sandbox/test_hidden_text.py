@@ -9,9 +9,18 @@ from memento_tui.domain.skills.hidden_text import find_hidden, has_hidden, make_
 
 @pytest.mark.parametrize(
     ("char", "kind"),
-    [("\u202e", "bidi"), ("\u2066", "bidi"), ("\u200b", "zero-width"), ("\u2060", "zero-width"),
-     ("\U000e0041", "tag"), ("\x1b", "escape"), ("\x9b", "escape"), ("\x07", "control"),
-     ("\u2062", "invisible"), ("\U000e0100", "invisible")],
+    [
+        ("\u202e", "bidi"),
+        ("\u2066", "bidi"),
+        ("\u200b", "zero-width"),
+        ("\u2060", "zero-width"),
+        ("\U000e0041", "tag"),
+        ("\x1b", "escape"),
+        ("\x9b", "escape"),
+        ("\x07", "control"),
+        ("\u2062", "invisible"),
+        ("\U000e0100", "invisible"),
+    ],
 )
 def test_each_kind_is_found_with_line_column_and_name(char: str, kind: str) -> None:
     [hit] = find_hidden(f"first line\nab{char}cd")

@@ -30,13 +30,15 @@ def test_no_skill_means_no_network() -> None:
     assert network_allowed(None, SandboxConfig(network=["anything"])) is False
 
 
-def test_denied_network_note_names_the_skill_and_the_grant(sandbox: Sandbox, work: Path,
-                                                           skill_factory) -> None:
-    skill = skill_factory("fetcher", {"scripts/get.py": "import urllib.request\n"
-                                      "urllib.request.urlopen('http://example.com', timeout=3)\n"})
+def test_denied_network_note_names_the_skill_and_the_grant(sandbox: Sandbox, work: Path, skill_factory) -> None:
+    skill = skill_factory(
+        "fetcher",
+        {"scripts/get.py": "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=3)\n"},
+    )
     streamed: list[str] = []
-    result = sandbox.run(["python3", "/skill/scripts/get.py"], work_dir=work, skill_dir=skill,
-                         on_output=lambda s, t: streamed.append(t))
+    result = sandbox.run(
+        ["python3", "/skill/scripts/get.py"], work_dir=work, skill_dir=skill, on_output=lambda s, t: streamed.append(t)
+    )
     assert result.network_denied_hint
     note = result.notes[0]
     assert note.startswith(NETWORK_DENIED_MARKER)

@@ -28,8 +28,7 @@ def test_success_is_ok(sandbox: Sandbox, work: Path) -> None:
 
 def test_work_dir_is_cwd_and_home_and_writes_land_on_the_host(sandbox: Sandbox, work: Path) -> None:
     (work / "input.csv").write_text("a,b\n")
-    result = sandbox.run(["sh", "-c", "pwd; echo $HOME; cat input.csv; echo made > out.txt"],
-                         work_dir=work)
+    result = sandbox.run(["sh", "-c", "pwd; echo $HOME; cat input.csv; echo made > out.txt"], work_dir=work)
     assert result.stdout.splitlines() == ["/work", "/work", "a,b"]
     assert (work / "out.txt").read_text() == "made\n"
 
@@ -82,8 +81,9 @@ def test_missing_work_dir_is_refused(sandbox: Sandbox, open_dir: Path) -> None:
 def test_output_streams_as_it_arrives(sandbox: Sandbox, work: Path) -> None:
     chunks: list[tuple[str, str]] = []
     script = "echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three"
-    result = sandbox.run(["sh", "-c", script], work_dir=work,
-                         on_output=lambda stream, text: chunks.append((stream, text)))
+    result = sandbox.run(
+        ["sh", "-c", script], work_dir=work, on_output=lambda stream, text: chunks.append((stream, text))
+    )
     assert chunks == [("stdout", "one\n"), ("stderr", "two\n"), ("stdout", "three\n")]
     assert result.stdout == "one\nthree\n"
 
@@ -91,8 +91,7 @@ def test_output_streams_as_it_arrives(sandbox: Sandbox, work: Path) -> None:
 def test_multibyte_characters_split_across_reads_stream_whole(sandbox: Sandbox, work: Path) -> None:
     chunks: list[str] = []
     script = "printf '\\342\\202'; sleep 0.2; printf '\\254 done\\n'"  # € in two writes
-    result = sandbox.run(["sh", "-c", script], work_dir=work,
-                         on_output=lambda stream, text: chunks.append(text))
+    result = sandbox.run(["sh", "-c", script], work_dir=work, on_output=lambda stream, text: chunks.append(text))
     assert "".join(chunks) == "€ done\n" == result.stdout
     assert "\ufffd" not in "".join(chunks)
 
@@ -125,8 +124,18 @@ def test_result_to_dict_round_trips_the_fields(sandbox: Sandbox, work: Path) -> 
 
 
 def test_limit_names_are_the_documented_ones() -> None:
-    assert set(LIMITS) == {"wall_time", "output", "cpu", "memory", "file_size", "processes",
-                           "disk", "files", "open_files", "tmp_space"}
+    assert set(LIMITS) == {
+        "wall_time",
+        "output",
+        "cpu",
+        "memory",
+        "file_size",
+        "processes",
+        "disk",
+        "files",
+        "open_files",
+        "tmp_space",
+    }
     documented = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
     for name in LIMITS:
         assert f"`{name}`" in documented.read_text(), name
@@ -135,8 +144,7 @@ def test_limit_names_are_the_documented_ones() -> None:
 
 
 def test_python3_in_the_sandbox_is_the_system_one(sandbox: Sandbox, work: Path) -> None:
-    result = sandbox.run(["python3", "-c", "import sys; print(sys.executable, sys.prefix)"],
-                         work_dir=work)
+    result = sandbox.run(["python3", "-c", "import sys; print(sys.executable, sys.prefix)"], work_dir=work)
     assert result.exit_code == 0
     assert "/root" not in result.stdout and ".venv" not in result.stdout
 

@@ -22,8 +22,11 @@ open("scratch.txt", "w").write("tests may write their work dir")
 
 
 def good_skill(skill_factory, name: str = "doubler", **extra: str) -> Path:
-    files = {"scripts/double.py": "import sys\nprint(int(sys.argv[1]) * 2)\n",
-             "tests/test_double.py": GOOD_TEST, **extra}
+    files = {
+        "scripts/double.py": "import sys\nprint(int(sys.argv[1]) * 2)\n",
+        "tests/test_double.py": GOOD_TEST,
+        **extra,
+    }
     return skill_factory(name, files)
 
 
@@ -35,7 +38,9 @@ def test_a_clean_skill_passes_with_its_tests(sandbox: Sandbox, skill_factory) ->
 
 
 def test_shell_tests_run_too(sandbox: Sandbox, skill_factory) -> None:
-    skill = good_skill(skill_factory, **{"tests/test_cli.sh": "out=$(python3 /skill/scripts/double.py 4)\n[ \"$out\" = 8 ]\n"})
+    skill = good_skill(
+        skill_factory, **{"tests/test_cli.sh": 'out=$(python3 /skill/scripts/double.py 4)\n[ "$out" = 8 ]\n'}
+    )
     report = verify_skill(skill, sandbox=sandbox)
     assert [t.passed for t in report.tests] == [True, True]
 
@@ -126,8 +131,7 @@ def test_network_request_is_a_warning(skill_factory) -> None:
 
 
 def test_report_is_json_ready(skill_factory) -> None:
-    report = verify_skill(skill_factory("flawed", {"scripts/bad.py": "(\n"}), sandbox=None,
-                          run_tests=False)
+    report = verify_skill(skill_factory("flawed", {"scripts/bad.py": "(\n"}), sandbox=None, run_tests=False)
     data = json.loads(json.dumps(report.to_dict()))
     assert data["ok"] is False and data["skill"] == "flawed"
     assert set(data["findings"][0]) == {"level", "code", "file", "line", "message", "fix"}

@@ -77,11 +77,15 @@ def write_hostile_skills(workspace: Workspace) -> None:
     # As cloned from a hostile repository: committed, so learning takes it as it is.
     import subprocess
 
-    person = {"GIT_AUTHOR_NAME": "H", "GIT_AUTHOR_EMAIL": "h@x", "GIT_COMMITTER_NAME": "H",
-              "GIT_COMMITTER_EMAIL": "h@x", "PATH": "/usr/bin:/bin"}
+    person = {
+        "GIT_AUTHOR_NAME": "H",
+        "GIT_AUTHOR_EMAIL": "h@x",
+        "GIT_COMMITTER_NAME": "H",
+        "GIT_COMMITTER_EMAIL": "h@x",
+        "PATH": "/usr/bin:/bin",
+    }
     for args in (["add", "skills"], ["commit", "-q", "-m", "hostile skills"]):
-        subprocess.run(["git", "-C", str(workspace.root), *args], env=person, check=True,
-                       capture_output=True)
+        subprocess.run(["git", "-C", str(workspace.root), *args], env=person, check=True, capture_output=True)
 
 
 def hostile_events() -> list[Any]:
@@ -90,12 +94,20 @@ def hostile_events() -> list[Any]:
         SkillsRetrieved(hits=[{"name": SKILL, "score": 1.5, "description": HOSTILE, "why": [f"word {RLO}"]}]),
         ModelTurn(step=1, text=f"I will run it {HOSTILE}\nnext line {OSC52}"),
         ToolCalled(step=1, call_id="c1", name="run", arguments={"command": f"echo {HOSTILE}"}),
-        ToolResult(step=1, call_id="c1", name="run", ok=False, output=f"Traceback {HOSTILE}\nError: {TITLE}",
-                   exit_code=1, skill=SKILL),
+        ToolResult(
+            step=1,
+            call_id="c1",
+            name="run",
+            ok=False,
+            output=f"Traceback {HOSTILE}\nError: {TITLE}",
+            exit_code=1,
+            skill=SKILL,
+        ),
         Note(step=1, message=f"note {CSI}2J"),
         RunFailed(step=1, kind="tool", message=f"failed {OSC52}"),
-        VerdictGiven(step=1, passed=False, source="check", detail=f"check said {RLO}no",
-                     check_output=f"AssertionError {HOSTILE}"),
+        VerdictGiven(
+            step=1, passed=False, source="check", detail=f"check said {RLO}no", check_output=f"AssertionError {HOSTILE}"
+        ),
         RunFinished(step=1, status="failed", answer=f"done {HOSTILE}"),
     ]
 
@@ -109,9 +121,18 @@ def write_hostile_run(workspace: Workspace) -> str:
         writer.write(event)
     writer.close()
     # run.json is a file on disk: its skill names are whatever it says.
-    store.update(RUN, status="failed", skills_used=[f"g{RLO}", SKILL], skills_retrieved=[SKILL], finished=1.0,
-                 answer=f"done {HOSTILE}", check=f"test -f out{RLO}.json", verdict_source="check",
-                 verdict_detail=f"check said {TITLE}", note=f"looked wrong {TAG}")
+    store.update(
+        RUN,
+        status="failed",
+        skills_used=[f"g{RLO}", SKILL],
+        skills_retrieved=[SKILL],
+        finished=1.0,
+        answer=f"done {HOSTILE}",
+        check=f"test -f out{RLO}.json",
+        verdict_source="check",
+        verdict_detail=f"check said {TITLE}",
+        note=f"looked wrong {TAG}",
+    )
     return RUN
 
 

@@ -37,9 +37,7 @@ FAR_AWAY = "http://203.0.113.9:9/v1"
 
 
 def _git(ws: Workspace, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(ws.root), *args], capture_output=True, text=True, check=True
-    ).stdout
+    return subprocess.run(["git", "-C", str(ws.root), *args], capture_output=True, text=True, check=True).stdout
 
 
 def commit_config(ws: Workspace, api_base: str, **extra: object) -> None:
@@ -69,7 +67,10 @@ def test_doctor_sends_no_key_to_a_committed_api_base_until_the_person_confirms(
 
     refused = _doctor(workspace, capsys)
     assert refused["status"] == "fail"
-    assert f"{workspace.paths.config}: model.api_base: not sending your key ${KEY_VAR} to {server.api_base}" in refused["detail"]
+    assert (
+        f"{workspace.paths.config}: model.api_base: not sending your key ${KEY_VAR} to {server.api_base}"
+        in refused["detail"]
+    )
     assert f"run 'memento trust' in {workspace.root}" in refused["fix"]
     assert server.requests == [] and server.authorizations == []
 
@@ -106,7 +107,9 @@ def test_memento_run_refuses_off_a_terminal_naming_the_file_the_field_and_the_co
 
 
 def test_memento_trust_off_a_terminal_needs_yes_and_forget_withdraws(
-    workspace: Workspace, server: ScriptedServer, capsys: pytest.CaptureFixture[str],
+    workspace: Workspace,
+    server: ScriptedServer,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     commit_config(workspace, server.api_base, api_key_env=KEY_VAR)
@@ -127,9 +130,7 @@ def test_memento_trust_off_a_terminal_needs_yes_and_forget_withdraws(
     assert server.requests == []
 
 
-def test_a_changed_api_base_or_key_name_asks_again(
-    workspace: Workspace, server: ScriptedServer
-) -> None:
+def test_a_changed_api_base_or_key_name_asks_again(workspace: Workspace, server: ScriptedServer) -> None:
     commit_config(workspace, server.api_base, api_key_env=KEY_VAR)
     assert main(["-C", str(workspace.root), "trust", "--yes"]) == 0
     with ScriptedServer() as other:
@@ -155,9 +156,7 @@ def test_a_committed_key_name_is_confirmed_even_without_an_api_base(
     assert "the provider's own endpoint for openai/scripted" in refused.value.message
 
 
-def test_a_committed_remote_api_base_without_a_key_still_asks(
-    workspace: Workspace, server: ScriptedServer
-) -> None:
+def test_a_committed_remote_api_base_without_a_key_still_asks(workspace: Workspace, server: ScriptedServer) -> None:
     commit_config(workspace, FAR_AWAY)
     with pytest.raises(ModelError, match=f"not sending your prompts to {FAR_AWAY}"):
         make_services(workspace).model().complete([{"role": "user", "content": "hi"}])
@@ -175,7 +174,9 @@ def test_the_local_model_loopback_without_a_key_needs_no_confirmation(
 
 
 def test_values_the_person_gives_need_no_confirmation(
-    workspace: Workspace, server: ScriptedServer, capsys: pytest.CaptureFixture[str],
+    workspace: Workspace,
+    server: ScriptedServer,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The repository points at a far-away server; the person's flag overrides the server,
@@ -246,13 +247,15 @@ def test_eval_sends_nothing_to_a_committed_server_the_person_has_not_confirmed(
 
     commit_config(workspace, server.api_base, api_key_env=KEY_VAR)
     suite = tmp_path / "suite.yaml"
-    suite.write_text(textwrap.dedent("""\
+    suite.write_text(
+        textwrap.dedent("""\
         name: tiny
         tasks:
           - id: hello
             prompt: Say hello
             check: "true"
-        """))
+        """)
+    )
     outcome = run_eval(make_services(workspace), suite, EvalOptions(rounds=1, learn=False))
     assert server.requests == []
     result = outcome.state.rounds[0].tasks["hello"]
@@ -265,9 +268,7 @@ def test_eval_sends_nothing_to_a_committed_server_the_person_has_not_confirmed(
     assert f"run 'memento trust' in {workspace.root};" in error.message
 
 
-async def test_the_tui_shows_the_same_message(
-    workspace: Workspace, server: ScriptedServer
-) -> None:
+async def test_the_tui_shows_the_same_message(workspace: Workspace, server: ScriptedServer) -> None:
     from textual.widgets import Input, RichLog
 
     from memento_tui.ui.screens.run import RunScreen

@@ -63,8 +63,9 @@ def test_fork_bomb_is_stopped_for_a_non_root_caller(open_dir: Path) -> None:
     # A copy of the package where that user can read it: the checkout may be under a 0700
     # home (and the project's venv too), as on Ubuntu.
     code_dir = open_dir / "code"
-    shutil.copytree(REPO / "memento_tui", code_dir / "memento_tui",
-                    ignore=shutil.ignore_patterns("__pycache__", "_starter"))
+    shutil.copytree(
+        REPO / "memento_tui", code_dir / "memento_tui", ignore=shutil.ignore_patterns("__pycache__", "_starter")
+    )
     for path in [code_dir, *code_dir.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     code = textwrap.dedent(f"""
@@ -82,7 +83,10 @@ def test_fork_bomb_is_stopped_for_a_non_root_caller(open_dir: Path) -> None:
     out = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", code],
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(code_dir), "HOME": str(open_dir)},
-        capture_output=True, text=True, timeout=60, cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=work,
     )
     assert out.returncode == 0, out.stderr
     guard, limit, *_rest = out.stdout.split()
@@ -93,8 +97,7 @@ def test_fork_bomb_is_stopped_for_a_non_root_caller(open_dir: Path) -> None:
 
 def test_memory_is_capped(limited, work: Path) -> None:
     box = limited(memory_mb=256)
-    result = box.run(["python3", "-c", "x = bytearray(1024 * 1024 * 1024); print('ALLOCATED')"],
-                     work_dir=work)
+    result = box.run(["python3", "-c", "x = bytearray(1024 * 1024 * 1024); print('ALLOCATED')"], work_dir=work)
     assert "ALLOCATED" not in result.stdout
     assert result.limit == "memory"
 
@@ -121,8 +124,7 @@ def test_sleep_is_stopped_by_the_wall_clock_and_leaves_nothing(limited, work: Pa
 
 def test_background_processes_die_with_the_run(sandbox: Sandbox, work: Path) -> None:
     marker = f"{uuid.uuid4().int % 10**6 + 1000}.25"
-    result = sandbox.run(["sh", "-c", f"setsid sleep {marker} & (sleep {marker} &) ; echo started"],
-                         work_dir=work)
+    result = sandbox.run(["sh", "-c", f"setsid sleep {marker} & (sleep {marker} &) ; echo started"], work_dir=work)
     assert result.exit_code == 0
     assert processes_with(f"sleep {marker}") == []
 
@@ -130,8 +132,11 @@ def test_background_processes_die_with_the_run(sandbox: Sandbox, work: Path) -> 
 def test_output_flood_is_cut_at_the_cap(limited, work: Path) -> None:
     box = limited(output_bytes=50_000)
     seen: list[str] = []
-    result = box.run(["sh", "-c", "yes AAAAAAAAAAAAAAAA & yes BBBBBBBB >&2"], work_dir=work,
-                     on_output=lambda stream, text: seen.append(text))
+    result = box.run(
+        ["sh", "-c", "yes AAAAAAAAAAAAAAAA & yes BBBBBBBB >&2"],
+        work_dir=work,
+        on_output=lambda stream, text: seen.append(text),
+    )
     assert result.limit == "output"
     assert result.truncated
     assert len(result.stdout.encode()) + len(result.stderr.encode()) <= 50_000
@@ -156,16 +161,14 @@ def test_disk_fill_is_stopped(limited, work: Path) -> None:
 
 def test_many_small_files_are_stopped(limited, work: Path) -> None:
     box = limited(max_files=200, wall_seconds=20)
-    result = box.run(["python3", "-c", "import os\nfor i in range(10**6): open(f'f{i}', 'w').close()"],
-                     work_dir=work)
+    result = box.run(["python3", "-c", "import os\nfor i in range(10**6): open(f'f{i}', 'w').close()"], work_dir=work)
     assert result.limit == "files"
     assert len(os.listdir(work)) < 100_000
 
 
 def test_tmp_is_bounded(limited, work: Path) -> None:
     box = limited(tmp_size_mb=4)
-    result = box.run(["sh", "-c", "head -c 100000000 /dev/zero > /tmp/fill; wc -c < /tmp/fill"],
-                     work_dir=work)
+    result = box.run(["sh", "-c", "head -c 100000000 /dev/zero > /tmp/fill; wc -c < /tmp/fill"], work_dir=work)
     assert int(result.stdout.split()[-1]) <= 4 * 1024 * 1024
 
 
@@ -200,8 +203,7 @@ def test_memory_is_a_total_for_the_whole_tree(limited, work: Path, guard: str) -
     counts them together."""
     if guard != "cgroup":
         pytest.skip("only a cgroup counts the tree as a whole (doctor says so otherwise)")
-    result = limited(memory_mb=256, max_processes=32).run(
-        ["python3", "-c", MANY_CHILDREN], work_dir=work)
+    result = limited(memory_mb=256, max_processes=32).run(["python3", "-c", MANY_CHILDREN], work_dir=work)
     assert "ALL ALLOCATED" not in result.stdout
     assert result.limit == "memory", (result.stdout, result.stderr)
 
@@ -249,8 +251,10 @@ print("KEPT 64 MB")
 
 def test_sparse_files_and_hard_links_count_what_they_really_take(limited, work: Path) -> None:
     """A 10 GB sparse file holds nothing; ten links to one file are one file."""
-    script = ("truncate -s 10G sparse && head -c 6000000 /dev/urandom > data && "
-              "for i in 1 2 3 4 5 6 7 8 9; do ln data link$i; done && sleep 1 && echo FINE")
+    script = (
+        "truncate -s 10G sparse && head -c 6000000 /dev/urandom > data && "
+        "for i in 1 2 3 4 5 6 7 8 9; do ln data link$i; done && sleep 1 && echo FINE"
+    )
     result = limited(disk_mb=8, file_size_mb=16 * 1024).run(["sh", "-c", script], work_dir=work)
     assert result.stdout.strip() == "FINE" and result.limit is None, (result.stdout, result.stderr)
 
@@ -260,8 +264,7 @@ def test_sparse_files_and_hard_links_count_what_they_really_take(limited, work: 
     [
         ("cpu", {"cpu_seconds": 1}, "while :; do :; done"),
         ("file_size", {"file_size_mb": 1}, "head -c 5000000 /dev/zero > f"),
-        ("open_files", {"open_files": 32},
-         "python3 -c \"fs=[open('/dev/null') for _ in range(100)]\""),
+        ("open_files", {"open_files": 32}, "python3 -c \"fs=[open('/dev/null') for _ in range(100)]\""),
         ("tmp_space", {"tmp_size_mb": 1}, "head -c 5000000 /dev/zero > /tmp/f"),
         ("output", {"output_bytes": 4096}, "yes"),
         ("wall_time", {"wall_seconds": 1}, "sleep 30"),

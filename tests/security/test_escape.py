@@ -38,9 +38,7 @@ exit 0
     assert snapshot(skill) == before
 
 
-def test_remounting_the_skill_folder_read_write_fails(
-    sandbox: Sandbox, work: Path, skill_factory
-) -> None:
+def test_remounting_the_skill_folder_read_write_fails(sandbox: Sandbox, work: Path, skill_factory) -> None:
     """A root caller without --cap-drop ALL could remount /skill rw; with it, no."""
     skill = skill_factory("victim")
     before = snapshot(skill)
@@ -74,9 +72,7 @@ def test_nested_user_namespace_is_refused(sandbox: Sandbox, work: Path) -> None:
     assert "uid=0" not in result.stdout or "NESTED" not in result.stdout
 
 
-def test_option_injection_as_the_first_argument_stays_a_command(
-    sandbox: Sandbox, work: Path, open_dir: Path
-) -> None:
+def test_option_injection_as_the_first_argument_stays_a_command(sandbox: Sandbox, work: Path, open_dir: Path) -> None:
     """Without '--', '--bind / /host' would be read by bwrap as options (CVE-2024-32462 class)."""
     secret = open_dir / "host-secret.txt"
     secret.write_text("TOP-SECRET-HOST-FILE")
@@ -132,8 +128,7 @@ SETID_ATTEMPTS = {
     "mkdir setgid": "mkdir -m 2775 x",
     "chmod dir": "mkdir x && chmod 2775 x",
     "tar": "mkdir t && cp /bin/sh t/x && tar --mode=4755 -cf a.tar -C t x && tar -xpf a.tar",
-    "python fchmod": "python3 -c \"import os; f=os.open('x', os.O_CREAT|os.O_WRONLY, 0o755); "
-    "os.fchmod(f, 0o6755)\"",
+    "python fchmod": "python3 -c \"import os; f=os.open('x', os.O_CREAT|os.O_WRONLY, 0o755); os.fchmod(f, 0o6755)\"",
 }
 
 
@@ -202,7 +197,10 @@ def test_dev_is_read_only_and_dev_shm_is_bounded(limited, work: Path) -> None:
 def test_tiocsti_keystroke_injection_is_blocked(sandbox: Sandbox, work: Path, skill_factory) -> None:
     """A session leader with its own terminal could push keystrokes with TIOCSTI; the
     filter denies it, also with the high bits of the request set (seccomp sees 64 bits)."""
-    skill = skill_factory("tty", {"scripts/inject.py": r"""
+    skill = skill_factory(
+        "tty",
+        {
+            "scripts/inject.py": r"""
         import ctypes, fcntl, os, termios
         libc = ctypes.CDLL(None, use_errno=True)
         os.setsid()
@@ -218,7 +216,9 @@ def test_tiocsti_keystroke_injection_is_blocked(sandbox: Sandbox, work: Path, sk
                 print("INJECTED-STD", fd)
             except OSError:
                 pass
-        """})
+        """
+        },
+    )
     result = sandbox.run(["python3", "/skill/scripts/inject.py"], work_dir=work, skill_dir=skill)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count("denied") == 2
@@ -227,7 +227,10 @@ def test_tiocsti_keystroke_injection_is_blocked(sandbox: Sandbox, work: Path, sk
 
 @pytest.mark.skipif(filter_bytes() is None, reason="libseccomp is not installed")
 def test_ptrace_bpf_keyring_and_io_uring_are_denied(sandbox: Sandbox, work: Path, skill_factory) -> None:
-    skill = skill_factory("kernel", {"scripts/probe.py": r"""
+    skill = skill_factory(
+        "kernel",
+        {
+            "scripts/probe.py": r"""
         import ctypes, os
         libc = ctypes.CDLL(None, use_errno=True)
         calls = {"ptrace": (101, 0, 0, 0, 0), "bpf": (321, 0, 0, 0),
@@ -236,7 +239,9 @@ def test_ptrace_bpf_keyring_and_io_uring_are_denied(sandbox: Sandbox, work: Path
         for name, (nr, *args) in calls.items():
             rc = libc.syscall(nr, *[ctypes.c_long(a) for a in args])
             print(name, rc, ctypes.get_errno())
-        """})
+        """
+        },
+    )
     result = sandbox.run(["python3", "/skill/scripts/probe.py"], work_dir=work, skill_dir=skill)
     assert result.exit_code == 0, result.stderr
     for line in result.stdout.splitlines():

@@ -173,9 +173,7 @@ def test_hostile_tool_paths_become_tool_results_and_the_run_reaches_its_verdict(
     assert not (work / ".git").exists()
 
 
-def test_the_llm_judge_lists_a_hostile_work_dir_without_hanging(
-    workspace: Workspace, scripted: ScriptedServer
-) -> None:
+def test_the_llm_judge_lists_a_hostile_work_dir_without_hanging(workspace: Workspace, scripted: ScriptedServer) -> None:
     configure_model(workspace, scripted.api_base, judge="openai/scripted")
 
     def plant_then_finish(body: dict[str, Any]) -> Step:
@@ -320,7 +318,13 @@ def test_a_patch_path_through_what_a_skill_folder_holds_is_refused_or_compared_s
     whole: the comparison reads at most the new content's size, and a link on main
     refuses the patch (the patch store checks the branch against main)."""
     skill = workspace.paths.skills / "date-normalize"
-    path = {"loop": "loop/x.md", "link-inside": "docs/x.md", "fifo": "pipe.txt", "sparse": "big.txt", "deep": "deep/x.md"}[kind]
+    path = {
+        "loop": "loop/x.md",
+        "link-inside": "docs/x.md",
+        "fifo": "pipe.txt",
+        "sparse": "big.txt",
+        "deep": "deep/x.md",
+    }[kind]
     if kind == "loop":
         os.symlink("loop", skill / "loop")
     elif kind == "link-inside":

@@ -57,12 +57,17 @@ def listener() -> Iterator[Listener]:
 def test_a_loopback_service_on_the_host_is_unreachable(
     sandbox: Sandbox, work: Path, skill_factory, listener: Listener
 ) -> None:
-    skill = skill_factory("exfil", {"scripts/connect.py": f"""
+    skill = skill_factory(
+        "exfil",
+        {
+            "scripts/connect.py": f"""
         import socket
         s = socket.create_connection(("127.0.0.1", {listener.port}), timeout=2)
         s.sendall(b"secret")
         print("CONNECTED")
-        """})
+        """
+        },
+    )
     result = sandbox.run(["python3", "/skill/scripts/connect.py"], work_dir=work, skill_dir=skill)
     assert result.exit_code != 0
     assert "CONNECTED" not in result.stdout
@@ -126,9 +131,7 @@ def test_network_flag_without_a_grant_is_refused(sandbox: Sandbox, work: Path, s
 
 
 @pytest.mark.parametrize("value", ["on", "yes", "'true'", "1", "True-ish"])
-def test_frontmatter_coercions_never_declare_network(
-    limited, work: Path, skill_factory, value: str
-) -> None:
+def test_frontmatter_coercions_never_declare_network(limited, work: Path, skill_factory, value: str) -> None:
     """YAML 1.1 would read 'on' and 'yes' as true; the loader keeps them strings."""
     skill = skill_factory("sneaky", frontmatter=f"metadata:\n  memento:\n    network: {value}\n")
     box = limited(network=["sneaky"])  # even with the config grant in place
@@ -141,8 +144,7 @@ def test_frontmatter_coercions_never_declare_network(
 
 def _granted(skill_factory, hosts: list[str], files: dict[str, str]) -> tuple[Path, Sandbox]:
     declared = ", ".join(f'"{h}"' for h in hosts)
-    skill = skill_factory("fetcher", files,
-                          frontmatter=f"metadata:\n  memento:\n    network: [{declared}]\n")
+    skill = skill_factory("fetcher", files, frontmatter=f"metadata:\n  memento:\n    network: [{declared}]\n")
     return skill, make_sandbox(reviewed=skill.parent, network=["fetcher"])
 
 
@@ -162,22 +164,20 @@ def test_a_granted_skill_reaches_its_declared_host_and_nothing_else(
     skill, box = _granted(skill_factory, [f"{remote_host.address}:8080"], {"scripts/get.py": _GET})
     allowed = f"http://{remote_host.address}:8080/ok"
     other_port = f"http://{remote_host.address}:8443/"
-    result = box.run(["python3", "/skill/scripts/get.py", allowed, other_port],
-                     work_dir=work, skill_dir=skill, network=True)
+    result = box.run(
+        ["python3", "/skill/scripts/get.py", allowed, other_port], work_dir=work, skill_dir=skill, network=True
+    )
     lines = result.stdout.splitlines()
     assert lines[0] == f"{allowed} hello from the remote host", result.stderr
     assert lines[1].startswith(f"{other_port} FAILED") and "403" in lines[1]
     assert result.network_reached == [f"{remote_host.address}:8080"]
-    assert any(f"{remote_host.address}:8443" in n and "not among the hosts" in n
-               for n in result.notes)
+    assert any(f"{remote_host.address}:8443" in n and "not among the hosts" in n for n in result.notes)
     assert NETWORK_DENIED_MARKER in result.stderr
     assert "GET /ok" in remote_host.log()
     assert "TCP 8443" not in remote_host.log()
 
 
-def test_connect_tunnels_reach_a_declared_port(
-    work: Path, skill_factory, remote_host: RemoteHost
-) -> None:
+def test_connect_tunnels_reach_a_declared_port(work: Path, skill_factory, remote_host: RemoteHost) -> None:
     """HTTPS goes through CONNECT; the proxy relays bytes it cannot read."""
     tunnel = f"""
 import socket
@@ -190,13 +190,9 @@ head, _, rest = data.partition(b"\\r\\n\\r\\n")
 print(head.split(b"\\r\\n")[0].decode())
 print(rest.decode().strip())
 """
-    skill, box = _granted(skill_factory, [f"{remote_host.address}:8443"],
-                          {"scripts/tunnel.py": tunnel})
-    result = box.run(["python3", "/skill/scripts/tunnel.py"], work_dir=work, skill_dir=skill,
-                     network=True)
-    assert result.stdout.splitlines() == ["HTTP/1.1 200 Connection Established", "REMOTE SERVICE"], (
-        result.stderr
-    )
+    skill, box = _granted(skill_factory, [f"{remote_host.address}:8443"], {"scripts/tunnel.py": tunnel})
+    result = box.run(["python3", "/skill/scripts/tunnel.py"], work_dir=work, skill_dir=skill, network=True)
+    assert result.stdout.splitlines() == ["HTTP/1.1 200 Connection Established", "REMOTE SERVICE"], result.stderr
 
 
 def test_a_granted_skill_still_has_no_route_of_its_own(
@@ -224,11 +220,9 @@ except OSError:
     print("no abstract socket")
 print(open("/proc/net/dev").read().count(":") - 0)
 """
-    skill, box = _granted(skill_factory, [f"{remote_host.address}:8080"],
-                          {"scripts/direct.py": direct})
+    skill, box = _granted(skill_factory, [f"{remote_host.address}:8080"], {"scripts/direct.py": direct})
     try:
-        result = box.run(["python3", "/skill/scripts/direct.py"], work_dir=work, skill_dir=skill,
-                         network=True)
+        result = box.run(["python3", "/skill/scripts/direct.py"], work_dir=work, skill_dir=skill, network=True)
     finally:
         abstract.close()
     assert "CONNECTED" not in result.stdout, result.stdout
@@ -249,8 +243,12 @@ def test_the_proxy_never_connects_to_this_machine(
     port = server.getsockname()[1]
     skill, box = _granted(skill_factory, [f"{address}:{port}"], {"scripts/get.py": _GET})
     try:
-        result = box.run(["python3", "/skill/scripts/get.py", f"http://{address}:{port}/"],
-                         work_dir=work, skill_dir=skill, network=True)
+        result = box.run(
+            ["python3", "/skill/scripts/get.py", f"http://{address}:{port}/"],
+            work_dir=work,
+            skill_dir=skill,
+            network=True,
+        )
         with pytest.raises(OSError):
             server.accept()
     finally:
@@ -259,22 +257,16 @@ def test_the_proxy_never_connects_to_this_machine(
     assert any("this machine" in n for n in result.notes), result.notes
 
 
-def test_network_true_without_hosts_reaches_nothing(
-    work: Path, skill_factory, remote_host: RemoteHost
-) -> None:
-    skill = skill_factory("fetcher", {"scripts/get.py": _GET},
-                          frontmatter="metadata:\n  memento:\n    network: true\n")
+def test_network_true_without_hosts_reaches_nothing(work: Path, skill_factory, remote_host: RemoteHost) -> None:
+    skill = skill_factory("fetcher", {"scripts/get.py": _GET}, frontmatter="metadata:\n  memento:\n    network: true\n")
     box = make_sandbox(reviewed=skill.parent, network=["fetcher"])
     url = f"http://{remote_host.address}:8080/"
-    result = box.run(["python3", "/skill/scripts/get.py", url], work_dir=work, skill_dir=skill,
-                     network=True)
+    result = box.run(["python3", "/skill/scripts/get.py", url], work_dir=work, skill_dir=skill, network=True)
     assert "FAILED" in result.stdout
     assert any("declares (none)" in n for n in result.notes), result.notes
 
 
-def test_unreviewed_copies_of_a_granted_skill_never_get_network(
-    work: Path, skill_factory, open_dir: Path
-) -> None:
+def test_unreviewed_copies_of_a_granted_skill_never_get_network(work: Path, skill_factory, open_dir: Path) -> None:
     """A patch under validation or replay runs from a copy: no network, whatever it says."""
     skill, box = _granted(skill_factory, ["example.com"], {})
     copy = open_dir / "patched" / "fetcher"
@@ -288,8 +280,17 @@ def test_unreviewed_copies_of_a_granted_skill_never_get_network(
 
 
 @pytest.mark.parametrize(
-    "entry", ["localhost", "*.com", "http://example.com", "example.com/path", "exa mple.com",
-              "example.com:0", "example.com:99999", "-bad.example.com"],
+    "entry",
+    [
+        "localhost",
+        "*.com",
+        "http://example.com",
+        "example.com/path",
+        "exa mple.com",
+        "example.com:0",
+        "example.com:99999",
+        "-bad.example.com",
+    ],
 )
 def test_bad_host_entries_are_refused(work: Path, skill_factory, entry: str) -> None:
     skill, box = _granted(skill_factory, [entry], {})

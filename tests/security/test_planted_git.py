@@ -36,9 +36,7 @@ def _person_looks(folder: Path) -> None:
                 subprocess.run(["git", *args], cwd=where, env=env, capture_output=True, timeout=20)
 
 
-def test_a_planted_repository_runs_nothing_when_the_person_looks(
-    sandbox: Sandbox, work: Path, open_dir: Path
-) -> None:
+def test_a_planted_repository_runs_nothing_when_the_person_looks(sandbox: Sandbox, work: Path, open_dir: Path) -> None:
     marker = open_dir / f"pwned-{uuid.uuid4().hex}"
     result = sandbox.run(["sh", "-c", PLANT.format(marker=marker)], work_dir=work)
     assert result.stdout.strip() == "planted", result.stderr
@@ -51,8 +49,14 @@ def test_a_planted_repository_runs_nothing_when_the_person_looks(
 
 def test_the_next_run_gets_its_repository_back(sandbox: Sandbox, work: Path) -> None:
     """A task that uses git inside the sandbox still works from one command to the next."""
-    sandbox.run(["sh", "-c", "git init -q . && git -c user.email=a@b -c user.name=a "
-                 "commit -q --allow-empty -m first && echo ok"], work_dir=work)
+    sandbox.run(
+        [
+            "sh",
+            "-c",
+            "git init -q . && git -c user.email=a@b -c user.name=a commit -q --allow-empty -m first && echo ok",
+        ],
+        work_dir=work,
+    )
     assert not (work / ".git").exists()
     result = sandbox.run(["sh", "-c", "git log --format=%s"], work_dir=work)
     assert result.stdout.strip() == "first", result.stderr
@@ -60,15 +64,15 @@ def test_the_next_run_gets_its_repository_back(sandbox: Sandbox, work: Path) -> 
 
 
 @pytest.mark.parametrize("name", [".git", "HEAD"])
-def test_a_symlink_named_like_git_is_quarantined_too(sandbox: Sandbox, work: Path,
-                                                    name: str) -> None:
+def test_a_symlink_named_like_git_is_quarantined_too(sandbox: Sandbox, work: Path, name: str) -> None:
     script = f"mkdir objects && ln -s /work/target {name} && echo x > target"
     sandbox.run(["sh", "-c", script], work_dir=work)
     assert not os.path.lexists(work / name)
 
 
 def test_a_repository_written_by_the_agent_itself_is_quarantined_at_the_end(
-    workspace, scripted  # fixtures from tests/conftest.py
+    workspace,
+    scripted,  # fixtures from tests/conftest.py
 ) -> None:
     """write_file refuses .git paths, but a bare repository is plain files (HEAD, objects/,
     refs/, config): the run's last walk catches what the model wrote after its last command."""

@@ -33,9 +33,7 @@ def fake_home(monkeypatch: pytest.MonkeyPatch, open_dir: Path) -> Path:
     return home
 
 
-def test_no_environment_variable_reaches_the_script(
-    sandbox: Sandbox, work: Path, fake_home: Path
-) -> None:
+def test_no_environment_variable_reaches_the_script(sandbox: Sandbox, work: Path, fake_home: Path) -> None:
     result = sandbox.run(["sh", "-c", "env; set"], work_dir=work)
     assert SECRET not in result.stdout
     names = {line.split("=", 1)[0] for line in result.stdout.splitlines() if "=" in line}
@@ -56,9 +54,7 @@ def test_home_files_are_not_there(sandbox: Sandbox, work: Path, fake_home: Path)
     assert snapshot(fake_home) == before
 
 
-def test_proc_environ_of_every_visible_process_is_clean(
-    sandbox: Sandbox, work: Path, fake_home: Path
-) -> None:
+def test_proc_environ_of_every_visible_process_is_clean(sandbox: Sandbox, work: Path, fake_home: Path) -> None:
     """bwrap itself starts with a minimal env, so not even its /proc/<pid>/environ leaks."""
     script = "for f in /proc/[0-9]*/environ; do echo \"== $f\"; tr '\\0' '\\n' < $f; done"
     result = sandbox.run(["sh", "-c", script], work_dir=work)
@@ -66,19 +62,14 @@ def test_proc_environ_of_every_visible_process_is_clean(
     assert SECRET not in result.stdout
 
 
-def test_parent_process_environ_is_out_of_reach(
-    sandbox: Sandbox, work: Path, fake_home: Path
-) -> None:
+def test_parent_process_environ_is_out_of_reach(sandbox: Sandbox, work: Path, fake_home: Path) -> None:
     """The host pid of the test process (which holds the keys) does not exist inside."""
     me = os.getpid()
-    result = sandbox.run(["sh", "-c", f"cat /proc/{me}/environ /proc/{os.getppid()}/environ; exit 0"],
-                         work_dir=work)
+    result = sandbox.run(["sh", "-c", f"cat /proc/{me}/environ /proc/{os.getppid()}/environ; exit 0"], work_dir=work)
     assert SECRET not in result.stdout
 
 
-def test_inherited_file_descriptors_are_closed(
-    sandbox: Sandbox, work: Path, fake_home: Path
-) -> None:
+def test_inherited_file_descriptors_are_closed(sandbox: Sandbox, work: Path, fake_home: Path) -> None:
     fd = os.open(fake_home / ".ssh" / "id_rsa", os.O_RDONLY)
     os.set_inheritable(fd, True)
     try:
@@ -152,8 +143,7 @@ def test_configured_values_never_appear_on_a_command_line(limited, work: Path) -
                         continue
 
     box = limited(env={"API_TOKEN": secret})
-    result = box.run(["sh", "-c", 'echo ready; sleep 0.3; echo "$API_TOKEN"'], work_dir=work,
-                     on_output=watch)
+    result = box.run(["sh", "-c", 'echo ready; sleep 0.3; echo "$API_TOKEN"'], work_dir=work, on_output=watch)
     assert result.stdout.split() == ["ready", secret]
     assert seen and not any(secret in cmdline for cmdline in seen)
     assert any("bwrap" in cmdline for cmdline in seen)  # bwrap was there to be looked at

@@ -211,7 +211,8 @@ def test_verify_finds_a_hidden_key_and_names_it_marked(workspace: Workspace) -> 
     from tests.conftest import write_skill
 
     folder = write_skill(
-        workspace.paths.skills, "keyed",
+        workspace.paths.skills,
+        "keyed",
         'name: keyed\ndescription: Plain words.\nmetadata:\n  "ver\\u202esion": "1"\n',
     )
     report = verify_skill(folder, sandbox=None, run_tests=False)
@@ -223,8 +224,11 @@ def test_verify_finds_a_hidden_key_and_names_it_marked(workspace: Workspace) -> 
 def test_verify_finds_hidden_file_and_folder_names(hostile: Workspace) -> None:
     report = verify_skill(hostile.paths.skills / SKILL, sandbox=None, run_tests=False)
     named = {f.file for f in report.errors if f.code == "hidden-name"}
-    assert {"scripts/run\x1b]0;pwned\x07.py", "references/notes\u202e\U000e0041.md",
-            "assets/clip\x1b]52;c;aGk=\x07.txt"} <= named
+    assert {
+        "scripts/run\x1b]0;pwned\x07.py",
+        "references/notes\u202e\U000e0041.md",
+        "assets/clip\x1b]52;c;aGk=\x07.txt",
+    } <= named
     broken = verify_skill(hostile.paths.skills / BROKEN, sandbox=None, run_tests=False)
     assert any(f.code == "hidden-name" and f.file is None for f in broken.errors)
 
@@ -234,7 +238,9 @@ def test_verify_output_names_the_field_and_marks_the_file_names(
 ) -> None:
     code, out, _ = run_cli(capsys, hostile, "verify", "--no-tests", SKILL)
     assert code == 1 and raw_in(out) == []
-    assert "error: [hidden-escape] SKILL.md:3: description: the parsed value holds hidden character U+001B ESCAPE" in out
+    assert (
+        "error: [hidden-escape] SKILL.md:3: description: the parsed value holds hidden character U+001B ESCAPE" in out
+    )
     assert "[hidden-name] scripts/run⟨U+001B⟩]0;pwned⟨U+0007⟩.py:" in out
 
 
@@ -242,7 +248,8 @@ def test_a_clean_skill_still_verifies_clean(workspace: Workspace) -> None:
     from tests.conftest import write_skill
 
     folder = write_skill(
-        workspace.paths.skills, "clean",
+        workspace.paths.skills,
+        "clean",
         'name: clean\ndescription: "Résumés, 中文 and emoji 👩\u200d💻 are fine.\\nTwo lines."\n'
         "metadata:\n  tags: [a, b]\n",
     )

@@ -18,8 +18,9 @@ SKILL = "csv-json"
 
 def git(root: Path, *args: str) -> str:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(root.parent), "GIT_CONFIG_NOSYSTEM": "1"}
-    return subprocess.run(["git", "-C", str(root), *args], env=env, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(root), *args], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -45,8 +46,14 @@ def _services(ws: Workspace) -> Services:
 
 def _patch(services: Services, note: str) -> str:
     text = (services.paths.skills / SKILL / "SKILL.md").read_text()
-    ev = PatchEvidence(run_id="r1", task="convert data.csv to json", failure_category="bug in skill",
-                       weak_skill=SKILL, reflection_summary="semicolons", decision_step=2)
+    ev = PatchEvidence(
+        run_id="r1",
+        task="convert data.csv to json",
+        failure_category="bug in skill",
+        weak_skill=SKILL,
+        reflection_summary="semicolons",
+        decision_step=2,
+    )
     return services.patches().create(SKILL, {f"skills/{SKILL}/SKILL.md": text + note}, ev).id
 
 
@@ -95,10 +102,8 @@ def test_learning_on_both_sides_merges_without_conflict_and_ranks_as_if_learned_
 ) -> None:
     a, b, _ = team
     sa, sb = _services(a), _services(b)
-    a_rows = [("turn the semicolon file into json records", "csv-json"),
-              ("count words in notes.txt", "text-stats")]
-    b_rows = [("make these US dates ISO 8601", "date-normalize"),
-              ("convert config.yaml into json", "csv-json")]
+    a_rows = [("turn the semicolon file into json records", "csv-json"), ("count words in notes.txt", "text-stats")]
+    b_rows = [("make these US dates ISO 8601", "date-normalize"), ("convert config.yaml into json", "csv-json")]
     for task, skill in a_rows:
         sa.index().record_success(task, skill)
     for task, skill in b_rows:
@@ -181,8 +186,7 @@ async def test_the_app_syncs_and_marks_a_teammates_patch_with_its_author(team) -
     sync(_services(a))
     services = _services(b)
     async with drive(services, mode="patches", size=(140, 40)) as d:
-        await d.until(lambda: isinstance(d.app.screen, PatchesScreen) and d.app.screen.loaded,
-                      "the queue")
+        await d.until(lambda: isinstance(d.app.screen, PatchesScreen) and d.app.screen.loaded, "the queue")
         screen = d.app.screen
         assert screen.patches == {}
         assert "origin: 0 ahead, 0 behind" in str(screen.query_one("#patch-team").render())

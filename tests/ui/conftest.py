@@ -90,6 +90,4 @@ def make_patch(
     body_at = next(i for i, line in enumerate(lines) if line.startswith("Three standard-library"))
     lines[body_at] = lines[body_at].replace("Three", "Four")
     new = "".join(lines) + f"\n## {marker}\n\nDetect ';' before assuming ','.{extra}\n"
-    return services.patches().create(
-        "csv-json", {"skills/csv-json/SKILL.md": new.encode("utf-8")}, ev or evidence()
-    )
+    return services.patches().create("csv-json", {"skills/csv-json/SKILL.md": new.encode("utf-8")}, ev or evidence())

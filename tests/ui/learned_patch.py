@@ -28,7 +28,9 @@ from tests.learning.scripted_models import (
 UK_TASK = "Normalise the dates in the UK invoice file invoices.csv to ISO 8601 and save as out.csv"
 UK_CHECK = "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-04-03', '2024-02-01'], d\""
 US_TASK = "Normalise the dates in the US orders file orders.csv to ISO 8601 and save as out.csv"
-US_CHECK = "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-03-04'], d\""
+US_CHECK = (
+    "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-03-04'], d\""
+)
 
 
 def learned_patch(services: Services, scripted: Any, folder: Path) -> dict[str, Any]:
@@ -43,7 +45,9 @@ def learned_patch(services: Services, scripted: Any, folder: Path) -> dict[str, 
     def agent(body: dict[str, Any]) -> Any:
         return uk_agent(body) if "invoices.csv" in body["messages"][1]["content"] else us_agent(body)
 
-    router = Router(agent, reflection=[reflection()], writes=[lambda body: skill_edit(current_skill_md(body), ALWAYS_PITFALL)])
+    router = Router(
+        agent, reflection=[reflection()], writes=[lambda body: skill_edit(current_skill_md(body), ALWAYS_PITFALL)]
+    )
     scripted.add(*[router] * 40)
     earlier = services.agent().run(RunRequest(task=US_TASK, check=US_CHECK, inputs=[orders]))
     assert earlier.status == "passed", earlier

@@ -41,13 +41,20 @@ def failed_run_events() -> list[Any]:
         ToolCalled(step=1, call_id="c1", name="load_skill", arguments={"name": "csv-json"}),
         ToolResult(step=1, call_id="c1", name="load_skill", ok=True, output="# csv-json"),
         ModelTurn(step=2),
-        ToolCalled(step=2, call_id="c2", name="run", arguments={"command": "python3 /skill/scripts/csv2json.py people.csv"}),
+        ToolCalled(
+            step=2, call_id="c2", name="run", arguments={"command": "python3 /skill/scripts/csv2json.py people.csv"}
+        ),
         ToolResult(step=2, call_id="c2", name="run", ok=False, output=OUTPUT, exit_code=1, skill="csv-json"),
         ModelTurn(step=3),
         ToolCalled(step=3, call_id="c3", name="finish", arguments={"answer": "done"}),
         ToolResult(step=3, call_id="c3", name="finish", ok=True, output="finished"),
-        VerdictGiven(step=3, passed=False, source="check", detail="check exited 1",
-                     check_output="AssertionError: expected 3 records, got 1"),
+        VerdictGiven(
+            step=3,
+            passed=False,
+            source="check",
+            detail="check exited 1",
+            check_output="AssertionError: expected 3 records, got 1",
+        ),
         RunFinished(step=3, status="failed"),
     ]
 
@@ -55,7 +62,12 @@ def failed_run_events() -> list[Any]:
 def passing_events(detail: str = "check exited 0") -> list[Any]:
     return [
         ModelTurn(step=1),
-        ToolCalled(step=1, call_id="c1", name="run", arguments={"command": "python3 /skill/scripts/csv2json.py --delimiter ';' people.csv"}),
+        ToolCalled(
+            step=1,
+            call_id="c1",
+            name="run",
+            arguments={"command": "python3 /skill/scripts/csv2json.py --delimiter ';' people.csv"},
+        ),
         ToolResult(step=1, call_id="c1", name="run", ok=True, output="wrote people.json", exit_code=0),
         VerdictGiven(step=1, passed=True, source="check", detail=detail),
         RunFinished(step=1, status="passed"),

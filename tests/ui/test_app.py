@@ -24,7 +24,13 @@ async def test_number_keys_switch_screens_once_the_task_box_lets_go(services: Se
         assert isinstance(d.app.screen, RunScreen)
         assert d.app.screen.query_one("#task").value == "2"
         await d.press("escape")
-        for key, screen in (("2", SkillsScreen), ("3", PatchesScreen), ("4", RunsScreen), ("5", InsightsScreen), ("1", RunScreen)):
+        for key, screen in (
+            ("2", SkillsScreen),
+            ("3", PatchesScreen),
+            ("4", RunsScreen),
+            ("5", InsightsScreen),
+            ("1", RunScreen),
+        ):
             await d.press(key)
             assert isinstance(d.app.screen, screen), key
         await d.press("f3")  # function keys work even while typing
@@ -156,4 +162,6 @@ async def test_the_palette_offers_every_screens_commands_and_goes_there(services
         assert services.patches().get(patch.id).status == "pending"
         runs_filter = {str(h.text): h for h in [h async for h in ActionsProvider(review).search("failures")]}
         runs_filter["Runs: Failures only"].command()
-        await d.until(lambda: isinstance(d.app.screen, RunsScreen) and d.app.screen.failed_only, "the runs screen, filtered")
+        await d.until(
+            lambda: isinstance(d.app.screen, RunsScreen) and d.app.screen.failed_only, "the runs screen, filtered"
+        )

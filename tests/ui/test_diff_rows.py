@@ -25,9 +25,24 @@ def _diff() -> StructuredDiff:
         path="skills/a/scripts/run.py",
         status="added",
         new_mode="100755",
-        hunks=[Hunk(old_start=0, old_count=0, new_start=1, new_count=1, lines=[DiffLine(kind="add", text="print(1)", new_no=1)])],
+        hunks=[
+            Hunk(
+                old_start=0,
+                old_count=0,
+                new_start=1,
+                new_count=1,
+                lines=[DiffLine(kind="add", text="print(1)", new_no=1)],
+            )
+        ],
     )
-    return StructuredDiff(base="b" * 40, head="h" * 40, files=[FileDiff(path="skills/a/SKILL.md", status="modified", old_mode="100644", new_mode="100644", hunks=[hunk]), second])
+    return StructuredDiff(
+        base="b" * 40,
+        head="h" * 40,
+        files=[
+            FileDiff(path="skills/a/SKILL.md", status="modified", old_mode="100644", new_mode="100644", hunks=[hunk]),
+            second,
+        ],
+    )
 
 
 def test_split_rows_pair_deletions_with_additions_and_pad_the_longer_side() -> None:

@@ -62,14 +62,19 @@ def test_display_text_is_what_the_painter_shows() -> None:
 
 def _diff(left: str, right: str) -> StructuredDiff:
     hunk = Hunk(
-        old_start=1, old_count=2, new_start=1, new_count=2,
+        old_start=1,
+        old_count=2,
+        new_start=1,
+        new_count=2,
         lines=[
             DiffLine(kind="context", text="same", old_no=1, new_no=1),
             DiffLine(kind="del", text=left, old_no=2),
             DiffLine(kind="add", text=right, new_no=2),
         ],
     )
-    return StructuredDiff(base="b", head="h", files=[FileDiff(path="skills/a/SKILL.md", status="modified", hunks=[hunk])])
+    return StructuredDiff(
+        base="b", head="h", files=[FileDiff(path="skills/a/SKILL.md", status="modified", hunks=[hunk])]
+    )
 
 
 def test_a_row_is_as_tall_as_its_taller_side_and_rows_map_to_screen_lines() -> None:

@@ -55,8 +55,13 @@ async def test_the_app_starts_with_the_keys_live_and_t_opens_the_task_box(servic
         assert isinstance(d.app.screen, RunsScreen)
 
 
-async def test_after_a_cancelled_run_the_cursor_is_off_the_task_box(workspace: Workspace, scripted: ScriptedServer) -> None:
-    scripted.add(Step(tool_calls=[{"name": "list_files", "arguments": {}}], delay=1.0), *[call("finish", answer="late", success=True)] * 3)
+async def test_after_a_cancelled_run_the_cursor_is_off_the_task_box(
+    workspace: Workspace, scripted: ScriptedServer
+) -> None:
+    scripted.add(
+        Step(tool_calls=[{"name": "list_files", "arguments": {}}], delay=1.0),
+        *[call("finish", answer="late", success=True)] * 3,
+    )
     services = make_services(workspace)
     try:
         async with drive(services) as d:

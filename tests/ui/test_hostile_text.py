@@ -166,8 +166,13 @@ async def test_run_screen_marks_the_stream_the_side_panels_and_learning(hostile:
         screen.learning.post_message(LearningView.LearningProgressed(f"  said: {TITLE}"))
         result = {
             "status": "no_fix",
-            "reflection": {"category": "other", "weak_skill": f"w{RLO}", "missing_or_assumed": f"m{TITLE}",
-                           "summary": f"s{TITLE}", "decision_step": 1},
+            "reflection": {
+                "category": "other",
+                "weak_skill": f"w{RLO}",
+                "missing_or_assumed": f"m{TITLE}",
+                "summary": f"s{TITLE}",
+                "decision_step": 1,
+            },
         }
         screen.learning.post_message(LearningView.LearningFinished(RUN, result))
         await d.until(lambda: screen.learning.result is not None, "the learning summary")

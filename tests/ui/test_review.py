@@ -20,7 +20,10 @@ from tests.ui.conftest import drive, make_patch
 def _main_file(services: Services) -> str:
     out = subprocess.run(
         ["git", "show", "main:skills/csv-json/SKILL.md"],
-        cwd=services.paths.root, capture_output=True, text=True, check=True,
+        cwd=services.paths.root,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout
 

@@ -218,7 +218,11 @@ async def test_critical_patches_come_first_in_the_queue_marked(
 async def test_protected_skills_have_a_lock_from_their_skill_md_or_a_config_glob(services: Services) -> None:
     skill_md = services.paths.skill_dir("text-stats") / "SKILL.md"
     text = skill_md.read_text(encoding="utf-8")
-    skill_md.write_text(text.replace('metadata:\n  version: "1.0"\n', 'metadata:\n  version: "1.0"\n  memento:\n    protected: true\n', 1))
+    skill_md.write_text(
+        text.replace(
+            'metadata:\n  version: "1.0"\n', 'metadata:\n  version: "1.0"\n  memento:\n    protected: true\n', 1
+        )
+    )
     async with drive(services, mode="skills") as d:
         screen = d.app.screen
         assert isinstance(screen, SkillsScreen)

@@ -60,11 +60,16 @@ async def test_every_changed_word_is_on_screen_without_scrolling_sideways(servic
                 if line is None or (row.kind == "context" and side == "right"):
                     continue
                 # Spaces at a break fall at the edge: compare everything but spaces, in order.
-                assert "".join(shown[(row_no, side)].split()) == "".join(display_text(line.text).split()), (width, line.text)
+                assert "".join(shown[(row_no, side)].split()) == "".join(display_text(line.text).split()), (
+                    width,
+                    line.text,
+                )
                 changed += row.kind != "context"
         assert changed >= 10
         # The long usage line wraps, and its number is on its first screen line only.
-        usage = next(i for i, r in enumerate(view.rows.rows) if r.right is not None and "--strict-delimiter" in r.right.text)
+        usage = next(
+            i for i, r in enumerate(view.rows.rows) if r.right is not None and "--strict-delimiter" in r.right.text
+        )
         assert view.row_layout.heights[usage] >= 2 or width >= 140
 
 

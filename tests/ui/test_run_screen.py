@@ -50,7 +50,9 @@ async def test_with_no_model_the_run_screen_explains_how_to_set_one(services: Se
         assert "openai/scripted" in str(screen.query_one(".nav-status", Static).render())
 
 
-async def test_a_run_streams_text_tools_and_output_then_the_verdict(workspace: Workspace, scripted: ScriptedServer) -> None:
+async def test_a_run_streams_text_tools_and_output_then_the_verdict(
+    workspace: Workspace, scripted: ScriptedServer
+) -> None:
     scripted.add(
         say_and_call("I will write the file now.", "write_file", path="out.txt", content="right\n"),
         call("run", command="cat out.txt && echo done-listing"),
@@ -86,7 +88,10 @@ async def test_a_run_streams_text_tools_and_output_then_the_verdict(workspace: W
 
 
 async def test_cancel_stops_the_run_between_steps(workspace: Workspace, scripted: ScriptedServer) -> None:
-    scripted.add(Step(tool_calls=[{"name": "list_files", "arguments": {}}], delay=1.0), *[call("finish", answer="late", success=True)] * 3)
+    scripted.add(
+        Step(tool_calls=[{"name": "list_files", "arguments": {}}], delay=1.0),
+        *[call("finish", answer="late", success=True)] * 3,
+    )
     services = make_services(workspace)
     try:
         async with drive(services) as d:
@@ -111,11 +116,18 @@ def _router() -> Any:
         messages = body["messages"]
         system = messages[0]["content"] if messages[0]["role"] == "system" else ""
         if system.startswith("You are reviewing a failed run"):
-            return say(json.dumps({
-                "category": "bug_in_skill", "weak_skill": "text-stats", "decision_step": 2,
-                "missing_or_assumed": "The skill never said which word to write.",
-                "fix_kind": "patch_skill", "summary": "text-stats should say to write the word right.",
-            }))
+            return say(
+                json.dumps(
+                    {
+                        "category": "bug_in_skill",
+                        "weak_skill": "text-stats",
+                        "decision_step": 2,
+                        "missing_or_assumed": "The skill never said which word to write.",
+                        "fix_kind": "patch_skill",
+                        "summary": "text-stats should say to write the word right.",
+                    }
+                )
+            )
         if system.startswith("You fix a skill"):
             text = messages[1]["content"]
             start = text.index("--- SKILL.md ---\n") + len("--- SKILL.md ---\n")
@@ -161,7 +173,9 @@ async def test_ctrl_x_kills_the_running_command_at_once_and_shows_cancelled(
         services.close()
 
 
-async def test_a_failed_run_is_learned_from_and_its_patch_is_one_key_away(workspace: Workspace, scripted: ScriptedServer) -> None:
+async def test_a_failed_run_is_learned_from_and_its_patch_is_one_key_away(
+    workspace: Workspace, scripted: ScriptedServer
+) -> None:
     scripted.add(*[_router()] * 20)
     services = make_services(workspace)
     try:
@@ -172,7 +186,11 @@ async def test_a_failed_run_is_learned_from_and_its_patch_is_one_key_away(worksp
             await d.press("ctrl+r")
             await d.until(lambda: d.seen(RunScreen.RunFinished), "the run")
             assert d.seen(RunScreen.RunFinished)[0].record.status == "failed"
-            await d.until(lambda: d.seen(LearningView.LearningFinished) or d.seen(LearningView.LearningFailed), "learning", timeout=60)
+            await d.until(
+                lambda: d.seen(LearningView.LearningFinished) or d.seen(LearningView.LearningFailed),
+                "learning",
+                timeout=60,
+            )
             assert not d.seen(LearningView.LearningFailed), d.seen(LearningView.LearningFailed)[0].error
             result = d.seen(LearningView.LearningFinished)[0].result
             assert result["status"] == "patched" and result["validated"] is True

@@ -24,7 +24,9 @@ from memento_tui.ui.screens.trace import TraceScreen
 from tests.ui.conftest import drive
 
 
-def add_run(services: Services, run_id: str, task: str, passed: bool, skill: str = "csv-json", category: str | None = None) -> RunRecord:
+def add_run(
+    services: Services, run_id: str, task: str, passed: bool, skill: str = "csv-json", category: str | None = None
+) -> RunRecord:
     store = services.runs()
     status = "passed" if passed else "failed"
     record = RunRecord(id=run_id, task=task, model="openai/scripted", pid=-1)
@@ -36,7 +38,9 @@ def add_run(services: Services, run_id: str, task: str, passed: bool, skill: str
         ToolCalled(call_id="c1", name="run", arguments={"command": "python3 /skill/scripts/csv2json.py in.csv"}),
         ToolResult(call_id="c1", name="run", ok=passed, output="converted 2 rows", exit_code=0 if passed else 1),
         VerdictGiven(passed=passed, source="check", detail="check exited 0" if passed else "check exited 1"),
-        RunFinished(status=status, steps=2, prompt_tokens=100, completion_tokens=20, cost_usd=0.001, skills_used=[skill]),
+        RunFinished(
+            status=status, steps=2, prompt_tokens=100, completion_tokens=20, cost_usd=0.001, skills_used=[skill]
+        ),
     ):
         writer.write(event)
     writer.close()
@@ -91,7 +95,11 @@ async def test_mark_a_run_with_a_note_and_reflect_only_on_failures(services: Ser
         await d.press("enter")
         await d.until(lambda: d.seen(RunsScreen.RunMarked), "the verdict")
         marked = services.runs().load("20260101-000001-aaaa")
-        assert marked.status == "failed" and marked.verdict_source == "person" and marked.note == "the JSON keys were wrong"
+        assert (
+            marked.status == "failed"
+            and marked.verdict_source == "person"
+            and marked.note == "the JSON keys were wrong"
+        )
         await d.until(lambda: screen.current is not None and screen.current.status == "failed")
         # With no model configured, reflection says what is missing.
         await d.press("l")

@@ -114,7 +114,9 @@ async def _review(pilot: Pilot[Any]) -> ReviewScreen:
     return review
 
 
-def _snap(snap_compare: Any, services: Services, size: tuple[int, int], before: Before, mode: str | None = None) -> None:
+def _snap(
+    snap_compare: Any, services: Services, size: tuple[int, int], before: Before, mode: str | None = None
+) -> None:
     app = make_app(services, live=False, mode=mode)
     assert snap_compare(app, terminal_size=size, run_before=before)
 
@@ -223,7 +225,10 @@ def test_trace(snap_compare: Any, world: Services, size: tuple[int, int]) -> Non
         assert isinstance(screen, RunsScreen)
         await _until(pilot, lambda: len(screen.records) == 3)
         await pilot.press("G", "enter")
-        await _until(pilot, lambda: isinstance(pilot.app.screen, TraceScreen) and bool(pilot.app.screen.query_one("#trace-log").lines))
+        await _until(
+            pilot,
+            lambda: isinstance(pilot.app.screen, TraceScreen) and bool(pilot.app.screen.query_one("#trace-log").lines),
+        )
         assert pilot.app.screen.run_id == FAILED  # the oldest, last in the list
 
     _snap(snap_compare, world, size, traced, "runs")

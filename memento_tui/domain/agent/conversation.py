@@ -16,9 +16,7 @@ _UNREADABLE = (_PROMPTS / "unreadable.md").read_text(encoding="utf-8").strip()
 
 
 def opening(hits: list[Any], task_message: str) -> list[dict[str, Any]]:
-    listing = (
-        "\n".join(f"- {h.name}: {h.description}" for h in hits) or "(no skill matched this task)"
-    )
+    listing = "\n".join(f"- {h.name}: {h.description}" for h in hits) or "(no skill matched this task)"
     return [
         {"role": "system", "content": _SYSTEM.replace("{skills}", listing)},
         {"role": "user", "content": task_message},
@@ -51,9 +49,7 @@ def tool_result(call: ToolCall, output: str) -> dict[str, Any]:
 
 def unreadable_turn(reply: ModelReply, error: str, native: bool) -> list[dict[str, Any]]:
     """The reply as it came, and what was wrong with it, so the next reply can do better."""
-    how = "Call one of the tools (finish when you are done)." if native else (
-        "Answer with one JSON action."
-    )
+    how = "Call one of the tools (finish when you are done)." if native else ("Answer with one JSON action.")
     return [
         {"role": "assistant", "content": reply.text},
         {"role": "user", "content": _UNREADABLE.replace("{error}", error).replace("{how}", how)},

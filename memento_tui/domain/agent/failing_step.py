@@ -136,9 +136,7 @@ def _pairs(events: Sequence[Any]) -> list[tuple[Any, Any | None]]:
 
 
 def _result_failed(result: Any | None) -> bool:
-    return result is not None and (
-        not result.ok or result.exit_code not in (None, 0) or bool(result.limit)
-    )
+    return result is not None and (not result.ok or result.exit_code not in (None, 0) or bool(result.limit))
 
 
 def _step_call(call: Any, result: Any | None, output_lines: int, output_chars: int) -> StepCall:
@@ -221,8 +219,7 @@ def failing_step_for(
     run_id = getattr(evidence, "run_id", "") or ""
     step = getattr(evidence, "decision_step", None)
     if not run_id:
-        return FailingStep(run_id="", chosen="none", decision_step=step,
-                           problems=["the patch names no failed run"])
+        return FailingStep(run_id="", chosen="none", decision_step=step, problems=["the patch names no failed run"])
     events, problems = store.trace(run_id)
     return choose_failing_step(
         events,

@@ -14,9 +14,7 @@ from typing import Any, Literal
 
 from memento_tui.domain.config import RunConfig
 
-GuardName = Literal[
-    "repeated_call", "unreadable_replies", "step_budget", "token_budget", "time_budget"
-]
+GuardName = Literal["repeated_call", "unreadable_replies", "step_budget", "token_budget", "time_budget"]
 MAX_REPEATS = 3  # a call refused this many times in a row ends the run
 MAX_UNREADABLE = 3  # replies in a row that are no usable action end the run
 
@@ -50,9 +48,7 @@ class RepeatGuard:
     def stop(self, name: str) -> GuardStop | None:
         if self.repeats < MAX_REPEATS:
             return None
-        return GuardStop(
-            "repeated_call", f"the model repeated the same {name} call {self.repeats + 1} times"
-        )
+        return GuardStop("repeated_call", f"the model repeated the same {name} call {self.repeats + 1} times")
 
 
 class UnreadableGuard:

@@ -21,13 +21,9 @@ from memento_tui.domain.llm import ModelClient, ModelError
 _JUDGE_PROMPT = (Path(__file__).parent / "prompts" / "judge.md").read_text(encoding="utf-8")
 
 
-def run_check(
-    check: str, sandbox: Any, work_dir: Path, cancel: threading.Event | None = None
-) -> VerdictGiven:
+def run_check(check: str, sandbox: Any, work_dir: Path, cancel: threading.Event | None = None) -> VerdictGiven:
     """Run the check command in the sandbox against the work dir; exit 0 passes."""
-    result = sandbox.run(
-        ["sh", "-c", check], work_dir=work_dir, skill_dir=None, network=False, cancel=cancel
-    )
+    result = sandbox.run(["sh", "-c", check], work_dir=work_dir, skill_dir=None, network=False, cancel=cancel)
     if result.cancelled:
         raise RunCancelled
     output = "\n".join(part for part in (result.stdout, result.stderr) if part)
@@ -76,9 +72,7 @@ def judge(
                 source="agent",
                 detail=f"the LLM judge failed ({err.kind}); the agent's own report stands",
             )
-    return VerdictGiven(
-        passed=agent_success, source="agent", detail="the agent's own report (no check command)"
-    )
+    return VerdictGiven(passed=agent_success, source="agent", detail="the agent's own report (no check command)")
 
 
 def _llm_judge(model: ModelClient, task: str, answer: str, work_dir: Path) -> VerdictGiven:

@@ -76,4 +76,3 @@ def work_files(root: Path, limit: int) -> list[str]:
     """Regular files under ``root`` as sorted relative paths (at most ``limit``)."""
     found, _ = _collect(root, limit)
     return sorted(_name(e.rel) for e in found if e.is_file)
-

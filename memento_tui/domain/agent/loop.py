@@ -77,9 +77,7 @@ class Agent:
         callbacks = callbacks or RunCallbacks()
         for path in request.inputs:
             if not path.exists():
-                raise MementoError(
-                    "input file not found", file=path, fix="check the path given to --input"
-                )
+                raise MementoError("input file not found", file=path, fix="check the path given to --input")
         record = RunRecord(
             id=new_run_id(),
             task=request.task,
@@ -90,9 +88,7 @@ class Agent:
             patch_id=request.patch_id,
         )
         folder, writer = self.runs.create(record, request.inputs)
-        session = _Session(
-            self, request, record, writer, folder / "work", callbacks, cancel or threading.Event()
-        )
+        session = _Session(self, request, record, writer, folder / "work", callbacks, cancel or threading.Event())
         try:
             session.go()
         finally:
@@ -188,9 +184,7 @@ class _Session:
             stop = self._loop(toolbox, hits)
             if stop is not None:
                 self.record.guard, self.record.guard_message = stop.guard, stop.message
-                self.emit(
-                    RunFailed(kind="guard", guard=stop.guard, message=stop.message, fix=stop.fix)
-                )
+                self.emit(RunFailed(kind="guard", guard=stop.guard, message=stop.message, fix=stop.fix))
             verdict = judge(
                 check=self.request.check,
                 sandbox=self.agent.sandbox,
@@ -289,9 +283,7 @@ class _Session:
 
     def _turn(self, messages: list[dict[str, Any]]) -> ModelReply:
         try:
-            reply = self.agent.model.complete(
-                messages, TOOLS, on_text=self.callbacks.on_text, cancel=self.cancel
-            )
+            reply = self.agent.model.complete(messages, TOOLS, on_text=self.callbacks.on_text, cancel=self.cancel)
         except CallCancelled:
             raise RunCancelled from None
         self.record.prompt_tokens += reply.usage.prompt_tokens
@@ -300,10 +292,7 @@ class _Session:
         self.emit(
             ModelTurn(
                 text=reply.text,
-                tool_calls=[
-                    {"id": c.id, "name": c.name, "arguments": c.arguments}
-                    for c in reply.tool_calls
-                ],
+                tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in reply.tool_calls],
                 prompt_tokens=reply.usage.prompt_tokens,
                 completion_tokens=reply.usage.completion_tokens,
                 cost_usd=reply.usage.cost_usd,

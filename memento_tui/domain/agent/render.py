@@ -77,10 +77,7 @@ def _describe(event: Any) -> list[str]:
     if kind == "run_started":
         return [f"▶ started with {event.model or '(no model)'}"]
     if kind == "skills_retrieved":
-        return [
-            "  skills: "
-            + (", ".join(f"{h['name']} {h['score']:.2f}" for h in event.hits) or "none")
-        ]
+        return ["  skills: " + (", ".join(f"{h['name']} {h['score']:.2f}" for h in event.hits) or "none")]
     if kind == "model_turn":
         lines = [
             f"[{event.step}] model ({event.prompt_tokens}+{event.completion_tokens} tokens, {event.duration:.2f} s)"
@@ -108,9 +105,7 @@ def _describe(event: Any) -> list[str]:
     if kind == "note":
         return [f"  note: {event.message}"]
     if kind == "verdict":
-        return [f"■ {verdict_line(event)}"] + [
-            f"      {line}" for line in event.check_output.strip().splitlines()[:10]
-        ]
+        return [f"■ {verdict_line(event)}"] + [f"      {line}" for line in event.check_output.strip().splitlines()[:10]]
     if kind == "run_error":
         return [f"✗ {error_text(event)}"] + ([f"  fix: {event.fix}"] if event.fix else [])
     if kind == "run_finished":

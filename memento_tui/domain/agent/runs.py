@@ -139,11 +139,7 @@ class RunStore:
         if not self.paths.runs.is_dir():
             return []
         return sorted(
-            (
-                p.name
-                for p in self.paths.runs.iterdir()
-                if RunFolder(p).is_run()
-            ),
+            (p.name for p in self.paths.runs.iterdir() if RunFolder(p).is_run()),
             reverse=True,
         )
 
@@ -168,29 +164,23 @@ class RunStore:
         wanted = given.strip()
         if wanted in ids:
             return wanted
-        matches = sorted(
-            i for i in ids if wanted and (i.startswith(wanted) or i.rsplit("-", 1)[-1] == wanted)
-        )
+        matches = sorted(i for i in ids if wanted and (i.startswith(wanted) or i.rsplit("-", 1)[-1] == wanted))
         if len(matches) == 1:
             return matches[0]
         if not matches:
             raise MementoError(
                 f"no run {given!r}",
                 file=self.paths.runs,
-                fix="see 'memento runs list' for run ids (the start of one, or its last part, "
-                "is enough)",
+                fix="see 'memento runs list' for run ids (the start of one, or its last part, is enough)",
             )
         shown = ", ".join(matches[:5]) + (" …" if len(matches) > 5 else "")
-        raise MementoError(f"{given!r} matches {len(matches)} runs: {shown}",
-                           fix="give more of the id")
+        raise MementoError(f"{given!r} matches {len(matches)} runs: {shown}", fix="give more of the id")
 
     def load(self, run_id: str) -> RunRecord:
         folder = self.dir(run_id)
         record: RunRecord | None = None
         try:
-            record = RunRecord.model_validate_json(
-                RunFolder(folder).record.read_text(encoding="utf-8")
-            )
+            record = RunRecord.model_validate_json(RunFolder(folder).record.read_text(encoding="utf-8"))
         except (OSError, ValidationError, ValueError):
             record = self._rebuild(run_id)
         if record.status == "running" and not _pid_alive(record.pid):

@@ -25,9 +25,7 @@ MAX_READ_BYTES = 200_000
 MAX_WRITE_BYTES = 5_000_000
 
 
-def _fn(
-    name: str, description: str, properties: dict[str, Any], required: list[str]
-) -> dict[str, Any]:
+def _fn(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     return {
         "type": "function",
         "function": {
@@ -124,14 +122,10 @@ class Toolbox:
         started = time.monotonic()
         try:
             if "_unparsed" in arguments:
-                raise ToolError(
-                    f"the arguments were not valid JSON: {arguments['_unparsed'][:200]!r}"
-                )
+                raise ToolError(f"the arguments were not valid JSON: {arguments['_unparsed'][:200]!r}")
             handler = getattr(self, f"_tool_{name}", None)
             if name not in TOOL_NAMES or handler is None:
-                raise ToolError(
-                    f"there is no tool {name!r}; the tools are: {', '.join(sorted(TOOL_NAMES))}"
-                )
+                raise ToolError(f"there is no tool {name!r}; the tools are: {', '.join(sorted(TOOL_NAMES))}")
             outcome: ToolOutcome = handler(**arguments)
         except TypeError as err:
             outcome = ToolOutcome(False, f"bad arguments for {name}: {err}")
@@ -152,9 +146,7 @@ class Toolbox:
     def _skill(self, name: str) -> Skill:
         skill = self.skills.get(name)
         if skill is None:
-            raise ToolError(
-                f"no skill named {name!r}; the skills are: {', '.join(sorted(self.skills)) or 'none'}"
-            )
+            raise ToolError(f"no skill named {name!r}; the skills are: {', '.join(sorted(self.skills)) or 'none'}")
         return skill
 
     def _mark_used(self, name: str) -> None:

@@ -116,15 +116,7 @@ class RunFinished(_Event):
 
 
 TraceEvent = Annotated[
-    RunStarted
-    | SkillsRetrieved
-    | ModelTurn
-    | ToolCalled
-    | ToolResult
-    | Note
-    | VerdictGiven
-    | RunFailed
-    | RunFinished,
+    RunStarted | SkillsRetrieved | ModelTurn | ToolCalled | ToolResult | Note | VerdictGiven | RunFailed | RunFinished,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(TraceEvent)
@@ -169,7 +161,5 @@ def read_trace(path: Path) -> tuple[list[Any], list[str]]:
             try:
                 events.append(_ADAPTER.validate_python(json.loads(line)))
             except (json.JSONDecodeError, ValidationError) as err:
-                problems.append(
-                    f"{path}:{number}: skipped a line that does not parse ({type(err).__name__})"
-                )
+                problems.append(f"{path}:{number}: skipped a line that does not parse ({type(err).__name__})")
     return events, problems

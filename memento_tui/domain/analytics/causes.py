@@ -62,7 +62,12 @@ class SkillCauses:
         return max(CAUSES, key=lambda c: (self.counts[c], -CAUSES.index(c)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"skill": self.skill, "counts": dict(self.counts), "total": self.total, "fix": CAUSE_FIXES[self.main_cause]}
+        return {
+            "skill": self.skill,
+            "counts": dict(self.counts),
+            "total": self.total,
+            "fix": CAUSE_FIXES[self.main_cause],
+        }
 
 
 def _norm(task: str) -> str:
@@ -104,9 +109,15 @@ def attribute(run: Any, events: Iterable[Any], reflection: Mapping[str, Any] | N
         why = errors[0].message if errors else (category or run.status)
         return RunCause(run.id, charged, "outside", str(why).splitlines()[0][:200])
     if fixed_by and fixed_by not in run.skills_retrieved:
-        return RunCause(run.id, fixed_by, "retrieval_miss", f"{fixed_by} fixed it later but was not among {', '.join(run.skills_retrieved) or 'the retrieved skills'}")
+        return RunCause(
+            run.id,
+            fixed_by,
+            "retrieval_miss",
+            f"{fixed_by} fixed it later but was not among {', '.join(run.skills_retrieved) or 'the retrieved skills'}",
+        )
     crashed = [
-        e for e in events
+        e
+        for e in events
         if e.type == "tool_result" and e.name == "run" and e.skill and (e.exit_code not in (0, None) or e.limit)
     ]
     if crashed:
@@ -115,7 +126,9 @@ def attribute(run: Any, events: Iterable[Any], reflection: Mapping[str, Any] | N
         return RunCause(run.id, e.skill, "script_error", f"a command with {e.skill} {what}")
     if category == "wrong_skill_chosen" and weak and weak not in run.skills_retrieved:
         return RunCause(run.id, weak, "retrieval_miss", f"reflection: {weak} was the right skill but not retrieved")
-    return RunCause(run.id, charged, "instruction", f"the skill ran but the result failed ({category or 'no reflection'})")
+    return RunCause(
+        run.id, charged, "instruction", f"the skill ran but the result failed ({category or 'no reflection'})"
+    )
 
 
 def by_skill(causes: Sequence[RunCause]) -> list[SkillCauses]:

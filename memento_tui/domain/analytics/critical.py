@@ -67,9 +67,7 @@ class CriticalSet:
     flagged_runs: set[str] = field(default_factory=set)
 
     @classmethod
-    def from_marks(
-        cls, marks: Iterable[CriticalMark], threshold: float = DEFAULT_THRESHOLD
-    ) -> CriticalSet:
+    def from_marks(cls, marks: Iterable[CriticalMark], threshold: float = DEFAULT_THRESHOLD) -> CriticalSet:
         latest: dict[tuple[str, str], CriticalMark] = {}
         for mark in marks:
             latest[mark.key] = mark
@@ -159,9 +157,7 @@ T = TypeVar("T")
 
 def _patch_keys(patch: Any) -> tuple[str | None, str]:
     """The failed run and task behind a patch (a Patch, PatchRecord or plain dict)."""
-    evidence = (
-        patch.get("evidence") if isinstance(patch, dict) else getattr(patch, "evidence", None)
-    )
+    evidence = patch.get("evidence") if isinstance(patch, dict) else getattr(patch, "evidence", None)
     if isinstance(evidence, dict):
         return evidence.get("run_id"), str(evidence.get("task") or "")
     return getattr(evidence, "run_id", None), str(getattr(evidence, "task", "") or "")

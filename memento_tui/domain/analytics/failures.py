@@ -111,9 +111,7 @@ def by_skill(runs: Sequence[Any], critical: CriticalSet) -> list[SkillRow]:
             row.categories[cat] = row.categories.get(cat, 0) + 1
             if critical.is_critical(run.id, run.task):
                 row.critical_failures += 1
-    return sorted(
-        rows.values(), key=lambda r: (r.critical_failures == 0, -r.failures, -r.runs, r.skill)
-    )
+    return sorted(rows.values(), key=lambda r: (r.critical_failures == 0, -r.failures, -r.runs, r.skill))
 
 
 def by_pattern(
@@ -147,8 +145,7 @@ def by_pattern(
                 skills=dict(skills.most_common()),
                 categories=dict(cats.most_common()),
                 critical=marked is not None or crit_run,
-                critical_note=(marked.note if marked else "")
-                or ("a run in it is marked critical" if crit_run else ""),
+                critical_note=(marked.note if marked else "") or ("a run in it is marked critical" if crit_run else ""),
                 first_seen=members[0].started,
                 last_seen=members[-1].started,
             )

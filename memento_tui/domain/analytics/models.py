@@ -167,9 +167,7 @@ class Insights:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, with the derived rates written out."""
         data = asdict(self)
-        data["totals"].update(
-            failures=self.totals.failures, success_rate=_round(self.totals.success_rate)
-        )
+        data["totals"].update(failures=self.totals.failures, success_rate=_round(self.totals.success_rate))
         for row, out in zip(self.skills, data["skills"], strict=True):
             out["success_rate"] = _round(row.success_rate)
         data["pareto"]["share"] = _round(self.pareto.share)
@@ -180,9 +178,7 @@ class Insights:
             out["before"] = effect.before.to_dict()
             out["after"] = effect.after.to_dict()
             out["change"] = _round(effect.change)
-            out["similar_before"] = (
-                effect.similar_before.to_dict() if effect.similar_before else None
-            )
+            out["similar_before"] = effect.similar_before.to_dict() if effect.similar_before else None
             out["similar_after"] = effect.similar_after.to_dict() if effect.similar_after else None
         for row in data["categories"]:
             row["share"] = _round(row["share"])

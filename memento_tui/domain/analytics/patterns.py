@@ -105,9 +105,7 @@ class SimilarityIndex:
                 continue  # Jaccard <= min/max size: too short or too long to reach t
             score = jaccard(toks, other)
             label = self.labels[at]
-            if score >= self.threshold and (
-                score > best_score or (score == best_score and label < best_label)
-            ):
+            if score >= self.threshold and (score > best_score or (score == best_score and label < best_label)):
                 best_label, best_score = label, score
         return best_label, best_score
 
@@ -129,9 +127,7 @@ def cluster_texts(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD) ->
     return group_texts(texts, threshold)[0]
 
 
-def group_texts(
-    texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD
-) -> tuple[list[list[int]], SimilarityIndex]:
+def group_texts(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> tuple[list[list[int]], SimilarityIndex]:
     """Group ``texts`` (already in a stable order): each group's indices, and the index
     of the groups' word sets (labels are group numbers) for placing more texts.
 

@@ -33,12 +33,8 @@ def success_over_time(runs: Sequence[Any], bucket: Bucket = "week") -> list[Skil
             point = table.setdefault(skill, {}).setdefault(key, TrendPoint(key, 0, 0))
             point.runs += 1
             point.passed += int(run.status == "passed")
-    trends = [
-        SkillTrend(skill, [points[k] for k in sorted(points)]) for skill, points in table.items()
-    ]
-    return sorted(
-        trends, key=lambda t: (t.skill != ALL_RUNS, -sum(p.runs for p in t.points), t.skill)
-    )
+    trends = [SkillTrend(skill, [points[k] for k in sorted(points)]) for skill, points in table.items()]
+    return sorted(trends, key=lambda t: (t.skill != ALL_RUNS, -sum(p.runs for p in t.points), t.skill))
 
 
 def _ts(value: Any) -> float:

@@ -38,10 +38,7 @@ def report_data(state: EvalState, tags: dict[str, list[str]] | None = None) -> d
                 "id": task_id,
                 "tags": tags.get(task_id, []),
                 "first_passed_round": first.get(task_id),
-                "results": [
-                    rnd.tasks[task_id].status if task_id in rnd.tasks else None
-                    for rnd in state.rounds
-                ],
+                "results": [rnd.tasks[task_id].status if task_id in rnd.tasks else None for rnd in state.rounds],
             }
         )
     patches = [
@@ -55,9 +52,7 @@ def report_data(state: EvalState, tags: dict[str, list[str]] | None = None) -> d
             "skill": result.skill,
             "validated": result.validated,
             "merged": any(m.merged and m.patch_id == result.patch_id for m in rnd.merges),
-            "merge_error": next(
-                (m.error for m in rnd.merges if m.patch_id == result.patch_id and m.error), ""
-            ),
+            "merge_error": next((m.error for m in rnd.merges if m.patch_id == result.patch_id and m.error), ""),
             "error": result.error,
         }
         for rnd in state.rounds
@@ -130,16 +125,12 @@ def report_markdown(state: EvalState, tags: dict[str, list[str]] | None = None) 
             f"| {row['patches_merged']} | {row['tokens']} | ${row['cost_usd']:.4f} |"
         )
     lines += ["", "```", *curve_chart(state), "```", "", "## Tasks", ""]
-    header = (
-        "| task | tags | " + " | ".join(f"r{r.number}" for r in state.rounds) + " | first passed |"
-    )
+    header = "| task | tags | " + " | ".join(f"r{r.number}" for r in state.rounds) + " | first passed |"
     lines += [header, "| --- | --- | " + " | ".join(":-:" for _ in state.rounds) + " | ---: |"]
     for task in data["tasks"]:
         marks = " | ".join(_mark(s) for s in task["results"])
         first = task["first_passed_round"]
-        lines.append(
-            f"| {task['id']} | {', '.join(task['tags'])} | {marks} | {first if first else 'never'} |"
-        )
+        lines.append(f"| {task['id']} | {', '.join(task['tags'])} | {marks} | {first if first else 'never'} |")
     totals = data["totals"]
     lines += [
         "",

@@ -99,9 +99,7 @@ class RoundState(BaseModel):
 
     @property
     def cost_usd(self) -> float:
-        return sum(t.cost_usd for t in self.tasks.values()) + sum(
-            r.cost_usd for r in self.learned.values()
-        )
+        return sum(t.cost_usd for t in self.tasks.values()) + sum(r.cost_usd for r in self.learned.values())
 
     @property
     def proposed(self) -> int:

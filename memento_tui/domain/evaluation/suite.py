@@ -62,9 +62,7 @@ class SuiteTask(BaseModel):
     @classmethod
     def _id(cls, value: str) -> str:
         if not ID_RE.match(value):
-            raise ValueError(
-                "must be 1-64 lowercase letters, digits and hyphens, starting with a letter or digit"
-            )
+            raise ValueError("must be 1-64 lowercase letters, digits and hyphens, starting with a letter or digit")
         return value
 
 
@@ -97,9 +95,7 @@ class LoadedSuite:
     def input_paths(self, task: SuiteTask) -> list[Path]:
         return [(self.dir / rel).resolve() for rel in task.inputs]
 
-    def select(
-        self, ids: list[str] | None = None, tags: list[str] | None = None
-    ) -> list[SuiteTask]:
+    def select(self, ids: list[str] | None = None, tags: list[str] | None = None) -> list[SuiteTask]:
         """The tasks to run: by id and/or tag; unknown ids are an error."""
         tasks = self.tasks
         if ids:
@@ -190,9 +186,7 @@ def load_suite(path: Path) -> LoadedSuite:
     except OSError as err:
         raise SuiteError(f"cannot read the suite: {err}", file=path, fix="check the path") from None
     if len(raw) > MAX_SUITE_BYTES:
-        raise SuiteError(
-            "the suite file is larger than 2 MiB", file=path, fix="split it into several suites"
-        )
+        raise SuiteError("the suite file is larger than 2 MiB", file=path, fix="split it into several suites")
     try:
         text = raw.decode("utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -272,6 +266,4 @@ def _check_input(path: Path, node: Any, index: int, number: int, task_id: str, r
             fix="keep input files next to the suite file (e.g. in a folder named after it)",
         )
     if not target.exists():
-        raise SuiteError(
-            f"input {rel!r} does not exist", **where, fix=f"create {target} or fix the path"
-        )
+        raise SuiteError(f"input {rel!r} does not exist", **where, fix=f"create {target} or fix the path")

@@ -66,7 +66,10 @@ def ask_json(
         convo = [
             *convo,
             {"role": "assistant", "content": reply.text},
-            {"role": "user", "content": f"That answer could not be used: {answer.error}\nReply again with only the JSON object, following the schema exactly."},
+            {
+                "role": "user",
+                "content": f"That answer could not be used: {answer.error}\nReply again with only the JSON object, following the schema exactly.",
+            },
         ]
     return answer
 

@@ -70,7 +70,13 @@ def _render(events: list[Any], ok_limit: int, fail_limit: int, text_limit: int) 
 
 
 def compress_trace(events: list[Any], budget_chars: int = DEFAULT_BUDGET_CHARS) -> str:
-    for ok_limit, fail_limit, text_limit in ((2000, 4000, 1500), (600, 2000, 600), (200, 1000, 300), (80, 400, 120), (0, 200, 60)):
+    for ok_limit, fail_limit, text_limit in (
+        (2000, 4000, 1500),
+        (600, 2000, 600),
+        (200, 1000, 300),
+        (80, 400, 120),
+        (0, 200, 60),
+    ):
         text = _render(events, ok_limit, fail_limit, text_limit)
         if len(text) <= budget_chars:
             return text

@@ -117,6 +117,10 @@ def write_fix(
     companion_of: Skill | None = None,
 ) -> Answer[SkillEdit]:
     creating = skill_dir is None
+    if skill_dir is None:
+        files = f"(a new skill: write its SKILL.md, with 'name: {skill_name}', and any scripts)"
+    else:
+        files = skill_files_text(skill_dir)
     system = _prompt("write.md").replace("{schema}", schema_text(SkillEdit))
     user = (
         _prompt("write_input.md")
@@ -124,7 +128,7 @@ def write_fix(
         .replace("{trace}", compress_trace(events, 12_000))
         .replace("{action}", "create" if creating else "fix")
         .replace("{skill}", skill_name)
-        .replace("{files}", "(a new skill: write its SKILL.md, with 'name: " + skill_name + "', and any scripts)" if creating else skill_files_text(skill_dir))  # type: ignore[arg-type]
+        .replace("{files}", files)
         .replace("{rejected}", "\n".join(f"- {r}" for r in rejected) or "(none)")
     )
     if companion_of is not None:

@@ -135,9 +135,7 @@ class ModelClient:
             return
         if not TrustStore().is_confirmed(wanted):
             message, field, fix = unconfirmed_message(wanted, self.config)
-            raise ModelError(
-                message, kind="unconfirmed", fix=fix, file=self.config.config_file, field=field
-            )
+            raise ModelError(message, kind="unconfirmed", fix=fix, file=self.config.config_file, field=field)
         self._confirmed = wanted
 
     def warm_up(self) -> None:
@@ -160,9 +158,7 @@ class ModelClient:
     def prepare(self) -> None:
         """Called before each request; a client that starts its own server does it here."""
 
-    def response_format(
-        self, schema: dict[str, Any], name: str = "answer", *, strict: bool = False
-    ) -> dict[str, Any]:
+    def response_format(self, schema: dict[str, Any], name: str = "answer", *, strict: bool = False) -> dict[str, Any]:
         """How a schema is asked for: OpenAI's shape, which most OpenAI-compatible servers
         (vLLM, Ollama, llama.cpp's C++ server) accept, or the shape llama-cpp-python's
         server wants (it refuses the other with a 500), which it turns into a grammar.

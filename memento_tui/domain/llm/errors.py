@@ -57,9 +57,7 @@ def map_error(err: Exception, config: ModelConfig) -> ModelError:
             fix="check [model] name (litellm model strings look like 'openai/gpt-4o-mini')",
         )
     if name == "RateLimitError":
-        return ModelError(
-            f"rate limited: {detail}", kind="rate_limit", fix="wait, or lower the request rate"
-        )
+        return ModelError(f"rate limited: {detail}", kind="rate_limit", fix="wait, or lower the request rate")
     if name in ("Timeout", "APITimeoutError"):
         return ModelError(
             f"the model did not answer in {config.timeout_seconds:g} s",

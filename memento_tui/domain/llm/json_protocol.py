@@ -44,8 +44,7 @@ def protocol_prompt(tools: list[dict[str, Any]]) -> str:
         params = fn.get("parameters", {}).get("properties", {})
         required = set(fn.get("parameters", {}).get("required", []))
         args = ", ".join(
-            f'"{k}": <{v.get("type", "any")}{"" if k in required else ", optional"}>'
-            for k, v in params.items()
+            f'"{k}": <{v.get("type", "any")}{"" if k in required else ", optional"}>' for k, v in params.items()
         )
         lines.append(
             f'- {fn["name"]}: {fn.get("description", "")}\n  {{"tool": "{fn["name"]}", "arguments": {{{args}}}}}'
@@ -56,9 +55,7 @@ def protocol_prompt(tools: list[dict[str, Any]]) -> str:
 _FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 
-def parse_action(
-    text: str, tools: list[dict[str, Any]]
-) -> tuple[tuple[str, dict[str, Any]] | None, str]:
+def parse_action(text: str, tools: list[dict[str, Any]]) -> tuple[tuple[str, dict[str, Any]] | None, str]:
     """Parse a reply into (tool, arguments), or (None, what was wrong)."""
     names = {fn["name"] for fn in _functions(tools)}
     candidates = [text.strip()]
@@ -82,17 +79,13 @@ def parse_action(
     return None, 'the reply was not one JSON object {"tool": ..., "arguments": {...}}'
 
 
-def with_protocol(
-    messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def with_protocol(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add the JSON action protocol to the system prompt, and flatten tool turns to text."""
     out: list[dict[str, Any]] = []
     for message in messages:
         role = message.get("role")
         if role == "system":
-            out.append(
-                {"role": "system", "content": f"{message['content']}\n\n{protocol_prompt(tools)}"}
-            )
+            out.append({"role": "system", "content": f"{message['content']}\n\n{protocol_prompt(tools)}"})
         elif role == "tool":
             out.append(
                 {
@@ -105,9 +98,7 @@ def with_protocol(
             out.append(
                 {
                     "role": "assistant",
-                    "content": json.dumps(
-                        {"tool": call["name"], "arguments": json.loads(call["arguments"] or "{}")}
-                    ),
+                    "content": json.dumps({"tool": call["name"], "arguments": json.loads(call["arguments"] or "{}")}),
                 }
             )
         else:

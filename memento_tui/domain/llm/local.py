@@ -77,8 +77,7 @@ def _not_installed(what: str) -> ModelError:
 def server_installed() -> bool:
     """llama-cpp-python with its [server] part, found without importing it."""
     return all(
-        importlib.util.find_spec(name) is not None
-        for name in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette")
+        importlib.util.find_spec(name) is not None for name in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette")
     )
 
 
@@ -373,9 +372,7 @@ class LocalModelClient(ModelClient):
         self.schema_as_json_object = True
 
     @classmethod
-    def for_config(
-        cls, config: ModelConfig, *, share: LocalModelClient | None = None
-    ) -> LocalModelClient:
+    def for_config(cls, config: ModelConfig, *, share: LocalModelClient | None = None) -> LocalModelClient:
         """Check the GGUF and the extra now (a clear error before any run starts); start the
         server on the first call. ``share``: reuse that client's server for the same file."""
         gguf = resolve_gguf(config.name)

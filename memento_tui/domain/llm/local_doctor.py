@@ -58,9 +58,7 @@ def check_local_model(workspace: Workspace | None) -> list[CheckResult]:
         step = "local model call"
         client.warm_up()  # litellm's import and first-call set-up are not the model's latency
         started = time.monotonic()
-        client.complete(
-            [{"role": "user", "content": "Reply with the single word: ok"}], max_tokens=1
-        )
+        client.complete([{"role": "user", "content": "Reply with the single word: ok"}], max_tokens=1)
         latency = (time.monotonic() - started) * 1000
         results.append(CheckResult(step, "ok", f"one token in {latency:.0f} ms"))
     except ModelError as err:

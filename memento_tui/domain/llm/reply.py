@@ -114,9 +114,7 @@ def collect_stream(
 
 def _close(stream: Any) -> None:
     """Drop the connection, so the server can stop writing a reply nobody reads."""
-    closer = getattr(stream, "close", None) or getattr(
-        getattr(stream, "completion_stream", None), "close", None
-    )
+    closer = getattr(stream, "close", None) or getattr(getattr(stream, "completion_stream", None), "close", None)
     if callable(closer):
         with contextlib.suppress(Exception):  # a courtesy; the run is over either way
             closer()

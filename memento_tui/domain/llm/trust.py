@@ -139,9 +139,7 @@ def unconfirmed_message(destination: Destination, cfg: ModelConfig) -> tuple[str
     repo_key = cfg.from_repository("api_key_env")
     field = "model.api_base" if repo_base or not repo_key else "model.api_key_env"
     what = f"your key ${destination.api_key_env}" if destination.api_key_env else "your prompts"
-    chosen = " and ".join(
-        name for name, chose in (("api_base", repo_base), ("api_key_env", repo_key)) if chose
-    )
+    chosen = " and ".join(name for name, chose in (("api_base", repo_base), ("api_key_env", repo_key)) if chose)
     message = (
         f"not sending {what} to {destination.server_text(cfg.name)}: the repository's config "
         f"chose {chosen}, and you have not confirmed it for this workspace (nothing was sent)"

@@ -15,8 +15,7 @@ from memento_tui.domain.patches.model import BRANCH_PREFIX, ID_RE, PatchEvidence
 from memento_tui.domain.skills import NAME_RE
 
 _REF_FORMAT = (
-    "%(refname)%00%(objectname)%00%(parent)%00%(committerdate:unix)%00"
-    "%(contents:subject)%00%(trailers:only,unfold)%00"
+    "%(refname)%00%(objectname)%00%(parent)%00%(committerdate:unix)%00%(contents:subject)%00%(trailers:only,unfold)%00"
 )
 _REF_FIELDS = 6
 
@@ -72,9 +71,7 @@ def record_from_branch(repo: GitRepo, branch: BranchInfo) -> PatchRecord:
     base = branch.parents[0] if branch.parents else ""
     files: list[str] = []
     if base:
-        out = repo.git(
-            "diff-tree", "-r", "-z", "--name-only", "--no-renames", base, branch.head
-        ).stdout
+        out = repo.git("diff-tree", "-r", "-z", "--name-only", "--no-renames", base, branch.head).stdout
         files = [p.decode("utf-8", "replace") for p in out.split(b"\0") if p]
     step = t.get("Memento-Decision-Step", "")
     evidence = PatchEvidence(

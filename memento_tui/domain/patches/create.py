@@ -174,9 +174,7 @@ def _commit_branch(
         except GitError as err:
             store.records.path_of(patch_id).unlink(missing_ok=True)
             with contextlib.suppress(GitError):
-                store.repo.git(
-                    "update-ref", "--stdin", "-z", input=f"delete {tmp_ref}\0{commit}\0".encode()
-                )
+                store.repo.git("update-ref", "--stdin", "-z", input=f"delete {tmp_ref}\0{commit}\0".encode())
             if "reference already exists" in err.stderr:
                 continue
             raise PatchError(
@@ -189,9 +187,7 @@ def _commit_branch(
     raise PatchError(f"could not find a free patch id after {ID_ATTEMPTS} tries", file=store.root)
 
 
-def _fast_import(
-    store: PatchRepository, ref: str, base: str, message: str, changes: list[FileChange]
-) -> str:
+def _fast_import(store: PatchRepository, ref: str, base: str, message: str, changes: list[FileChange]) -> str:
     """One commit on top of ``base`` with these changes, on ``ref``; returns its id."""
     name, email = MEMENTO_IDENTITY
     text = message.encode("utf-8")
@@ -249,9 +245,7 @@ def commit_message(
         "Memento-Task": evidence.task,
         "Memento-Category": evidence.failure_category,
         "Memento-Weak-Skill": evidence.weak_skill or "",
-        "Memento-Decision-Step": ""
-        if evidence.decision_step is None
-        else str(evidence.decision_step),
+        "Memento-Decision-Step": "" if evidence.decision_step is None else str(evidence.decision_step),
         "Memento-Replay": evidence.replay_text(),
         "Memento-Regressions": evidence.regressions_text(),
         "Memento-Validated": "yes" if evidence.validated else "no",

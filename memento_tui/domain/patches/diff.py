@@ -71,11 +71,7 @@ class FileDiff(BaseModel):
 
     @property
     def mode_changed(self) -> bool:
-        return (
-            self.old_mode is not None
-            and self.new_mode is not None
-            and self.old_mode != self.new_mode
-        )
+        return self.old_mode is not None and self.new_mode is not None and self.old_mode != self.new_mode
 
     @property
     def additions(self) -> int:

@@ -17,8 +17,15 @@ def three_way(repo: GitRepo, main: str, ours: str, base: str, theirs_tree: str, 
     """merge-tree of ``ours`` and a commit holding ``theirs_tree`` on top of ``base``."""
     helper = repo.out("commit-tree", theirs_tree, "-p", base, "-m", f"memento: {what} (helper)")
     result = repo.git(
-        "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
-        "--end-of-options", ours, helper, ok=(0, 1),
+        "merge-tree",
+        "--write-tree",
+        "-z",
+        "--name-only",
+        "--no-messages",
+        "--end-of-options",
+        ours,
+        helper,
+        ok=(0, 1),
     )
     tokens = result.stdout.split(b"\0")
     if result.returncode == 0:
@@ -43,8 +50,12 @@ def applied_to_main(repo: GitRepo, main: str, tip: str, patch: Patch, what: str)
 def reverts_on(repo: GitRepo, main: str) -> dict[str, str]:
     """Commit reverted -> the commit reverting it, from main's history (git's own words)."""
     out = repo.out(
-        "log", "--format=%H%x00%B%x01", "-E", "--grep=This reverts commit [0-9a-f]+",
-        "--end-of-options", f"refs/heads/{main}",
+        "log",
+        "--format=%H%x00%B%x01",
+        "-E",
+        "--grep=This reverts commit [0-9a-f]+",
+        "--end-of-options",
+        f"refs/heads/{main}",
     )
     found: dict[str, str] = {}
     for entry in out.split("\x01"):

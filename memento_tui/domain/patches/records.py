@@ -53,9 +53,7 @@ class PatchRecords:
             return None
 
     def write(self, record: PatchRecord) -> None:
-        atomic_write(
-            self.path_of(record.id), record.model_dump_json(indent=2).encode("utf-8") + b"\n"
-        )
+        atomic_write(self.path_of(record.id), record.model_dump_json(indent=2).encode("utf-8") + b"\n")
 
     def reviews(self) -> list[ReviewRecord]:
         """Every decision, this workspace's and the team's, oldest first, each once."""

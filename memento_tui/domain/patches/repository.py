@@ -56,9 +56,7 @@ class PatchRepository:
     def repo(self) -> GitRepo:
         if self._repo is None:
             repo = GitRepo(self.root)
-            top, common = repo.out("rev-parse", "--show-toplevel", "--git-common-dir").split("\n")[
-                :2
-            ]
+            top, common = repo.out("rev-parse", "--show-toplevel", "--git-common-dir").split("\n")[:2]
             if Path(top).resolve() != self.root.resolve():
                 raise PatchError(
                     f"the workspace is not the top folder of its git repository ({top})",
@@ -150,9 +148,7 @@ class PatchRepository:
         reverts = functools.cache(self._reverts)  # only if a merged patch is read
         out = []
         for patch_id in sorted(set(self.records.ids()) | set(branches)):
-            patch = self._assemble(
-                patch_id, branches.get(patch_id), decisions.get(patch_id), reverts
-            )
+            patch = self._assemble(patch_id, branches.get(patch_id), decisions.get(patch_id), reverts)
             if patch is not None and (status == "all" or patch.status == status):
                 out.append(patch)
         return out
@@ -178,9 +174,7 @@ class PatchRepository:
         if wanted in known:
             matches = [wanted]
         else:
-            matches = sorted(
-                k for k in known if k.startswith(wanted) or k.rsplit("-", 1)[-1] == wanted
-            )
+            matches = sorted(k for k in known if k.startswith(wanted) or k.rsplit("-", 1)[-1] == wanted)
         if not wanted or not matches:
             raise PatchNotFound(
                 f"no patch with id {patch_id!r}",
@@ -194,13 +188,13 @@ class PatchRepository:
                 fix="give more of the id",
             )
         patch = self._assemble(
-            matches[0], branches.get(matches[0]), self._decisions().get(matches[0]),
+            matches[0],
+            branches.get(matches[0]),
+            self._decisions().get(matches[0]),
             self._reverts,
         )
         if patch is None:
-            raise PatchNotFound(
-                f"patch {matches[0]} has no record and no branch", file=self.records.dir
-            )
+            raise PatchNotFound(f"patch {matches[0]} has no record and no branch", file=self.records.dir)
         return patch
 
     def _reverts(self) -> dict[str, str]:
@@ -219,9 +213,7 @@ class PatchRepository:
     ) -> Patch | None:
         record = self.records.read(patch_id)
         if decision is not None and decision.action in ("merge", "reject", "revert"):
-            status = {"merge": "merged", "reject": "rejected", "revert": "reverted"}[
-                decision.action
-            ]
+            status = {"merge": "merged", "reject": "rejected", "revert": "reverted"}[decision.action]
             if status == "merged" and decision.main_after and reverts is not None:
                 # main's history is read only for a merged patch (a git log of main).
                 status = "reverted" if is_reverted(decision.main_after, reverts()) else status
@@ -323,15 +315,15 @@ class PatchRepository:
         main gained since); PatchConflict when it no longer applies."""
         patch = self.get(patch_id)
         prefix = f"{SKILLS_DIR_NAME}/{patch.skill}/"
-        rev = applied_to_main(
-            self.repo, self.main_branch(), self.main_tip(), patch, f"edit patch {patch.id}"
-        ) if on_main else patch.head
+        rev = (
+            applied_to_main(self.repo, self.main_branch(), self.main_tip(), patch, f"edit patch {patch.id}")
+            if on_main
+            else patch.head
+        )
         entries = self.ls_tree(rev, prefix.rstrip("/"))
         target = Path(dest) / patch.skill
         if target.exists() and any(target.iterdir()):
-            raise PatchError(
-                "the export folder is not empty", file=target, fix="export into a fresh folder"
-            )
+            raise PatchError("the export folder is not empty", file=target, fix="export into a fresh folder")
         target.mkdir(parents=True, exist_ok=True)
         wanted = [(p, m, o) for p, (m, o) in sorted(entries.items()) if m in (MODE_FILE, MODE_EXEC)]
         blobs = self._cat_blobs([o for _, _, o in wanted])

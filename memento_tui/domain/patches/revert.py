@@ -33,17 +33,13 @@ if TYPE_CHECKING:
     from memento_tui.domain.patches.repository import PatchRepository
 
 
-
 def _merge_review(store: PatchRepository, patch: Patch) -> ReviewRecord:
     review = store._decisions().get(patch.id)
     if patch.status != "merged" or review is None or review.action != "merge":
-        raise PatchError(
-            f"patch {patch.id} is {patch.status}, not merged", fix="'memento patches list --all'"
-        )
+        raise PatchError(f"patch {patch.id} is {patch.status}, not merged", fix="'memento patches list --all'")
     if not review.main_after or not review.main_before:
         raise PatchError(
-            f"patch {patch.id} made no merge commit (main already had the change), so there "
-            "is nothing to take back"
+            f"patch {patch.id} made no merge commit (main already had the change), so there is nothing to take back"
         )
     return review
 
@@ -58,7 +54,9 @@ def revert_patch(store: PatchRepository, patch_id: str) -> Patch:
         main = store.main_branch()
         tip = store.main_tip()
         before_tree = repo.out("rev-parse", f"{merge.main_before}^{{tree}}")
-        tree = three_way(store.repo, store.main_branch(), tip, merge.main_after, before_tree, f"revert patch {patch.id}")
+        tree = three_way(
+            store.repo, store.main_branch(), tip, merge.main_after, before_tree, f"revert patch {patch.id}"
+        )
         message = (
             f"Revert memento patch {patch.id} ({patch.skill})\n\n"
             f"This reverts commit {merge.main_after}, reversing\n"
@@ -67,8 +65,16 @@ def revert_patch(store: PatchRepository, patch_id: str) -> Patch:
         commit = repo.out("commit-tree", tree, "-p", tip, "-F", "-", input=message.encode())
         move_main(store, tip, commit, list(merge.files), f"revert patch {patch.id}")
         store.records.append_review(
-            merge.model_copy(update={"action": "revert", "at": now_utc(), "main": main,
-                                     "main_before": tip, "main_after": commit, "reason": None})
+            merge.model_copy(
+                update={
+                    "action": "revert",
+                    "at": now_utc(),
+                    "main": main,
+                    "main_before": tip,
+                    "main_after": commit,
+                    "reason": None,
+                }
+            )
         )
     return store.find(patch.id)
 
@@ -91,9 +97,9 @@ def requeue_patch(store: PatchRepository, patch_id: str) -> Patch:
     evidence.validated = False
     evidence.details["requeued_from"] = patch.id
     evidence.details["requeued_note"] = (
-        f"queued again after patch {patch.id} was reverted; its replay ran against an older "
-        f"{store.main_branch()}"
+        f"queued again after patch {patch.id} was reverted; its replay ran against an older {store.main_branch()}"
     )
-    record = create_patch(store, patch.skill, files, evidence,
-                          message=f"{patch.subject or patch.skill} (queued again from {patch.id})")
+    record = create_patch(
+        store, patch.skill, files, evidence, message=f"{patch.subject or patch.skill} (queued again from {patch.id})"
+    )
     return store.from_record(record, "pending", head=record.head)

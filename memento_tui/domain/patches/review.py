@@ -89,7 +89,11 @@ def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
             input=merge_message(patch, main).encode(),
         )
         moved_checkout = move_main(
-            store, old, commit, paths, f"merge patch {patch.id}",
+            store,
+            old,
+            commit,
+            paths,
+            f"merge patch {patch.id}",
             also=f"delete {branch_ref}\0{patch.head}\0",
         )
         if moved_checkout:
@@ -107,9 +111,7 @@ def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
         )
 
 
-def move_main(
-    store: PatchRepository, old: str, new: str, paths: list[str], what: str, *, also: str = ""
-) -> bool:
+def move_main(store: PatchRepository, old: str, new: str, paths: list[str], what: str, *, also: str = "") -> bool:
     """Move main from ``old`` to ``new`` (a commit on top of it): a fast-forward of the
     person's checkout when main is checked out (refused if ``paths`` have edits there),
     else a ref update expecting ``old``, with ``also`` in the same transaction. True when
@@ -119,15 +121,23 @@ def move_main(
     _check_not_rebasing(store, main_ref)
     if worktree is None:
         _transaction(
-            store, f"memento: {what}", f"update {main_ref}\0{new}\0{old}\0{also}",
+            store,
+            f"memento: {what}",
+            f"update {main_ref}\0{new}\0{old}\0{also}",
             fix="main moved meanwhile; look, then try again",
         )
         return False
     _check_checkout(store, worktree, paths, what.split()[0])
     try:
         store.repo.git(
-            "merge", "--ff-only", "-q", "--no-autostash", "--no-verify-signatures",
-            "--end-of-options", new, cwd=worktree,
+            "merge",
+            "--ff-only",
+            "-q",
+            "--no-autostash",
+            "--no-verify-signatures",
+            "--end-of-options",
+            new,
+            cwd=worktree,
         )
     except GitError as err:
         raise PatchError(
@@ -196,18 +206,14 @@ def undo_last_merge(store: PatchRepository) -> UndoResult:
             )
         main_ref = f"refs/heads/{last.main}"
         branch_ref = f"refs/heads/{last.branch}"
-        tip = repo.out(
-            "rev-parse", "--verify", "-q", "--end-of-options", f"{main_ref}^{{commit}}", ok=(0, 1)
-        )
+        tip = repo.out("rev-parse", "--verify", "-q", "--end-of-options", f"{main_ref}^{{commit}}", ok=(0, 1))
         if tip != last.main_after:
             raise PatchError(
                 f"{last.main} has moved since patch {last.id} was merged (it is at {tip[:12] or 'nothing'}, "
                 f"the merge was {last.main_after[:12]}); undoing would throw away what came after",
                 fix=f"take it back with a revert commit on top: memento patches revert {last.id}",
             )
-        existing = repo.out(
-            "rev-parse", "--verify", "-q", "--end-of-options", branch_ref, ok=(0, 1)
-        )
+        existing = repo.out("rev-parse", "--verify", "-q", "--end-of-options", branch_ref, ok=(0, 1))
         if existing and existing != last.head:
             raise PatchError(
                 f"a different branch {last.branch} exists now, so the patch cannot come back as pending",
@@ -235,9 +241,7 @@ def undo_last_merge(store: PatchRepository) -> UndoResult:
                 repo.git("reset", "-q", "--keep", last.main_before, "--", cwd=worktree)
             except GitError as err:
                 if create:
-                    _transaction(
-                        store, "memento: undo failed", f"delete {branch_ref}\0{last.head}\0", fix=""
-                    )
+                    _transaction(store, "memento: undo failed", f"delete {branch_ref}\0{last.head}\0", fix="")
                 raise PatchError(
                     f"git could not reset your checkout, so nothing was undone: {err.stderr}",
                     file=worktree,
@@ -293,11 +297,7 @@ def branch_changes(store: PatchRepository, main_tip: str, head: str) -> list[Bra
         if not meta.startswith(b":"):
             break
         fields = meta[1:].decode().split()
-        changes.append(
-            BranchChange(
-                path.decode("utf-8", "surrogateescape"), fields[0], fields[1], fields[4][:1]
-            )
-        )
+        changes.append(BranchChange(path.decode("utf-8", "surrogateescape"), fields[0], fields[1], fields[4][:1]))
     return changes
 
 

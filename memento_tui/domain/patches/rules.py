@@ -83,9 +83,7 @@ def check_path(path: str, skill: str) -> None:
     segments = path.split("/")
     for segment in segments:
         if segment in ("", ".", ".."):
-            raise refuse(
-                "has an empty, '.' or '..' segment", "write a plain path such as skills/x/SKILL.md"
-            )
+            raise refuse("has an empty, '.' or '..' segment", "write a plain path such as skills/x/SKILL.md")
         if segment.casefold().startswith(".git") or _SHORT_GIT_RE.match(segment):
             raise refuse(
                 f"touches a git file ({segment!r})",
@@ -137,9 +135,7 @@ def build_changes(
     """Check every rule on the inputs of ``PatchStore.create`` and return the changes."""
     check_skill_name(skill)
     if not files:
-        raise PatchRefused(
-            "the patch changes no files", field="files", fix="give at least one file"
-        )
+        raise PatchRefused("the patch changes no files", field="files", fix="give at least one file")
     if len(files) > MAX_FILES:
         raise PatchRefused(
             f"the patch has {len(files)} files; the limit is {MAX_FILES}",
@@ -149,9 +145,7 @@ def build_changes(
     modes = dict(modes or {})
     for path in modes:
         if path not in files:
-            raise PatchRefused(
-                f"a mode is given for {path!r}, which the patch does not write", field="modes"
-            )
+            raise PatchRefused(f"a mode is given for {path!r}, which the patch does not write", field="modes")
     total = 0
     changes: list[FileChange] = []
     for path in sorted(files):
@@ -320,8 +314,6 @@ def clean_message(text: str, limit: int = 8000) -> str:
     lines = []
     for line in text.replace("\r\n", "\n").split("\n"):
         line = _TRAILER_UNSAFE.sub(" ", line.replace("\t", "    "))
-        lines.append(
-            "".join(ch for ch in line if unicodedata.category(ch) not in ("Cf", "Co", "Cs"))
-        )
+        lines.append("".join(ch for ch in line if unicodedata.category(ch) not in ("Cf", "Co", "Cs")))
     out = "\n".join(lines).strip()
     return out[:limit]

@@ -54,4 +54,3 @@ class PatchStore(PatchRepository):
 
     def undo(self) -> UndoResult:
         return undo_last_merge(self)
-

@@ -30,9 +30,7 @@ def check_word_vectors(workspace: Workspace | None) -> CheckResult:
     ms = (time.perf_counter() - started) * 1000
     if near <= far:
         return CheckResult("word vectors", "fail", f"{VECTORS}: they do not tell meanings apart", FIX)
-    return CheckResult(
-        "word vectors", "ok", f"{len(vectors.weighted):,} tokens x {vectors.dims} (read in {ms:.0f} ms)"
-    )
+    return CheckResult("word vectors", "ok", f"{len(vectors.weighted):,} tokens x {vectors.dims} (read in {ms:.0f} ms)")
 
 
 SENTENCE_FIX = (

@@ -117,8 +117,7 @@ class LearnedStore:
             row = LearnedRow.model_validate(json.loads(text))
         except NewerFormat as err:  # a teammate's newer Memento: skipped, said, never fatal
             self.problems.append(
-                LearnedProblem(f"skipped a row: {err.message}", file=self.file, line=number,
-                               fix=err.fix or "")
+                LearnedProblem(f"skipped a row: {err.message}", file=self.file, line=number, fix=err.fix or "")
             )
             return None
         except (ValueError, ValidationError) as err:

@@ -67,9 +67,7 @@ def find_neighbours(
             failed_terms = set(analyzer().analyze(expand_compounds(task)))
             if not failed_terms:
                 continue
-            similarity = len(query_terms & failed_terms) / math.sqrt(
-                len(query_terms) * len(failed_terms)
-            )
+            similarity = len(query_terms & failed_terms) / math.sqrt(len(query_terms) * len(failed_terms))
             factor = max(0.0, 1.0 - failure_weight * similarity)
             out.penalty[name] = out.penalty.get(name, 1.0) * factor
             out.failed_on.setdefault(name, task.splitlines()[0] if task else "")

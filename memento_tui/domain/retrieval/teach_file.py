@@ -39,12 +39,19 @@ class TeachFileError(MementoError):
 
 
 def unknown_skill(
-    name: str, known: list[str], *, file: Path | None = None, line: int | None = None,
+    name: str,
+    known: list[str],
+    *,
+    file: Path | None = None,
+    line: int | None = None,
     field: str = "NAME",
 ) -> MementoError:
     close = did_you_mean(name, known)
     return MementoError(
-        f"no skill named {name!r}", file=file, line=line, field=field,
+        f"no skill named {name!r}",
+        file=file,
+        line=line,
+        field=field,
         fix=f"did you mean {', '.join(close)}?" if close else "run 'memento skills list' for the names",
     )
 
@@ -54,8 +61,7 @@ def read_teach_file(path: Path, known: set[str]) -> list[TeachLine]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise MementoError(f"cannot read the file: {err}", file=path,
-                           fix="give a UTF-8 JSONL file") from None
+        raise MementoError(f"cannot read the file: {err}", file=path, fix="give a UTF-8 JSONL file") from None
     lines: list[TeachLine] = []
     problems: list[MementoError] = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -64,31 +70,41 @@ def read_teach_file(path: Path, known: set[str]) -> list[TeachLine]:
         try:
             line = TeachLine.model_validate(json.loads(raw))
         except json.JSONDecodeError as err:
-            problems.append(MementoError(
-                f"not JSON ({err.msg} at column {err.colno})", file=path, line=number,
-                fix='write one object per line: {"query": "the task", "skill": "skill-name"}',
-            ))
+            problems.append(
+                MementoError(
+                    f"not JSON ({err.msg} at column {err.colno})",
+                    file=path,
+                    line=number,
+                    fix='write one object per line: {"query": "the task", "skill": "skill-name"}',
+                )
+            )
             continue
         except ValidationError as err:
             first = err.errors()[0]
-            problems.append(MementoError(
-                first["msg"], file=path, line=number,
-                field=".".join(str(p) for p in first["loc"]) or "line",
-                fix='each line needs "query" (the task text) and "skill" (a skill name); '
-                'optional "outcome": "success" or "failure"',
-            ))
+            problems.append(
+                MementoError(
+                    first["msg"],
+                    file=path,
+                    line=number,
+                    field=".".join(str(p) for p in first["loc"]) or "line",
+                    fix='each line needs "query" (the task text) and "skill" (a skill name); '
+                    'optional "outcome": "success" or "failure"',
+                )
+            )
             continue
         if line.skill not in known:
-            problems.append(unknown_skill(line.skill, sorted(known), file=path, line=number,
-                                          field="skill"))
+            problems.append(unknown_skill(line.skill, sorted(known), file=path, line=number, field="skill"))
             continue
         lines.append(line)
     if problems:
         raise TeachFileError(
-            f"{len(problems)} line(s) cannot be taught; nothing was taught", problems,
-            file=path, fix="fix the lines and run the same command again",
+            f"{len(problems)} line(s) cannot be taught; nothing was taught",
+            problems,
+            file=path,
+            fix="fix the lines and run the same command again",
         )
     if not lines:
-        raise MementoError("the file has no lines to teach", file=path,
-                           fix='add lines like {"query": "...", "skill": "..."}')
+        raise MementoError(
+            "the file has no lines to teach", file=path, fix='add lines like {"query": "...", "skill": "..."}'
+        )
     return lines

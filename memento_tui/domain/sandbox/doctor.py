@@ -32,8 +32,7 @@ def self_test(sandbox: Sandbox) -> list[str]:
     work = Path(tempfile.mkdtemp(prefix="memento-doctor-"))
     try:
         work.chmod(0o755)
-        result = sandbox.run(["sh", "-c", _SELF_TEST, "self-test", home], work_dir=work,
-                             wall_seconds=20)
+        result = sandbox.run(["sh", "-c", _SELF_TEST, "self-test", home], work_dir=work, wall_seconds=20)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if result.exit_code != 0:
@@ -67,9 +66,7 @@ def check_sandbox(workspace: Workspace | None) -> CheckResult:
     except MementoError as err:
         return CheckResult("sandbox", "fail", err.message, err.fix or "")
     if problems:
-        return CheckResult(
-            "sandbox", "fail", "; ".join(problems), "see docs/sandbox.md; report this as a bug"
-        )
+        return CheckResult("sandbox", "fail", "; ".join(problems), "see docs/sandbox.md; report this as a bug")
     detail = f"starts; no capabilities, no_new_privs, only lo, $HOME hidden, env cleared ({how})"
     setup = sandbox.check()
     if not setup.seccomp:
@@ -79,7 +76,9 @@ def check_sandbox(workspace: Workspace | None) -> CheckResult:
         return CheckResult("sandbox", "warn", f"{detail}; {note}", "see docs/sandbox.md, Limits")
     if config.network and not Path("/usr/bin/python3").exists():
         return CheckResult(
-            "sandbox", "warn", f"{detail}; skills granted network need /usr/bin/python3 for the "
-            "bridge to the proxy", "sudo apt-get install python3",
+            "sandbox",
+            "warn",
+            f"{detail}; skills granted network need /usr/bin/python3 for the bridge to the proxy",
+            "sudo apt-get install python3",
         )
     return CheckResult("sandbox", "ok", detail)

@@ -62,7 +62,10 @@ class DiskWatch:
     """
 
     def __init__(
-        self, root: Path, max_bytes: int, max_files: int,
+        self,
+        root: Path,
+        max_bytes: int,
+        max_files: int,
         pids: Callable[[], list[int]] | None = None,
     ) -> None:
         self.root = root

@@ -34,9 +34,7 @@ def checked_dir(path: Path | str, role: str) -> Path:
     """A folder that may be mounted: it exists, holds no .git, and is not a home."""
     given = Path(path)
     if not given.is_dir():
-        raise SandboxRefused(
-            f"the {role} is not a folder", file=given, fix=f"create it, or pass an existing {role}"
-        )
+        raise SandboxRefused(f"the {role} is not a folder", file=given, fix=f"create it, or pass an existing {role}")
     real = given.resolve()
     if real == Path("/"):
         raise SandboxRefused(f"the {role} is /", file=given, fix=f"use a dedicated {role}")

@@ -101,23 +101,24 @@ class Launch:
                 self._opened.append(seccomp_fd)
             info_r = info_w = block_r = block_w = None
             if setup.guard == "cgroup":
-                run_cgroup = setup.cgroups.new_run(max_pids=processes,
-                                                   memory_bytes=cfg.memory_mb * MB)
+                run_cgroup = setup.cgroups.new_run(max_pids=processes, memory_bytes=cfg.memory_mb * MB)
                 info_r, info_w = os.pipe()
                 block_r, block_w = os.pipe()
                 self._opened += [info_r, info_w, block_r, block_w]
             fds = Fds(env=env_fd, seccomp=seccomp_fd, info=info_w, block=block_r)
-            spawn = Spawn(self._argv(staged, fds, processes), dict(BWRAP_ENV), self.work_dir,
-                          pass_fds=tuple(fd for fd in (env_fd, seccomp_fd, info_w, block_r)
-                                         if fd is not None))
+            spawn = Spawn(
+                self._argv(staged, fds, processes),
+                dict(BWRAP_ENV),
+                self.work_dir,
+                pass_fds=tuple(fd for fd in (env_fd, seccomp_fd, info_w, block_r) if fd is not None),
+            )
             on_started = None
             if run_cgroup is not None and info_r is not None and block_w is not None:
-                on_started = _join_cgroup(run_cgroup, info_r, block_w, (info_w, block_r),
-                                          self._opened)
-            disk = DiskWatch(self.work_dir, cfg.disk_mb * MB, cfg.max_files,
-                             pids=run_cgroup.pids if run_cgroup is not None else None)
-            outcome = _start(spawn, cfg, self.wall_seconds, self.on_output, disk, run_cgroup,
-                             on_started, self.cancel)
+                on_started = _join_cgroup(run_cgroup, info_r, block_w, (info_w, block_r), self._opened)
+            disk = DiskWatch(
+                self.work_dir, cfg.disk_mb * MB, cfg.max_files, pids=run_cgroup.pids if run_cgroup is not None else None
+            )
+            outcome = _start(spawn, cfg, self.wall_seconds, self.on_output, disk, run_cgroup, on_started, self.cancel)
             limit = None
             if run_cgroup is not None:
                 limit = PROCESSES if run_cgroup.hit_pids_max() else None
@@ -146,8 +147,10 @@ class Launch:
         to the sandbox uid, and a readable copy of a skill cloned with umask 077."""
         setup = self.setup
         skill = self.skill_dir
-        if skill is not None and setup.uid is not None and privilege.unreadable_part(
-            skill, setup.uid, setup.gid or setup.uid
+        if (
+            skill is not None
+            and setup.uid is not None
+            and privilege.unreadable_part(skill, setup.uid, setup.gid or setup.uid)
         ):
             copy = readable_copy(skill)
             self._cleanups.append(lambda: tree.remove_tree_quietly(copy.parent))
@@ -166,13 +169,19 @@ class Launch:
         assert setup.bwrap is not None
         # With a cgroup, pids.max holds the tree; RLIMIT_NPROC would count every process
         # of the uid, other runs' too.
-        nproc = None if setup.guard == "cgroup" else processes + privilege.count_user_processes(
-            setup.uid if setup.uid is not None else os.getuid()
+        nproc = (
+            None
+            if setup.guard == "cgroup"
+            else processes + privilege.count_user_processes(setup.uid if setup.uid is not None else os.getuid())
         )
-        limits = rlimit_argv(setup.prlimit, cpu_seconds=cfg.cpu_seconds,
-                             memory_bytes=cfg.memory_mb * MB,
-                             file_size_bytes=cfg.file_size_mb * MB,
-                             open_files=cfg.open_files, processes=nproc)
+        limits = rlimit_argv(
+            setup.prlimit,
+            cpu_seconds=cfg.cpu_seconds,
+            memory_bytes=cfg.memory_mb * MB,
+            file_size_bytes=cfg.file_size_mb * MB,
+            open_files=cfg.open_files,
+            processes=nproc,
+        )
         mounts = Mounts(
             skill_dir=staged["skill"].seen_as if "skill" in staged else None,
             work_dir=staged["work"].seen_as,
@@ -181,21 +190,29 @@ class Launch:
         )
         argv = limits + bwrap_argv(setup.bwrap, self.command, mounts, fds)
         if setup.uid is not None:
-            argv = privilege.setpriv_argv(setup.setpriv or "setpriv", setup.uid,
-                                          setup.gid or setup.uid) + argv
+            argv = privilege.setpriv_argv(setup.setpriv or "setpriv", setup.uid, setup.gid or setup.uid) + argv
             argv = privilege.outer_argv(setup.bwrap, staged) + argv
         return argv
 
 
 def launch_unsandboxed(
-    setup: Setup, cfg: SandboxSettings, command: list[str], work_dir: Path,
-    skill_dir: Path | None, env: dict[str, str], wall_seconds: float,
-    on_output: OnOutput | None, cancel: threading.Event | None,
+    setup: Setup,
+    cfg: SandboxSettings,
+    command: list[str],
+    work_dir: Path,
+    skill_dir: Path | None,
+    env: dict[str, str],
+    wall_seconds: float,
+    on_output: OnOutput | None,
+    cancel: threading.Event | None,
 ) -> Launched:
     """--no-sandbox: the person's choice. prlimit's limits, a clean env, host paths."""
     limits = rlimit_argv(
-        setup.prlimit, cpu_seconds=cfg.cpu_seconds, memory_bytes=cfg.memory_mb * MB,
-        file_size_bytes=cfg.file_size_mb * MB, open_files=cfg.open_files,
+        setup.prlimit,
+        cpu_seconds=cfg.cpu_seconds,
+        memory_bytes=cfg.memory_mb * MB,
+        file_size_bytes=cfg.file_size_mb * MB,
+        open_files=cfg.open_files,
         processes=cfg.max_processes + privilege.count_user_processes(os.getuid()),
     )
     tmp_dir = Path(tempfile.mkdtemp(prefix="memento-tmp-"))
@@ -203,8 +220,7 @@ def launch_unsandboxed(
         env = {**env, "HOME": str(work_dir), "TMPDIR": str(tmp_dir)}
         argv = limits + [_host_paths(a, skill_dir, work_dir) for a in command]
         disk = DiskWatch(work_dir, cfg.disk_mb * MB, cfg.max_files)
-        outcome = _start(Spawn(argv, env, work_dir), cfg, wall_seconds, on_output, disk, None,
-                         None, cancel)
+        outcome = _start(Spawn(argv, env, work_dir), cfg, wall_seconds, on_output, disk, None, None, cancel)
         return Launched(outcome, None, None)
     finally:
         tree.remove_tree_quietly(tmp_dir)
@@ -223,7 +239,10 @@ def _memfd(name: str, data: bytes) -> int:
 
 
 def _join_cgroup(
-    run_cgroup: RunCgroup, info_r: int, block_w: int, theirs: tuple[int | None, ...],
+    run_cgroup: RunCgroup,
+    info_r: int,
+    block_w: int,
+    theirs: tuple[int | None, ...],
     opened: list[int],
 ) -> Callable[[subprocess.Popen[bytes], float], None]:
     """After the start: learn bwrap's child from --info-fd, move it into the run's cgroup,
@@ -252,8 +271,12 @@ def _join_cgroup(
 
 
 def _start(
-    spawn: Spawn, cfg: SandboxSettings, wall_seconds: float, on_output: OnOutput | None,
-    disk: DiskWatch, run_cgroup: RunCgroup | None,
+    spawn: Spawn,
+    cfg: SandboxSettings,
+    wall_seconds: float,
+    on_output: OnOutput | None,
+    disk: DiskWatch,
+    run_cgroup: RunCgroup | None,
     on_started: Callable[[subprocess.Popen[bytes], float], None] | None,
     cancel: threading.Event | None,
 ) -> Outcome:

@@ -14,9 +14,7 @@ from memento_tui.domain.sandbox.errors import SandboxUnavailable
 
 MIN_BWRAP = (0, 8, 0)  # --disable-userns and --size appeared in 0.8.0
 
-_NO_SANDBOX_HINT = (
-    "; or, only if you accept running skill scripts unprotected, pass --no-sandbox yourself"
-)
+_NO_SANDBOX_HINT = "; or, only if you accept running skill scripts unprotected, pass --no-sandbox yourself"
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -35,7 +33,11 @@ def find_bwrap() -> tuple[str, str]:
         )
     try:
         out = subprocess.run(
-            [path, "--version"], capture_output=True, text=True, timeout=10, check=False,
+            [path, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
             stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -55,8 +57,7 @@ def find_bwrap() -> tuple[str, str]:
     if version < MIN_BWRAP:
         need = ".".join(map(str, MIN_BWRAP))
         raise SandboxUnavailable(
-            f"{text} is too old: the sandbox needs bubblewrap {need} or newer "
-            "(for --disable-userns and --size)",
+            f"{text} is too old: the sandbox needs bubblewrap {need} or newer (for --disable-userns and --size)",
             file=path,
             fix=f"install bubblewrap {need}+ (Debian 12 / Ubuntu 24.04 have it: "
             "sudo apt-get install bubblewrap), or build it from "

@@ -113,8 +113,7 @@ def env_args(env: Mapping[str, str]) -> bytes:
 def network_command(command: Sequence[str]) -> list[str]:
     """The command, run under the bridge to the proxy (system python3, no site, isolated)."""
     socket_path = f"{PROXY_MOUNT}/proxy.sock"
-    return ["/usr/bin/python3", "-I", "-S", "-c", _BRIDGE_SOURCE, str(PROXY_PORT), socket_path,
-            *command]
+    return ["/usr/bin/python3", "-I", "-S", "-c", _BRIDGE_SOURCE, str(PROXY_PORT), socket_path, *command]
 
 
 def bwrap_argv(bwrap: str, command: Sequence[str], mounts: Mounts, fds: Fds) -> list[str]:
@@ -130,7 +129,8 @@ def bwrap_argv(bwrap: str, command: Sequence[str], mounts: Mounts, fds: Fds) -> 
         # No nested user namespaces (unshare -Ur inside), so no way to regain capabilities.
         "--disable-userns",
         # A uid-0 caller would otherwise keep capabilities and could remount /skill rw.
-        "--cap-drop", "ALL",
+        "--cap-drop",
+        "ALL",
         # setsid(): no controlling terminal, so no TIOCSTI keystroke injection (CVE-2017-5226).
         "--new-session",
         # Nothing outlives the run: the sandbox dies with bwrap, and bwrap with us.
@@ -142,27 +142,46 @@ def bwrap_argv(bwrap: str, command: Sequence[str], mounts: Mounts, fds: Fds) -> 
     args += _root_dirs()
     args += _etc(_ETC_ALWAYS)
     args += [
-        "--proc", "/proc",
+        "--proc",
+        "/proc",
         # Read-only: bwrap does not cover /proc/sys for a root caller.
-        "--remount-ro", "/proc",
-        "--dev", "/dev",
+        "--remount-ro",
+        "/proc",
+        "--dev",
+        "/dev",
         # /dev is a tmpfs with no size limit: give shared memory a bounded tmpfs of its
         # own, then make /dev itself read-only so nothing can fill memory through it.
-        "--perms", "1777", "--size", str(mounts.tmp_bytes), "--tmpfs", "/dev/shm",
-        "--remount-ro", "/dev",
-        "--perms", "1777", "--size", str(mounts.tmp_bytes), "--tmpfs", "/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        str(mounts.tmp_bytes),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        str(mounts.tmp_bytes),
+        "--tmpfs",
+        "/tmp",
     ]
     if mounts.skill_dir is not None:
         args += ["--ro-bind", mounts.skill_dir, SKILL_MOUNT]
     if mounts.proxy_dir is not None:
         args += ["--ro-bind", mounts.proxy_dir, PROXY_MOUNT]
     args += [
-        "--bind", mounts.work_dir, WORK_MOUNT,
+        "--bind",
+        mounts.work_dir,
+        WORK_MOUNT,
         # The sandbox's / is a tmpfs in host memory with no size: 60 MB files there raised
         # host shared memory by 480 MB. Nothing needs to write to it once the mounts exist.
-        "--remount-ro", "/",
-        "--chdir", WORK_MOUNT,
-        "--hostname", "sandbox",
+        "--remount-ro",
+        "/",
+        "--chdir",
+        WORK_MOUNT,
+        "--hostname",
+        "sandbox",
     ]
     if fds.info is not None and fds.block is not None:
         args += ["--info-fd", str(fds.info), "--block-fd", str(fds.block)]

@@ -145,9 +145,15 @@ def build_result(
     if limit is None and not cancelled and outcome.exit_code not in (0, None):
         limit = limit_from_exit(outcome.exit_code, stderr, stdout)
     result = SandboxResult(
-        exit_code=outcome.exit_code, stdout=stdout, stderr=stderr, limit=limit,
-        duration=outcome.duration, sandboxed=sandboxed, truncated=outcome.truncated,
-        warning=warning, cancelled=cancelled,
+        exit_code=outcome.exit_code,
+        stdout=stdout,
+        stderr=stderr,
+        limit=limit,
+        duration=outcome.duration,
+        sandboxed=sandboxed,
+        truncated=outcome.truncated,
+        warning=warning,
+        cancelled=cancelled,
     )
     notes: list[str] = []
     if proxy_log is not None:
@@ -155,14 +161,12 @@ def build_result(
         for where, why in proxy_log.refused:
             notes.append(f"{NETWORK_DENIED_MARKER} the proxy refused {where}: {why}")
             result.network_denied_hint = True
-    elif not network and limit is None and looks_like_network_failure(
-        outcome.exit_code, stdout, stderr
-    ):
+    elif not network and limit is None and looks_like_network_failure(outcome.exit_code, stdout, stderr):
         notes.append(network_denied_note(skill_name))
         result.network_denied_hint = True
     for note in dict.fromkeys(notes):
         result.notes.append(note)
-        result.stderr += ("" if not result.stderr or result.stderr.endswith("\n") else "\n")
+        result.stderr += "" if not result.stderr or result.stderr.endswith("\n") else "\n"
         result.stderr += note + "\n"
         if on_output is not None:
             on_output("stderr", note + "\n")

@@ -45,7 +45,10 @@ class Sandbox:
     """
 
     def __init__(
-        self, config: SandboxSettings, allow_unsandboxed: bool = False, *,
+        self,
+        config: SandboxSettings,
+        allow_unsandboxed: bool = False,
+        *,
         reviewed: Reviewed | None = None,
     ) -> None:
         self.config = config
@@ -100,14 +103,11 @@ class Sandbox:
         work = Path(tempfile.mkdtemp(prefix="memento-probe-"))
         try:
             work.chmod(0o755)
-            outcome = self._launch(setup, ["true"], work, None, None, sandbox_env(), 30.0,
-                                   None, None).outcome
+            outcome = self._launch(setup, ["true"], work, None, None, sandbox_env(), 30.0, None, None).outcome
         finally:
             tree.remove_tree_quietly(work)
         if outcome.exit_code != 0:
-            raise probe.explain_start_failure(
-                outcome.stderr.decode("utf-8", "replace"), outcome.exit_code
-            )
+            raise probe.explain_start_failure(outcome.stderr.decode("utf-8", "replace"), outcome.exit_code)
 
     # -- running --------------------------------------------------------------------------
     def may_use_network(self, skill_dir: Path | None) -> bool:
@@ -157,8 +157,9 @@ class Sandbox:
         try:
             inner_env = sandbox_env({**dict(self.config.env), **dict(env or {})})
         except ValueError as err:
-            raise SandboxRefused(str(err), field="sandbox.env", fix="use NAME=value with NAME "
-                                 "made of letters, digits and '_'") from None
+            raise SandboxRefused(
+                str(err), field="sandbox.env", fix="use NAME=value with NAME made of letters, digits and '_'"
+            ) from None
         if grant is not None:
             inner_env.update(NETWORK_ENV)
         wall = float(wall_seconds if wall_seconds is not None else self.config.wall_seconds)
@@ -168,30 +169,42 @@ class Sandbox:
             warning = UNSANDBOXED_WARNING
             if on_output is not None:
                 on_output("stderr", warning + "\n")
-        launched = self._launch(setup, command, work, skill, grant, inner_env, wall, on_output,
-                                cancel)
+        launched = self._launch(setup, command, work, skill, grant, inner_env, wall, on_output, cancel)
         return build_result(
-            launched.outcome, launched.cgroup_limit,
+            launched.outcome,
+            launched.cgroup_limit,
             proxy_log=launched.proxy.log if launched.proxy is not None else None,
-            network=grant is not None, skill_name=skill.name if skill else None,
-            sandboxed=not self.allow_unsandboxed, warning=warning, on_output=on_output,
+            network=grant is not None,
+            skill_name=skill.name if skill else None,
+            sandboxed=not self.allow_unsandboxed,
+            warning=warning,
+            on_output=on_output,
         )
 
     def _launch(
-        self, setup: Setup, command: list[str], work_dir: Path, skill_dir: Path | None,
-        grant: NetworkGrant | None, env: dict[str, str], wall_seconds: float,
-        on_output: Callable[[str, str], None] | None, cancel: threading.Event | None,
+        self,
+        setup: Setup,
+        command: list[str],
+        work_dir: Path,
+        skill_dir: Path | None,
+        grant: NetworkGrant | None,
+        env: dict[str, str],
+        wall_seconds: float,
+        on_output: Callable[[str, str], None] | None,
+        cancel: threading.Event | None,
     ) -> Launched:
         if setup.bwrap is None:
-            return launch_unsandboxed(setup, self.config, command, work_dir, skill_dir, env,
-                                      wall_seconds, on_output, cancel)
+            return launch_unsandboxed(
+                setup, self.config, command, work_dir, skill_dir, env, wall_seconds, on_output, cancel
+            )
         owners = None
         try:
             self._restore(work_dir)
             if setup.uid is not None:
                 owners = handover.take(work_dir, setup.uid, setup.gid or setup.uid)
-            return Launch(setup, self.config, command, work_dir, skill_dir, grant, env,
-                          wall_seconds, on_output, cancel).run()
+            return Launch(
+                setup, self.config, command, work_dir, skill_dir, grant, env, wall_seconds, on_output, cancel
+            ).run()
         finally:
             self._settle(work_dir, setup, owners)
 
@@ -214,9 +227,7 @@ class Sandbox:
 
     def _settle(self, work_dir: Path, setup: Setup, owners: dict[Any, Any] | None) -> None:
         ids = (setup.uid, setup.gid or setup.uid) if setup.uid is not None else None
-        settled = handover.settle(
-            work_dir, owners, sandbox_ids=ids, owner=(os.getuid(), os.getgid())
-        )
+        settled = handover.settle(work_dir, owners, sandbox_ids=ids, owner=(os.getuid(), os.getgid()))
         if settled.quarantined.moves:
             with self._quarantine_lock:
                 self._quarantined[work_dir] = settled.quarantined
@@ -232,9 +243,8 @@ class Sandbox:
             tree_limits = f"{limits} counted for the whole run (cgroup)"
         else:
             tree_limits = "process limit RLIMIT_NPROC, memory per process"
-        return (
-            f"{setup.bwrap_version}; {who}; {tree_limits}"
-            + ("; seccomp filter on" if setup.seccomp else "; no seccomp filter (libseccomp missing)")
+        return f"{setup.bwrap_version}; {who}; {tree_limits}" + (
+            "; seccomp filter on" if setup.seccomp else "; no seccomp filter (libseccomp missing)"
         )
 
 

@@ -36,23 +36,64 @@ AF_VSOCK = 40
 
 DENIED_SYSCALLS = (
     # debugging and reading other processes' memory
-    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
     # kernel attack surface a script has no use for
-    "bpf", "io_uring_setup", "io_uring_enter", "io_uring_register", "perf_event_open",
-    "userfaultfd", "keyctl", "add_key", "request_key",
+    "bpf",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
     # mounts and namespaces (bwrap has set them up already)
-    "mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsmount",
-    "fsconfig", "fspick", "mount_setattr", "unshare", "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsmount",
+    "fsconfig",
+    "fspick",
+    "mount_setattr",
+    "unshare",
+    "setns",
     # host administration
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "acct", "swapon", "swapoff", "reboot", "syslog", "open_by_handle_at", "name_to_handle_at",
-    "quotactl", "lookup_dcookie", "vhangup",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "acct",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "syslog",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "quotactl",
+    "lookup_dcookie",
+    "vhangup",
 )
 
 # Calls that set a file mode, with the index of the mode argument.
 MODE_SETTING = (
-    ("chmod", 1), ("fchmod", 1), ("fchmodat", 2), ("fchmodat2", 2), ("creat", 1),
-    ("open", 2), ("openat", 3), ("mkdir", 1), ("mkdirat", 2), ("mknod", 1), ("mknodat", 2),
+    ("chmod", 1),
+    ("fchmod", 1),
+    ("fchmodat", 2),
+    ("fchmodat2", 2),
+    ("creat", 1),
+    ("open", 2),
+    ("openat", 3),
+    ("mkdir", 1),
+    ("mkdirat", 2),
+    ("mknod", 1),
+    ("mknodat", 2),
 )
 SETID_BITS = (0o4000, 0o2000)  # S_ISUID, S_ISGID
 
@@ -84,7 +125,11 @@ def _lib() -> ctypes.CDLL | None:
     lib.seccomp_syscall_resolve_name.argtypes = (ctypes.c_char_p,)
     lib.seccomp_rule_add_array.restype = ctypes.c_int
     lib.seccomp_rule_add_array.argtypes = (
-        ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.POINTER(_ArgCmp),
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(_ArgCmp),
     )
     lib.seccomp_export_bpf.restype = ctypes.c_int
     lib.seccomp_export_bpf.argtypes = (ctypes.c_void_p, ctypes.c_int)
@@ -128,9 +173,7 @@ def filter_bytes() -> bytes | None:
                     if lib.seccomp_rule_add_array(ctx, deny, nr, 1, ctypes.byref(cmp)) != 0:
                         return None
             openat2 = lib.seccomp_syscall_resolve_name(b"openat2")
-            if openat2 >= 0 and lib.seccomp_rule_add_array(
-                ctx, _errno_action(errno.ENOSYS), openat2, 0, None
-            ) != 0:
+            if openat2 >= 0 and lib.seccomp_rule_add_array(ctx, _errno_action(errno.ENOSYS), openat2, 0, None) != 0:
                 return None
             socket = lib.seccomp_syscall_resolve_name(b"socket")
             cmp = _ArgCmp(0, _SCMP_CMP_EQ, AF_VSOCK, 0)

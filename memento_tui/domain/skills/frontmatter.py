@@ -165,16 +165,16 @@ def parse_frontmatter(text: str, file: Path, first_line: int = 2) -> dict[str, A
 
 
 _YAML_FIXES = (
-    ("expected ',' or ']'", "a value that starts with [ is read as a YAML list: close the ], "
-     "or quote the whole value (description: \"[beta] Converts ...\")"),
-    ("expected ',' or '}'", "a value that starts with { is read as a YAML map: close the }, "
-     "or quote the whole value"),
-    ("mapping values are not allowed", "quote a value that contains ': ' "
-     "(description: \"Converts: CSV to JSON\")"),
+    (
+        "expected ',' or ']'",
+        "a value that starts with [ is read as a YAML list: close the ], "
+        'or quote the whole value (description: "[beta] Converts ...")',
+    ),
+    ("expected ',' or '}'", "a value that starts with { is read as a YAML map: close the }, or quote the whole value"),
+    ("mapping values are not allowed", "quote a value that contains ': ' (description: \"Converts: CSV to JSON\")"),
     ("found character '\\t'", "indent with spaces, not tabs"),
     ("found undefined alias", "quote a value that starts with *"),
-    ("found unknown escape character", "in double quotes, write a backslash as \\\\ "
-     "(or use single quotes)"),
+    ("found unknown escape character", "in double quotes, write a backslash as \\\\ (or use single quotes)"),
 )
 
 

@@ -22,13 +22,17 @@ from typing import NamedTuple
 
 _BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C}
 _ZERO_WIDTH = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E}
-_INVISIBLE = {0x00AD, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F, *range(0x2061, 0x2065),
-              *range(0xFFF9, 0xFFFC)}
+_INVISIBLE = {0x00AD, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F, *range(0x2061, 0x2065), *range(0xFFF9, 0xFFFC)}
 _ALLOWED_CONTROLS = {0x09, 0x0A, 0x0C}
 
 _NAMES = {
-    0x00: "NULL", 0x07: "BELL", 0x08: "BACKSPACE", 0x1B: "ESCAPE", 0x7F: "DELETE",
-    0x0B: "LINE TABULATION", 0x0D: "CARRIAGE RETURN",
+    0x00: "NULL",
+    0x07: "BELL",
+    0x08: "BACKSPACE",
+    0x1B: "ESCAPE",
+    0x7F: "DELETE",
+    0x0B: "LINE TABULATION",
+    0x0D: "CARRIAGE RETURN",
 }
 
 
@@ -115,9 +119,7 @@ _CANDIDATES = re.compile(
 
 
 def _spots(text: str) -> list[int]:
-    return [
-        m.start() for m in _CANDIDATES.finditer(text) if not _benign(text, m.start(), ord(m.group()))
-    ]
+    return [m.start() for m in _CANDIDATES.finditer(text) if not _benign(text, m.start(), ord(m.group()))]
 
 
 def find_hidden(text: str) -> list[Hidden]:

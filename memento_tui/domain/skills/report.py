@@ -56,8 +56,7 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.errors
 
-    def add(self, level: Level, code: str, file: str | None, line: int | None, message: str,
-            fix: str) -> None:
+    def add(self, level: Level, code: str, file: str | None, line: int | None, message: str, fix: str) -> None:
         self.findings.append(Finding(level, code, file, line, message, fix))
 
     def to_dict(self) -> dict[str, object]:

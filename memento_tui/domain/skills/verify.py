@@ -72,9 +72,14 @@ def _check_schema(skill_dir: Path, report: VerifyReport) -> Skill | None:
     for warning in skill.warnings:
         report.add("warning", "schema", SKILL_FILE, None, warning, "see docs/skill-format.md")
     if skill.wants_network:
-        report.add("warning", "wants-network", SKILL_FILE, None,
-                   "the skill asks for network access; it gets none until a person grants it",
-                   f'grant it only if you trust it: [sandbox] network = ["{skill.name}"]')
+        report.add(
+            "warning",
+            "wants-network",
+            SKILL_FILE,
+            None,
+            "the skill asks for network access; it gets none until a person grants it",
+            f'grant it only if you trust it: [sandbox] network = ["{skill.name}"]',
+        )
     return skill
 
 
@@ -102,9 +107,14 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
         path = skill_dir / rel
         check_name(rel, name, report)
         if name in (".git", ".gitmodules", ".gitattributes"):
-            report.add("error", "git-metadata", rel, None,
-                       f"{name} inside a skill can change how git stores or shows its files",
-                       f"delete {rel}; the workspace's own git handles the skill")
+            report.add(
+                "error",
+                "git-metadata",
+                rel,
+                None,
+                f"{name} inside a skill can change how git stores or shows its files",
+                f"delete {rel}; the workspace's own git handles the skill",
+            )
             return False
         if stat.S_ISLNK(st.st_mode):
             _check_link(path, rel, real_root, report)
@@ -112,24 +122,40 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
         if stat.S_ISDIR(st.st_mode):
             return name != "__pycache__"
         if not stat.S_ISREG(st.st_mode):
-            report.add("error", "special-file", rel, None,
-                       "not a regular file (a device, pipe or socket)", f"delete {rel}")
+            report.add(
+                "error", "special-file", rel, None, "not a regular file (a device, pipe or socket)", f"delete {rel}"
+            )
             return False
         count += 1
         total += st.st_size
         if st.st_nlink > 1:
-            report.add("error", "hardlink", rel, None,
-                       f"the file has {st.st_nlink} hard links; another name for it may be "
-                       "outside the skill", f"replace {rel} with a plain copy (cp --no-preserve=links)")
+            report.add(
+                "error",
+                "hardlink",
+                rel,
+                None,
+                f"the file has {st.st_nlink} hard links; another name for it may be outside the skill",
+                f"replace {rel} with a plain copy (cp --no-preserve=links)",
+            )
         if st.st_size > MAX_FILE_BYTES:
-            report.add("error", "file-size", rel, None,
-                       f"{st.st_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
-                       "keep large data out of the skill; fetch or generate it in the task")
+            report.add(
+                "error",
+                "file-size",
+                rel,
+                None,
+                f"{st.st_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
+                "keep large data out of the skill; fetch or generate it in the task",
+            )
             return False
         if st.st_size > WARN_FILE_BYTES:
-            report.add("warning", "file-size", rel, None,
-                       f"{st.st_size // 1024} KiB is large for a skill file",
-                       "keep skills small: they are read by a model and reviewed by a person")
+            report.add(
+                "warning",
+                "file-size",
+                rel,
+                None,
+                f"{st.st_size // 1024} KiB is large for a skill file",
+                "keep skills small: they are read by a model and reviewed by a person",
+            )
         if name.lower().endswith(_ARCHIVES):
             _check_archive(path, rel, report)
         if st.st_size <= MAX_TEXT_SCAN:
@@ -140,13 +166,23 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
 
     tree.walk(skill_dir, visit)
     if total > MAX_SKILL_BYTES:
-        report.add("error", "skill-size", None, None,
-                   f"the skill holds {total // (1024 * 1024)} MiB; the limit is "
-                   f"{MAX_SKILL_BYTES // (1024 * 1024)} MiB", "move data out of the skill folder")
+        report.add(
+            "error",
+            "skill-size",
+            None,
+            None,
+            f"the skill holds {total // (1024 * 1024)} MiB; the limit is {MAX_SKILL_BYTES // (1024 * 1024)} MiB",
+            "move data out of the skill folder",
+        )
     if count > MAX_SKILL_FILES:
-        report.add("error", "skill-files", None, None,
-                   f"the skill holds {count} files; the limit is {MAX_SKILL_FILES}",
-                   "keep a skill to the scripts and references it needs")
+        report.add(
+            "error",
+            "skill-files",
+            None,
+            None,
+            f"the skill holds {count} files; the limit is {MAX_SKILL_FILES}",
+            "keep a skill to the scripts and references it needs",
+        )
     return texts
 
 
@@ -154,15 +190,32 @@ def _check_link(path: Path, rel: str, real_root: Path, report: VerifyReport) -> 
     target = os.readlink(path)
     resolved = path.resolve()
     if resolved != real_root and real_root not in resolved.parents:
-        report.add("error", "symlink-out", rel, None,
-                   f"symlink points outside the skill, to {target}",
-                   "replace the link with a copy of the file inside the skill folder")
+        report.add(
+            "error",
+            "symlink-out",
+            rel,
+            None,
+            f"symlink points outside the skill, to {target}",
+            "replace the link with a copy of the file inside the skill folder",
+        )
     elif not resolved.exists():
-        report.add("error", "symlink-broken", rel, None, f"symlink to {target} leads nowhere",
-                   f"delete {rel} or point it at a file in the skill")
+        report.add(
+            "error",
+            "symlink-broken",
+            rel,
+            None,
+            f"symlink to {target} leads nowhere",
+            f"delete {rel} or point it at a file in the skill",
+        )
     else:
-        report.add("warning", "symlink", rel, None, f"symlink to {target} (inside the skill)",
-                   "prefer a plain file: links are easy to retarget unnoticed in a patch")
+        report.add(
+            "warning",
+            "symlink",
+            rel,
+            None,
+            f"symlink to {target} (inside the skill)",
+            "prefer a plain file: links are easy to retarget unnoticed in a patch",
+        )
 
 
 def _read_text(path: Path) -> str | None:
@@ -186,18 +239,28 @@ def _check_archive(path: Path, rel: str, report: VerifyReport) -> None:
                 names = [(n, None) for n in archive.namelist()]
         elif tarfile.is_tarfile(path):
             with tarfile.open(path) as archive:
-                names = [(m.name, m.linkname if (m.issym() or m.islnk()) else None)
-                         for m in archive.getmembers()]
+                names = [(m.name, m.linkname if (m.issym() or m.islnk()) else None) for m in archive.getmembers()]
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as err:
-        report.add("warning", "archive", rel, None, f"cannot read the archive: {err}",
-                   "check the file, or unpack it into the skill")
+        report.add(
+            "warning",
+            "archive",
+            rel,
+            None,
+            f"cannot read the archive: {err}",
+            "check the file, or unpack it into the skill",
+        )
         return
     for name, link in names:
         for candidate in (name, link):
             if candidate and (candidate.startswith("/") or ".." in Path(candidate).parts):
-                report.add("error", "archive-traversal", rel, None,
-                           f"the archive holds {candidate!r}, which unpacks outside its folder",
-                           "rebuild the archive with relative paths only")
+                report.add(
+                    "error",
+                    "archive-traversal",
+                    rel,
+                    None,
+                    f"the archive holds {candidate!r}, which unpacks outside its folder",
+                    "rebuild the archive with relative paths only",
+                )
                 return
 
 
@@ -236,20 +299,37 @@ def _check_scripts(skill_dir: Path, texts: dict[str, str], report: VerifyReport)
             try:
                 ast.parse(text, filename=rel)
             except SyntaxError as err:
-                report.add("error", "syntax", rel, err.lineno, f"Python syntax error: {err.msg}",
-                           "fix the syntax; check it with: python3 -m py_compile FILE")
+                report.add(
+                    "error",
+                    "syntax",
+                    rel,
+                    err.lineno,
+                    f"Python syntax error: {err.msg}",
+                    "fix the syntax; check it with: python3 -m py_compile FILE",
+                )
         elif kind in ("sh", "bash"):
             shell = shutil.which(kind)
             if shell is None:
                 continue
             # -n reads and parses only; nothing in the script runs.
-            out = subprocess.run([shell, "-n", str(skill_dir / rel)], capture_output=True,
-                                 text=True, timeout=10, stdin=subprocess.DEVNULL, check=False)
+            out = subprocess.run(
+                [shell, "-n", str(skill_dir / rel)],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
             if out.returncode != 0:
                 message = (out.stderr.strip().splitlines() or ["syntax error"])[-1]
-                report.add("error", "syntax", rel, _shell_line(message),
-                           f"shell syntax error: {message.split(': ', 1)[-1]}",
-                           f"fix the syntax; check it with: {kind} -n FILE")
+                report.add(
+                    "error",
+                    "syntax",
+                    rel,
+                    _shell_line(message),
+                    f"shell syntax error: {message.split(': ', 1)[-1]}",
+                    f"fix the syntax; check it with: {kind} -n FILE",
+                )
 
 
 def _shell_line(message: str) -> int | None:
@@ -267,26 +347,43 @@ def skill_test_files(skill_dir: Path) -> list[str]:
     if not folder.is_dir() or folder.is_symlink():
         return []
     return sorted(
-        p.name for p in folder.iterdir()
-        if p.name.startswith("test_") and p.suffix in (".py", ".sh") and p.is_file()
-        and not p.is_symlink()
+        p.name
+        for p in folder.iterdir()
+        if p.name.startswith("test_") and p.suffix in (".py", ".sh") and p.is_file() and not p.is_symlink()
     )
 
 
-def _run_tests(skill_dir: Path, skill: Skill | None, sandbox: Sandbox | None,
-               report: VerifyReport) -> None:
+def _run_tests(skill_dir: Path, skill: Skill | None, sandbox: Sandbox | None, report: VerifyReport) -> None:
     files = skill_test_files(skill_dir)
     if not files:
-        report.add("warning", "no-tests", "tests", None, "the skill has no tests",
-                   "add tests/test_*.py (or .sh) that exit 0 when the scripts work")
+        report.add(
+            "warning",
+            "no-tests",
+            "tests",
+            None,
+            "the skill has no tests",
+            "add tests/test_*.py (or .sh) that exit 0 when the scripts work",
+        )
         return
     if skill is None:
-        report.add("warning", "tests-skipped", "tests", None,
-                   "tests not run: the skill does not load", "fix the schema error first")
+        report.add(
+            "warning",
+            "tests-skipped",
+            "tests",
+            None,
+            "tests not run: the skill does not load",
+            "fix the schema error first",
+        )
         return
     if sandbox is None:
-        report.add("warning", "tests-skipped", "tests", None, "tests not run: no sandbox given",
-                   "run 'memento verify' without --no-tests")
+        report.add(
+            "warning",
+            "tests-skipped",
+            "tests",
+            None,
+            "tests not run: no sandbox given",
+            "run 'memento verify' without --no-tests",
+        )
         return
 
     # A skill's own tests get its network only when the folder is the reviewed one: a
@@ -299,17 +396,35 @@ def _run_tests(skill_dir: Path, skill: Skill | None, sandbox: Sandbox | None,
             work.chmod(0o755)
             result = sandbox.run(argv, work_dir=work, skill_dir=skill_dir, network=network)
         except MementoError as err:
-            report.add("error", "sandbox-unavailable", f"tests/{name}", None,
-                       f"tests cannot run: {err.message}", err.fix or "run 'memento doctor'")
+            report.add(
+                "error",
+                "sandbox-unavailable",
+                f"tests/{name}",
+                None,
+                f"tests cannot run: {err.message}",
+                err.fix or "run 'memento doctor'",
+            )
             return
         finally:
             tree.remove_tree_quietly(work)
-        output = (result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr)
-        run = TestRun(f"tests/{name}", result.ok, result.exit_code, result.limit,
-                      round(result.duration, 3), output[-_TEST_OUTPUT_TAIL:])
+        output = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
+        run = TestRun(
+            f"tests/{name}",
+            result.ok,
+            result.exit_code,
+            result.limit,
+            round(result.duration, 3),
+            output[-_TEST_OUTPUT_TAIL:],
+        )
         report.tests.append(run)
         if not run.passed:
             last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
             how = f"stopped by the {result.limit} limit" if result.limit else f"exit {result.exit_code}"
-            report.add("error", "test-failed", f"tests/{name}", None, f"{how}: {last[0][:200]}",
-                       f"run it: memento sandbox run --skill {skill.name} -- {' '.join(argv)}")
+            report.add(
+                "error",
+                "test-failed",
+                f"tests/{name}",
+                None,
+                f"{how}: {last[0][:200]}",
+                f"run it: memento sandbox run --skill {skill.name} -- {' '.join(argv)}",
+            )

@@ -29,8 +29,7 @@ from memento_tui.domain.skills.report import Level, VerifyReport
 
 HIDDEN_FIX = "delete the character; 'memento skills show' and the diff view show it as ⟨U+XXXX⟩"
 VALUE_FIX = (
-    "delete it from the value; in double-quoted YAML look for escapes such as \\e, \\a, "
-    "\\x9b, \\u202e or \\U000E0041"
+    "delete it from the value; in double-quoted YAML look for escapes such as \\e, \\a, \\x9b, \\u202e or \\U000E0041"
 )
 NAME_FIX = "rename it to plain letters, digits, '-', '_' and '.'"
 
@@ -44,9 +43,14 @@ def check_text(rel: str, text: str, report: VerifyReport) -> None:
         first = items[0]
         more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
         level: Level = "warning" if kind in ("control", "invisible") else "error"
-        report.add(level, f"hidden-{kind}", rel, first.line,
-                   f"hidden character U+{first.codepoint:04X} {first.name} at column {first.col}{more}",
-                   HIDDEN_FIX)
+        report.add(
+            level,
+            f"hidden-{kind}",
+            rel,
+            first.line,
+            f"hidden character U+{first.codepoint:04X} {first.name} at column {first.col}{more}",
+            HIDDEN_FIX,
+        )
 
 
 def _kind(cp: int) -> str:
@@ -94,9 +98,14 @@ def check_frontmatter_values(skill_dir: Path, report: VerifyReport) -> None:
         shown = terminal_safe(field, single_line=True)
         what = "key" if is_key else "value"
         for kind, spots in by_kind.items():
-            report.add("error", f"hidden-{kind}", SKILL_FILE, line,
-                       f"{shown}: the parsed {what} holds hidden character {_describe(text, spots)}",
-                       VALUE_FIX)
+            report.add(
+                "error",
+                f"hidden-{kind}",
+                SKILL_FILE,
+                line,
+                f"{shown}: the parsed {what} holds hidden character {_describe(text, spots)}",
+                VALUE_FIX,
+            )
 
 
 def check_name(rel: str | None, name: str, report: VerifyReport) -> None:
@@ -105,5 +114,6 @@ def check_name(rel: str | None, name: str, report: VerifyReport) -> None:
     spots = unsafe_spots(name, single_line=True)
     if spots:
         whose = "the name" if rel is not None else "the skill folder's name"
-        report.add("error", "hidden-name", rel, None,
-                   f"{whose} holds hidden character {_describe(name, spots)}", NAME_FIX)
+        report.add(
+            "error", "hidden-name", rel, None, f"{whose} holds hidden character {_describe(name, spots)}", NAME_FIX
+        )

@@ -37,7 +37,7 @@ def help_rows(screen: Screen[object]) -> list[tuple[str, str, str, str]]:
     # The screen's own actions first, then the app's, then the widgets' movement keys.
     scope = getattr(screen, "SCOPE", "")
     return sorted(
-        out, key=lambda row: (0 if scope and row[3].startswith(f"{scope}-") else 1 if row[3].startswith("app-") else 2)
+        out, key=lambda row: 0 if scope and row[3].startswith(f"{scope}-") else 1 if row[3].startswith("app-") else 2
     )
 
 
@@ -66,15 +66,17 @@ class HelpScreen(ModalScreen[None]):
             yield FitTable(HELP_COLUMNS, wrap=True, id="help-table")
             yield Static(
                 "Every action is also in the command palette (ctrl+p). Remap a key by its id "
-                "in .memento/config.toml:  [keys]  review-merge = \"M\"",
+                'in .memento/config.toml:  [keys]  review-merge = "M"',
                 id="help-hint",
                 markup=False,
             )
 
     def on_mount(self) -> None:
         table = self.query_one(FitTable)
-        table.set_rows([
-            (f"{i}", {"key": key, "action": description, "id": id, "what": Text(detail)})
-            for i, (key, description, detail, id) in enumerate(help_rows(self.target))
-        ])
+        table.set_rows(
+            [
+                (f"{i}", {"key": key, "action": description, "id": id, "what": Text(detail)})
+                for i, (key, description, detail, id) in enumerate(help_rows(self.target))
+            ]
+        )
         table.focus()

@@ -130,7 +130,9 @@ class InsightsScreen(MementoScreen):
             await old.remove()
         title, headers, rows = message.table
         table = insight_table(headers, rows, "insight-table retrieval-quality")
-        title_label = Label(terminal_safe(title, single_line=True), classes="insight-title retrieval-quality", markup=False)
+        title_label = Label(
+            terminal_safe(title, single_line=True), classes="insight-title retrieval-quality", markup=False
+        )
         await body.mount_all([title_label, table])
 
     @on(CountsLoaded)
@@ -144,7 +146,9 @@ class InsightsScreen(MementoScreen):
         if not message.runs:
             summary.update("No runs yet: run a task (1) and the counts appear here.")
             return
-        summary.update(f"{message.runs} runs recorded (replays made while validating patches are left out of the counts)")
+        summary.update(
+            f"{message.runs} runs recorded (replays made while validating patches are left out of the counts)"
+        )
         self._quality()  # started here, on the app's thread, once the rest is on screen
         widgets = []
         for title, headers, rows in message.tables:

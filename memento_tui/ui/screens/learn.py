@@ -20,7 +20,9 @@ class LearnScreen(ModalScreen[str | None]):
 
     CSS_PATH = "learn.tcss"
     BINDINGS: ClassVar = [
-        Binding("escape", "close", "Close", id="learn-close", tooltip="Back to the runs (learning goes on if under way)"),
+        Binding(
+            "escape", "close", "Close", id="learn-close", tooltip="Back to the runs (learning goes on if under way)"
+        ),
         Binding("r", "review", "Review patch", id="learn-review", tooltip="Open the patch this produced"),
     ]
 

@@ -56,11 +56,7 @@ def _author(made_by: str) -> str:
 def hidden_lines(diff: Any) -> int:
     """Added or removed lines of a structured diff with hidden characters in them."""
     return sum(
-        1
-        for f in diff.files
-        for h in f.hunks
-        for line in h.lines
-        if line.kind != "context" and has_hidden(line.text)
+        1 for f in diff.files for h in f.hunks for line in h.lines if line.kind != "context" and has_hidden(line.text)
     )
 
 
@@ -185,8 +181,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         if status.remote is None:
             return me, ""
         others = f" · {status.others_pending} from teammates" if status.others_pending else ""
-        return me, (f"{status.remote}: {status.ahead} ahead, {status.behind} behind{others}"
-                    " · S: sync")
+        return me, (f"{status.remote}: {status.ahead} ahead, {status.behind} behind{others} · S: sync")
 
     def _queue(self, patches: list[Any]) -> tuple[list[Any], set[str]]:
         """Critical patches first (the order is otherwise kept), and which ones they are."""
@@ -214,17 +209,21 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         for patch in self.patches.values():
             ev = patch.evidence
             flags = ("!" if patch.id in self.critical else " ") + ("⚠" if self.hidden.get(patch.id) else "")
-            rows.append((patch.id, {
-                "flags": flags,
-                "id": text_cell(patch.id),
-                "skill": text_cell(patch.skill),  # a new skill's name is a model's choice
-                "by": text_cell(_author(patch.made_by) if patch.made_by not in ("", self.me)
-                                else ""),
-                "status": patch.status,
-                "validated": "yes" if ev.validated else "no",
-                "replay": ev.replay.result.replace("-", " "),
-                "regressions": ev.regressions_text(),
-            }))
+            rows.append(
+                (
+                    patch.id,
+                    {
+                        "flags": flags,
+                        "id": text_cell(patch.id),
+                        "skill": text_cell(patch.skill),  # a new skill's name is a model's choice
+                        "by": text_cell(_author(patch.made_by) if patch.made_by not in ("", self.me) else ""),
+                        "status": patch.status,
+                        "validated": "yes" if ev.validated else "no",
+                        "replay": ev.replay.result.replace("-", " "),
+                        "regressions": ev.regressions_text(),
+                    },
+                )
+            )
         table.set_rows(rows)
         count = self.query_one("#patch-count", Static)
         if message.error:
@@ -311,9 +310,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
             self.post_message(self.Synced("", error=str(err)))
             return
         received = f", {len(result.new_patches)} patch(es) from teammates" if result.new_patches else ""
-        self.post_message(self.Synced(
-            f"main {result.how}; {len(result.pushed_patches)} patch(es) sent{received}"
-        ))
+        self.post_message(self.Synced(f"main {result.how}; {len(result.pushed_patches)} patch(es) sent{received}"))
 
     @on(Synced)
     def _synced(self, message: Synced) -> None:

@@ -96,7 +96,9 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
             # A diff the queue already read is painted in the first frame.
             # The last review's split/unified and wrap choices carry over to this one.
             layout, wrap = self.memento.review_view
-            self.diff_view = DiffView(self._prefetched[1] if self._prefetched else None, layout=layout, wrap=wrap, id="diff")
+            self.diff_view = DiffView(
+                self._prefetched[1] if self._prefetched else None, layout=layout, wrap=wrap, id="diff"
+            )
             yield self.diff_view
             # Runs, failing step and evidence: the panel's contents come after the first frame.
             yield ReviewSide(id="review-side")
@@ -254,7 +256,8 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         self._remember(view)
         self._head()
         self.notify(
-            "Long lines wrap inside each side." if view.wrap
+            "Long lines wrap inside each side."
+            if view.wrap
             else "Long lines run on: ←/→ move half a side; › marks more to the right.",
             timeout=3,
         )

@@ -49,11 +49,9 @@ class EditPatch:
             try:
                 # From the patch applied to main as it is now: the edit becomes a patch from
                 # today's main, and must not take back what was merged since.
-                folder = self.services.patches().export_skill(self.patch.id, Path(tmp),
-                                                              on_main=True)
+                folder = self.services.patches().export_skill(self.patch.id, Path(tmp), on_main=True)
             except MementoError as err:
-                self.notify(f"{err.message}\n{err.fix or ''}".strip(), title="Edit",
-                            severity="error")
+                self.notify(f"{err.message}\n{err.fix or ''}".strip(), title="Edit", severity="error")
                 return
             rel = path.removeprefix(f"skills/{self.patch.skill}/")
             target = folder / rel

@@ -137,18 +137,23 @@ class RunsScreen(MementoScreen):
     @on(RunsLoaded)
     def _loaded(self, message: RunsLoaded) -> None:
         self.records = {r.id: r for r in message.records}
-        self.query_one("#runs-table", FitTable).set_rows([
-            (r.id, {
-                "started": time.strftime("%m-%d %H:%M", time.localtime(r.started)),
-                "status": r.status + (" ↺" if r.replay_of else ""),
-                "task": text_cell(one_line(r.task, 400)),
-                "skills": text_cell(",".join(r.skills_used) or "—"),
-                "by": text_cell(r.verdict_source or "—"),
-                "tokens": str(r.prompt_tokens + r.completion_tokens),
-                "cost": f"${r.cost_usd:.3f}",
-            })
-            for r in message.records
-        ])
+        self.query_one("#runs-table", FitTable).set_rows(
+            [
+                (
+                    r.id,
+                    {
+                        "started": time.strftime("%m-%d %H:%M", time.localtime(r.started)),
+                        "status": r.status + (" ↺" if r.replay_of else ""),
+                        "task": text_cell(one_line(r.task, 400)),
+                        "skills": text_cell(",".join(r.skills_used) or "—"),
+                        "by": text_cell(r.verdict_source or "—"),
+                        "tokens": str(r.prompt_tokens + r.completion_tokens),
+                        "cost": f"${r.cost_usd:.3f}",
+                    },
+                )
+                for r in message.records
+            ]
+        )
         failed = sum(1 for r in message.records if r.status in FAILED)
         cost = sum(r.cost_usd for r in message.records)
         shown = "failures only" if self.failed_only else "all runs"

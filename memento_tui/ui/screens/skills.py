@@ -217,8 +217,7 @@ class SkillsScreen(MementoScreen):
         skills = self.query_one("#skill-list", SkillList)
         if self.hits is not None:
             items = [
-                (hit.name, self.entries.get(hit.name, Entry(hit.name)).success, f"{hit.score:.2f}")
-                for hit in self.hits
+                (hit.name, self.entries.get(hit.name, Entry(hit.name)).success, f"{hit.score:.2f}") for hit in self.hits
             ]
             skills.empty_text = terminal_safe(f"nothing matches {self.search_text!r}", single_line=True)
         else:
@@ -398,7 +397,10 @@ class SkillsScreen(MementoScreen):
             try:
                 skill = load_skill(folder)
                 out[name] = Entry(
-                    name, skill=skill, passed=passed, runs=runs,
+                    name,
+                    skill=skill,
+                    passed=passed,
+                    runs=runs,
                     protected=protection(skill, self.services.workspace.config),
                 )
             except SkillError as err:

@@ -34,8 +34,15 @@ class TraceScreen(MementoScreen):
     TITLE = "Trace"
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "trace--head", "trace--skill", "trace--tool", "trace--error", "trace--note",
-        "trace--pass", "trace--fail", "trace--model", "trace--output",
+        "trace--head",
+        "trace--skill",
+        "trace--tool",
+        "trace--error",
+        "trace--note",
+        "trace--pass",
+        "trace--fail",
+        "trace--model",
+        "trace--output",
     }
 
     class TraceLoaded(Message):
@@ -107,7 +114,12 @@ class TraceScreen(MementoScreen):
             for line in describe(event):
                 log.write(Text(terminal_safe(line), style=style))
         for problem in message.problems:
-            log.write(Text(terminal_safe(f"warning: {problem}"), style=self.get_component_rich_style("trace--error", partial=True)))
+            log.write(
+                Text(
+                    terminal_safe(f"warning: {problem}"),
+                    style=self.get_component_rich_style("trace--error", partial=True),
+                )
+            )
         if record.status == "interrupted":
             log.write("the run was interrupted: the trace above is everything it recorded")
         if self.start:

@@ -62,8 +62,22 @@ class DiffView(ScrollView, can_focus=True):
     BINDINGS: ClassVar = [
         Binding("up,k", "scroll_up", "Up", show=False, id="diff-up", tooltip="One line up"),
         Binding("down,j", "scroll_down", "Down", show=False, id="diff-down", tooltip="One line down"),
-        Binding("left,h", "side(-1)", "Left", show=False, id="diff-left", tooltip="Half a side to the left (when lines do not wrap)"),
-        Binding("right,l", "side(1)", "Right", show=False, id="diff-right", tooltip="Half a side to the right (when lines do not wrap)"),
+        Binding(
+            "left,h",
+            "side(-1)",
+            "Left",
+            show=False,
+            id="diff-left",
+            tooltip="Half a side to the left (when lines do not wrap)",
+        ),
+        Binding(
+            "right,l",
+            "side(1)",
+            "Right",
+            show=False,
+            id="diff-right",
+            tooltip="Half a side to the right (when lines do not wrap)",
+        ),
         Binding("pageup,b", "page_up", "Page up", show=False, id="diff-page-up", tooltip="One screen up"),
         Binding("pagedown,space", "page_down", "Page down", show=False, id="diff-page-down", tooltip="One screen down"),
         Binding("home,g", "scroll_home", "Top", show=False, id="diff-top", tooltip="The top of the diff"),
@@ -165,7 +179,12 @@ class DiffView(ScrollView, can_focus=True):
         from rich.cells import cell_len
 
         return max(
-            (cell_len(self._shown(line)) for row in self._rows.rows for line in (row.left, row.right) if line is not None),
+            (
+                cell_len(self._shown(line))
+                for row in self._rows.rows
+                for line in (row.left, row.right)
+                if line is not None
+            ),
             default=0,
         )
 
@@ -242,9 +261,7 @@ class DiffView(ScrollView, can_focus=True):
         hunks = [i for i, f in enumerate(self._rows.hunk_files) if f == file_no]
         if hunks:
             self.current_hunk = hunks[0]
-        self.post_message(
-            self.HunkChanged(self.current_hunk, self.hunk_count, self.diff.files[file_no].path)
-        )
+        self.post_message(self.HunkChanged(self.current_hunk, self.hunk_count, self.diff.files[file_no].path))
 
     @property
     def current_file(self) -> int:
@@ -343,8 +360,16 @@ class DiffView(ScrollView, can_focus=True):
         return [gutter, *text]
 
     def _piece(
-        self, row_no: int, row: Row, line: DiffLine, side: str, other: DiffLine | None, kind: str,
-        x: int, text_width: int, sub: int,
+        self,
+        row_no: int,
+        row: Row,
+        line: DiffLine,
+        side: str,
+        other: DiffLine | None,
+        kind: str,
+        x: int,
+        text_width: int,
+        sub: int,
     ) -> tuple[list[Segment], bool]:
         """The cells of ``line`` on screen line ``sub`` of its row, padded to the side's
         width, and whether that screen line holds any of it (a wrapped line's rest)."""
@@ -374,9 +399,7 @@ class DiffView(ScrollView, can_focus=True):
             return self.get_component_rich_style("diffview--line-del")
         return self.rich_style
 
-    def _text(
-        self, row: Row, line: DiffLine, side: str, other: DiffLine | None, kind: str
-    ) -> list[Segment]:
+    def _text(self, row: Row, line: DiffLine, side: str, other: DiffLine | None, kind: str) -> list[Segment]:
         """The whole line, styled: syntax colours, changed words, hidden characters marked."""
         content = self._highlighter.line(row, line, side)
         if other is not None and kind in ("add", "del"):
@@ -399,6 +422,5 @@ class DiffView(ScrollView, can_focus=True):
             base = self.visual_style
         parse = self.app.stylesheet.parse_style
         return [
-            Segment(text, (base + style).rich_style)
-            for text, style in content.render(base, end="", parse_style=parse)
+            Segment(text, (base + style).rich_style) for text, style in content.render(base, end="", parse_style=parse)
         ]

@@ -180,7 +180,12 @@ class RowLayout:
 
 
 def _height(
-    left: DiffLine | None, right: DiffLine | None, kind: str, mode: Layout, widths: tuple[int, int], starts_for: StartsFor
+    left: DiffLine | None,
+    right: DiffLine | None,
+    kind: str,
+    mode: Layout,
+    widths: tuple[int, int],
+    starts_for: StartsFor,
 ) -> int:
     if kind in ("file", "note", "hunk", "gap"):
         return 1

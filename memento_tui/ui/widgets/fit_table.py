@@ -122,7 +122,9 @@ class FitTable(DataTable[Any], inherit_bindings=False):
         else:
             self.clear()
         for key, values in self._rows:
-            self.add_row(*(values.get(column.key, "") for column, _ in fitted), key=key, height=None if self.wrap else 1)
+            self.add_row(
+                *(values.get(column.key, "") for column, _ in fitted), key=key, height=None if self.wrap else 1
+            )
         keys = [key for key, _ in self._rows]
         if keep in keys:
             self.move_cursor(row=keys.index(keep), animate=False)

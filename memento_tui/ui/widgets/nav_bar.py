@@ -13,8 +13,13 @@ from textual.widgets import Input, Label
 
 from memento_tui.domain.skills.hidden_text import terminal_safe
 
-SCREENS = (("run", "1", "Run"), ("skills", "2", "Skills"), ("patches", "3", "Patches"),
-           ("runs", "4", "Runs"), ("insights", "5", "Insights"))
+SCREENS = (
+    ("run", "1", "Run"),
+    ("skills", "2", "Skills"),
+    ("patches", "3", "Patches"),
+    ("runs", "4", "Runs"),
+    ("insights", "5", "Insights"),
+)
 
 
 class NavTab(Label):

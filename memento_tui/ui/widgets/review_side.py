@@ -164,7 +164,10 @@ class ReviewSide(Vertical):
         keep = self.current_run
         runs.clear_options()
         runs.add_options(
-            [Option(Text(run_link_line(link), no_wrap=True, overflow="ellipsis"), id=str(i)) for i, link in enumerate(self.links)]
+            [
+                Option(Text(run_link_line(link), no_wrap=True, overflow="ellipsis"), id=str(i))
+                for i, link in enumerate(self.links)
+            ]
         )
         if self.links:
             ids = [link.run_id for link in self.links]

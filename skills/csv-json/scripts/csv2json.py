@@ -90,9 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="first row is data; keys become column_1, column_2, ...",
     )
-    p.add_argument(
-        "--indent", type=int, default=2, help="indent for --format records (default 2; 0 = compact)"
-    )
+    p.add_argument("--indent", type=int, default=2, help="indent for --format records (default 2; 0 = compact)")
     p.add_argument("--ascii", action="store_true", help="escape non-ASCII characters")
     return p
 
@@ -120,9 +118,7 @@ def main(argv=None) -> int:
             wanted = [c.strip() for c in args.columns.split(",") if c.strip()]
             missing = [c for c in wanted if c not in headers]
             if missing:
-                raise InputError(
-                    f"column(s) not found: {', '.join(missing)}. Available: {', '.join(headers)}"
-                )
+                raise InputError(f"column(s) not found: {', '.join(missing)}. Available: {', '.join(headers)}")
             keep = wanted
 
         records = []
@@ -154,12 +150,7 @@ def main(argv=None) -> int:
     if args.format == "jsonl":
         out = "".join(json.dumps(r, ensure_ascii=args.ascii) + "\n" for r in records)
     else:
-        out = (
-            json.dumps(
-                records, ensure_ascii=args.ascii, indent=args.indent if args.indent > 0 else None
-            )
-            + "\n"
-        )
+        out = json.dumps(records, ensure_ascii=args.ascii, indent=args.indent if args.indent > 0 else None) + "\n"
 
     if args.output:
         try:

@@ -48,9 +48,7 @@ def parse_delimiter(value: str | None) -> str | None:
         return DELIMITER_ALIASES[key]
     if len(value) == 1:
         return value
-    raise InputError(
-        f"unknown delimiter {value!r}; use one character or comma/semicolon/tab/pipe/space"
-    )
+    raise InputError(f"unknown delimiter {value!r}; use one character or comma/semicolon/tab/pipe/space")
 
 
 def read_bytes(path: str) -> bytes:
@@ -105,9 +103,7 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     except LookupError:
         raise InputError(f"unknown encoding: {encoding}") from None
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"cannot decode input as {encoding}: {exc}. Try --encoding auto, cp1252 or latin-1"
-        ) from None
+        raise InputError(f"cannot decode input as {encoding}: {exc}. Try --encoding auto, cp1252 or latin-1") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding

@@ -33,9 +33,7 @@ def load_json_or_jsonl(text: str, source: str):
             except json.JSONDecodeError as exc:
                 if lineno == 1 or not items:
                     raise InputError(f"invalid JSON in {source}: {first_err}") from None
-                raise InputError(
-                    f"invalid JSON Lines in {source}, line {lineno}: {exc.msg}"
-                ) from None
+                raise InputError(f"invalid JSON Lines in {source}, line {lineno}: {exc.msg}") from None
         return items, "jsonl"
 
 
@@ -116,9 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--null", default="", help="text written for null (default: empty)")
     p.add_argument("--encoding", default="auto", help="input encoding (default auto)")
-    p.add_argument(
-        "--bom", action="store_true", help="write UTF-8 with BOM (helps Excel open non-ASCII text)"
-    )
+    p.add_argument("--bom", action="store_true", help="write UTF-8 with BOM (helps Excel open non-ASCII text)")
     p.add_argument("--crlf", action="store_true", help="use CRLF line endings (RFC 4180)")
     p.add_argument("--no-header", action="store_true", help="do not write the header row")
     return p
@@ -141,8 +137,7 @@ def main(argv=None) -> int:
         bad = [i for i, r in enumerate(records) if not isinstance(r, dict)]
         if bad:
             raise InputError(
-                f"item {bad[0]} is {type(records[bad[0]]).__name__}, "
-                "expected an object; every item must be an object"
+                f"item {bad[0]} is {type(records[bad[0]]).__name__}, expected an object; every item must be an object"
             )
         if args.flatten:
             records = [flatten(r) for r in records]
@@ -158,9 +153,7 @@ def main(argv=None) -> int:
             wanted = [c.strip() for c in args.columns.split(",") if c.strip()]
             missing = [c for c in wanted if c not in seen]
             if missing:
-                raise InputError(
-                    f"column(s) not found: {', '.join(missing)}. Available: {', '.join(columns)}"
-                )
+                raise InputError(f"column(s) not found: {', '.join(missing)}. Available: {', '.join(columns)}")
             columns = wanted
         if not columns:
             raise InputError("no columns: the input has no objects with keys")
@@ -170,9 +163,7 @@ def main(argv=None) -> int:
 
     lineterminator = "\r\n" if args.crlf else "\n"
     buf = io.StringIO()
-    writer = csv.writer(
-        buf, delimiter=delimiter, lineterminator=lineterminator, quoting=csv.QUOTE_MINIMAL
-    )
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator=lineterminator, quoting=csv.QUOTE_MINIMAL)
     if not args.no_header:
         writer.writerow(columns)
     for r in records:
@@ -181,9 +172,7 @@ def main(argv=None) -> int:
         sys.stdout.write(buf.getvalue())
         return 0
     try:
-        with open(
-            args.output, "w", encoding="utf-8-sig" if args.bom else "utf-8", newline=""
-        ) as fh:
+        with open(args.output, "w", encoding="utf-8-sig" if args.bom else "utf-8", newline="") as fh:
             fh.write(buf.getvalue())
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc}", file=sys.stderr)

@@ -60,9 +60,7 @@ def main(argv=None) -> int:
         "data_rows": len(rows) - 1 if header_guess else len(rows),
         "field_counts": widths,
         "header_detected": header_guess,
-        "columns": make_headers(rows[0])
-        if header_guess
-        else [f"column_{i}" for i in range(1, len(rows[0]) + 1)],
+        "columns": make_headers(rows[0]) if header_guess else [f"column_{i}" for i in range(1, len(rows[0]) + 1)],
         "preview": rows[1 : 1 + args.preview] if header_guess else rows[: args.preview],
     }
     if args.json:

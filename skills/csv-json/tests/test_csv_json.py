@@ -90,9 +90,7 @@ def test_infer_types_off_by_default_and_on():
         "neg": "-7",
     }, raw
     typed = json.loads(run(CSV2JSON, "t.csv", "--infer-types").stdout)[0]
-    assert typed == {"zip": "00123", "n": 42, "f": 3.5, "flag": True, "empty": None, "neg": -7}, (
-        typed
-    )
+    assert typed == {"zip": "00123", "n": 42, "f": 3.5, "flag": True, "empty": None, "neg": -7}, typed
 
 
 def test_jsonl_and_columns_and_output_file():

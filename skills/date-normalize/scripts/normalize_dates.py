@@ -68,12 +68,7 @@ DATE_PATTERNS = [
     # 4 March 2024, 4th Mar 2024, 04-Mar-2024, Monday, 4 March 2024
     (
         "d_mon_y",
-        WEEKDAY
-        + r"(?P<d>\d{1,2})"
-        + ORD
-        + r"(?:\s+of)?[\s-]+"
-        + MON
-        + r",?[\s-]+(?P<y>\d{4}|\d{2})",
+        WEEKDAY + r"(?P<d>\d{1,2})" + ORD + r"(?:\s+of)?[\s-]+" + MON + r",?[\s-]+(?P<y>\d{4}|\d{2})",
     ),
     # March 4, 2024 / Mar 4 2024 / Mon, Mar 4th, 2024
     ("mon_d_y", WEEKDAY + MON + r"\s+(?P<d>\d{1,2})" + ORD + r",?\s+(?P<y>\d{4})"),
@@ -293,9 +288,7 @@ def sniff_delimiter(text: str) -> str:
 
 def do_csv(content: str, args, norm: Normalizer) -> str:
     delim = (
-        {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(
-            args.delimiter, args.delimiter
-        )
+        {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(args.delimiter, args.delimiter)
         if args.delimiter != "auto"
         else sniff_delimiter(content)
     )
@@ -339,9 +332,7 @@ def apply_path(node, parts, norm, trail=""):
             return norm.value(node, f"{trail}: ")
         return node
     if isinstance(node, dict) and parts[0] in node:
-        node[parts[0]] = apply_path(
-            node[parts[0]], parts[1:], norm, f"{trail}.{parts[0]}" if trail else parts[0]
-        )
+        node[parts[0]] = apply_path(node[parts[0]], parts[1:], norm, f"{trail}.{parts[0]}" if trail else parts[0])
     return node
 
 
@@ -419,22 +410,17 @@ def build_parser():
         action="store_true",
         help="convert times that carry an offset to UTC (naive times unchanged)",
     )
-    p.add_argument(
-        "--compact", action="store_true", help="text mode: also convert 8-digit YYYYMMDD numbers"
-    )
+    p.add_argument("--compact", action="store_true", help="text mode: also convert 8-digit YYYYMMDD numbers")
     p.add_argument(
         "--on-error",
         choices=["keep", "empty", "fail"],
         default="keep",
-        help="unparseable values: keep unchanged (default), make empty, or fail "
-        "(exit 1 after writing)",
+        help="unparseable values: keep unchanged (default), make empty, or fail (exit 1 after writing)",
     )
     p.add_argument("--delimiter", default="auto", help="CSV delimiter (default auto)")
     p.add_argument("--indent", type=int, default=2, help="JSON output indent (default 2)")
     p.add_argument("--encoding", default="utf-8-sig", help="input encoding (default utf-8)")
-    p.add_argument(
-        "--changes", action="store_true", help="list every 'original -> normalised' pair on stderr"
-    )
+    p.add_argument("--changes", action="store_true", help="list every 'original -> normalised' pair on stderr")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
     return p
 

@@ -174,9 +174,7 @@ def test_text_mode():
         "Shipped 2024-04-02T08:00:00Z; ref 20240304; version 1.2.3; ip 10.0.0.1\n"
     ), out
     out = run("note.txt", "--compact", "--dayfirst", "--date-only").stdout
-    assert (
-        "dated 2024-04-03," in out and "ref 2024-03-04;" in out and "Shipped 2024-04-02;" in out
-    ), out
+    assert "dated 2024-04-03," in out and "ref 2024-03-04;" in out and "Shipped 2024-04-02;" in out, out
     out = run("-", stdin="on 4 March 2024\n").stdout
     assert out == "on 2024-03-04\n"
 

@@ -214,9 +214,7 @@ class Parser:
             elif t[0] == "end":
                 raise QueryError(f"unclosed '[' in {self.text!r}")
             else:
-                raise QueryError(
-                    f"bad index {t[1]!r}; use [0], [-1], [1:3], [*], ['key'] or [?cond]"
-                )
+                raise QueryError(f"bad index {t[1]!r}; use [0], [-1], [1:3], [*], ['key'] or [?cond]")
         if idx == 0:
             if parts[0] is None:
                 raise QueryError("empty [] in query")
@@ -388,9 +386,7 @@ def evaluate(doc, steps):
                     out.append(node[step[1]])
                 elif not multi:
                     if isinstance(node, list):
-                        raise NotFound(
-                            f"index {step[1]} out of range at {here} (length {len(node)})"
-                        )
+                        raise NotFound(f"index {step[1]} out of range at {here} (length {len(node)})")
                     raise NotFound(f"{here} is {type_name(node)}, not a list")
         elif kind == "slice":
             multi = True
@@ -409,11 +405,7 @@ def evaluate(doc, steps):
         elif kind == "filter":
             multi = True
             for node in nodes:
-                items = (
-                    node
-                    if isinstance(node, list)
-                    else (list(node.values()) if isinstance(node, dict) else [])
-                )
+                items = node if isinstance(node, list) else (list(node.values()) if isinstance(node, dict) else [])
                 out.extend(x for x in items if eval_cond(step[1], x))
         elif kind == "recurse":
             multi = True
@@ -550,9 +542,7 @@ FUNCS = {
     "first": (lambda v, _: _need_list("first", v)[0] if v else None, False),
     "last": (lambda v, _: _need_list("last", v)[-1] if v else None, False),
     "map": (
-        lambda v, p: [
-            None if (r := relative(p, x)) is MISSING else r for x in _need_list("map", v)
-        ],
+        lambda v, p: [None if (r := relative(p, x)) is MISSING else r for x in _need_list("map", v)],
         True,
     ),
     "group_by": (f_group_by, True),
@@ -584,11 +574,7 @@ def leaf_paths(node, prefix="", out=None):
             leaf_paths(v, prefix + "[*]", out)
         return out
     entry = out.setdefault(prefix.lstrip(".") or ".", {"types": set(), "count": 0, "example": node})
-    entry["types"].add(
-        type_name(node)
-        if node not in ([], {})
-        else ("empty array" if node == [] else "empty object")
-    )
+    entry["types"].add(type_name(node) if node not in ([], {}) else ("empty array" if node == [] else "empty object"))
     entry["count"] += 1
     return out
 
@@ -610,9 +596,7 @@ def load(text: str, source: str, force_lines: bool):
             try:
                 items.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise ValueError(
-                    f"invalid JSON Lines in {source}: line {n}: {exc.msg} at column {exc.colno}"
-                ) from None
+                raise ValueError(f"invalid JSON Lines in {source}: line {n}: {exc.msg} at column {exc.colno}") from None
     return items, True
 
 
@@ -620,24 +604,14 @@ def dump(value, args) -> str:
     if args.lines:
         items = value if isinstance(value, list) else [value]
         return "".join(
-            (
-                x
-                if isinstance(x, str)
-                else json.dumps(x, ensure_ascii=False, sort_keys=args.sort_keys)
-            )
-            + "\n"
+            (x if isinstance(x, str) else json.dumps(x, ensure_ascii=False, sort_keys=args.sort_keys)) + "\n"
             for x in items
         )
     if args.raw and isinstance(value, str):
         return value + "\n"
     if args.compact:
-        return (
-            json.dumps(value, ensure_ascii=False, sort_keys=args.sort_keys, separators=(",", ":"))
-            + "\n"
-        )
-    return (
-        json.dumps(value, ensure_ascii=False, sort_keys=args.sort_keys, indent=args.indent) + "\n"
-    )
+        return json.dumps(value, ensure_ascii=False, sort_keys=args.sort_keys, separators=(",", ":")) + "\n"
+    return json.dumps(value, ensure_ascii=False, sort_keys=args.sort_keys, indent=args.indent) + "\n"
 
 
 def build_parser():

@@ -29,9 +29,7 @@ DOC = {
 
 
 def q(query=None, *extra, file="d.json", ok=True, stdin=None):
-    args = (
-        [sys.executable, str(SCRIPT), file] + ([query] if query is not None else []) + list(extra)
-    )
+    args = [sys.executable, str(SCRIPT), file] + ([query] if query is not None else []) + list(extra)
     proc = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", input=stdin)
     if ok:
         assert proc.returncode == 0, f"{query!r} failed ({proc.returncode}): {proc.stderr}"

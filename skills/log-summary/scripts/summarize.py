@@ -60,10 +60,7 @@ SYSLOG_NUM = {
     7: "DEBUG",
 }
 MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
+    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
 }
 
 ISO_RE = re.compile(
@@ -93,9 +90,7 @@ MASKS = [
         "<TS>",
     ),
     (
-        re.compile(
-            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-        ),
+        re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
         "<UUID>",
     ),
     (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<EMAIL>"),
@@ -201,9 +196,7 @@ def parse_json_line(line: str):
     if isinstance(ts_raw, (int, float)) and not isinstance(ts_raw, bool):
         ts = parse_epoch(ts_raw)
     elif isinstance(ts_raw, str):
-        ts = parse_iso(ts_raw) or (
-            parse_epoch(ts_raw) if ts_raw.replace(".", "").isdigit() else None
-        )
+        ts = parse_iso(ts_raw) or (parse_epoch(ts_raw) if ts_raw.replace(".", "").isdigit() else None)
     lvl = _get(
         obj,
         ["level", "severity", "levelname", "lvl", "log.level", "loglevel", "priority", "status"],
@@ -412,9 +405,7 @@ def summarise(args) -> dict:
         step = STEP[args.bucket]
         n = int((hi - lo) / step) + 1
         keys = [lo + i * step for i in range(n)] if n <= 500 else sorted(error_buckets)
-        buckets = [
-            {"bucket": fmt_bucket(k, args.bucket), "errors": error_buckets.get(k, 0)} for k in keys
-        ]
+        buckets = [{"bucket": fmt_bucket(k, args.bucket), "errors": error_buckets.get(k, 0)} for k in keys]
 
     return {
         "files": files,
@@ -451,9 +442,7 @@ def render(rep: dict) -> str:
     )
     tr = rep["time_range"]
     if tr["start"]:
-        out.append(
-            f"  time range: {tr['start']} .. {tr['end']} ({fmt_duration(tr['duration_seconds'])})"
-        )
+        out.append(f"  time range: {tr['start']} .. {tr['end']} ({fmt_duration(tr['duration_seconds'])})")
     else:
         out.append("  time range: no timestamps found")
     out.append("")
@@ -513,9 +502,7 @@ def build_parser():
         default=dt.date.today().year,
         help="year for syslog lines, which have none (default: current year)",
     )
-    p.add_argument(
-        "--mask-quoted", action="store_true", help="also mask quoted strings when grouping messages"
-    )
+    p.add_argument("--mask-quoted", action="store_true", help="also mask quoted strings when grouping messages")
     p.add_argument("--max-pattern", type=int, default=200, help="truncate patterns to N chars")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("-o", "--output", help="write the summary to this file")

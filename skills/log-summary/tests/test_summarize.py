@@ -68,9 +68,7 @@ def test_errors_per_bucket():
     ], r["errors_per_bucket"]
     r = rep(FIX / "app.log", "--bucket", "day")
     assert r["errors_per_bucket"] == [{"bucket": "2024-03-04", "errors": 5}]
-    Path("gap.log").write_text(
-        "2024-03-04T10:00:00Z ERROR a\n2024-03-04T13:10:00Z ERROR b\n", encoding="utf-8"
-    )
+    Path("gap.log").write_text("2024-03-04T10:00:00Z ERROR a\n2024-03-04T13:10:00Z ERROR b\n", encoding="utf-8")
     r = rep("gap.log")
     assert [b["errors"] for b in r["errors_per_bucket"]] == [1, 0, 0, 1]  # empty hours shown
 

@@ -92,9 +92,7 @@ def find_tables(text: str) -> list[dict]:
             "ragged": 0,
         }
         j = i + 2
-        while (
-            j < len(lines) and lines[j].strip() and "|" in lines[j] and not FENCE_RE.match(lines[j])
-        ):
+        while j < len(lines) and lines[j].strip() and "|" in lines[j] and not FENCE_RE.match(lines[j]):
             cells = split_row(lines[j])
             if len(cells) != len(header):
                 table["ragged"] += 1
@@ -147,9 +145,7 @@ def strip_inline(cell: str) -> str:
 
 
 def table_keys(table, args) -> list[str]:
-    return unique_headers(
-        [strip_inline(h) if args.strip_formatting else h for h in table["header"]]
-    )
+    return unique_headers([strip_inline(h) if args.strip_formatting else h for h in table["header"]])
 
 
 def records(table, args) -> list[dict]:
@@ -201,9 +197,7 @@ def build_parser():
         action="store_true",
         help="remove **bold**, *italic*, `code` and [link](url) markup from cells",
     )
-    p.add_argument(
-        "--keep-br", action="store_true", help="keep <br> instead of turning it into a newline"
-    )
+    p.add_argument("--keep-br", action="store_true", help="keep <br> instead of turning it into a newline")
     p.add_argument("--delimiter", default=",", help="CSV delimiter (default ','; 'tab' for TAB)")
     return p
 
@@ -267,8 +261,7 @@ def main(argv=None) -> int:
         t = tables[args.table - 1]
         if t["ragged"]:
             print(
-                f"warning: {t['ragged']} row(s) had a different number of cells than the "
-                "header; padded/truncated",
+                f"warning: {t['ragged']} row(s) had a different number of cells than the header; padded/truncated",
                 file=sys.stderr,
             )
         recs = records(t, args)
@@ -277,9 +270,7 @@ def main(argv=None) -> int:
         elif args.to == "jsonl":
             out = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
         else:
-            delim = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ","}.get(
-                args.delimiter, args.delimiter
-            )
+            delim = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ","}.get(args.delimiter, args.delimiter)
             if len(delim) != 1:
                 print("error: --delimiter must be one character", file=sys.stderr)
                 return 2

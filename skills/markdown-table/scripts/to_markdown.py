@@ -12,9 +12,7 @@ import re
 import sys
 import unicodedata
 
-NUMERIC_RE = re.compile(
-    r"^[(\-+]?\s*[$€£¥]?\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\s*(%|[kKmMbB])?\)?$"
-)
+NUMERIC_RE = re.compile(r"^[(\-+]?\s*[$€£¥]?\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\s*(%|[kKmMbB])?\)?$")
 
 
 class InputError(Exception):
@@ -75,9 +73,7 @@ def load_json(text: str):
         try:
             data = [json.loads(ln) for ln in text.splitlines() if ln.strip()]
         except json.JSONDecodeError:
-            raise InputError(
-                f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from None
+            raise InputError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         data = lists[0] if len(lists) == 1 else [data]
@@ -131,17 +127,13 @@ def parse_align(spec: str | None, header: list[str]) -> dict[int, str]:
         for p in parts:
             col, a = p.split("=", 1)
             if col not in header:
-                raise InputError(
-                    f"--align: column {col!r} not found. Available: {', '.join(header)}"
-                )
+                raise InputError(f"--align: column {col!r} not found. Available: {', '.join(header)}")
             if a.lower() not in names:
                 raise InputError(f"--align: bad alignment {a!r} (use l, c or r)")
             out[header.index(col)] = names[a.lower()]
         return out
     if len(parts) > len(header):
-        raise InputError(
-            f"--align has {len(parts)} entries but the table has {len(header)} columns"
-        )
+        raise InputError(f"--align has {len(parts)} entries but the table has {len(header)} columns")
     for i, a in enumerate(parts):
         if a == "":
             continue
@@ -209,8 +201,7 @@ def build_parser():
     p.add_argument("--columns", help="comma-separated columns to include, in this order")
     p.add_argument(
         "--align",
-        help="alignments: positional 'l,r,c' or by name 'price=r,name=c' "
-        "(l=left, c=center, r=right)",
+        help="alignments: positional 'l,r,c' or by name 'price=r,name=c' (l=left, c=center, r=right)",
     )
     p.add_argument(
         "--no-numeric-align",
@@ -251,9 +242,7 @@ def main(argv=None) -> int:
             wanted = [c.strip() for c in args.columns.split(",") if c.strip()]
             missing = [c for c in wanted if c not in header]
             if missing:
-                raise InputError(
-                    f"column(s) not found: {', '.join(missing)}. Available: {', '.join(header)}"
-                )
+                raise InputError(f"column(s) not found: {', '.join(missing)}. Available: {', '.join(header)}")
             idx = [header.index(c) for c in wanted]
             header = wanted
             rows = [[r[i] if i < len(r) else "" for i in idx] for r in rows]

@@ -35,9 +35,7 @@ def run(script, *args, ok=True, stdin=None):
 
 
 def test_csv_to_markdown_exact():
-    Path("a.csv").write_text(
-        'name,price,qty\nWidget,9.50,3\nGadget,"1,200.00",12\n', encoding="utf-8"
-    )
+    Path("a.csv").write_text('name,price,qty\nWidget,9.50,3\nGadget,"1,200.00",12\n', encoding="utf-8")
     out = run(TO_MD, "a.csv").stdout
     assert out == (
         "| name   |    price | qty |\n"

@@ -67,18 +67,14 @@ def collect(args) -> list[str]:
             if not args.include_hidden and name.startswith("."):
                 continue
             if not any(
-                fnmatch.fnmatchcase(name, g)
-                if args.case_sensitive_glob
-                else fnmatch.fnmatch(name.lower(), g.lower())
+                fnmatch.fnmatchcase(name, g) if args.case_sensitive_glob else fnmatch.fnmatch(name.lower(), g.lower())
                 for g in args.glob
             ):
                 continue
             full = os.path.join(dirpath, name)
             if os.path.islink(full) or not os.path.isfile(full):
                 continue
-            if any(
-                x and os.path.exists(x) and os.path.samefile(full, x) for x in (args.log, args.undo)
-            ):
+            if any(x and os.path.exists(x) and os.path.samefile(full, x) for x in (args.log, args.undo)):
                 continue  # never rename our own undo log
             found.append(os.path.normpath(full))
         if not args.recursive:
@@ -93,9 +89,7 @@ def sort_files(files: list[str], how: str) -> list[str]:
         return sorted(files, key=lambda f: (os.stat(f).st_size, natural_key(f)))
     if how == "name":
         return sorted(files)
-    return sorted(
-        files, key=lambda f: (natural_key(os.path.dirname(f)), natural_key(os.path.basename(f)))
-    )
+    return sorted(files, key=lambda f: (natural_key(os.path.dirname(f)), natural_key(os.path.basename(f))))
 
 
 def date_for(path: str, how: str, fmt: str) -> str:
@@ -124,27 +118,16 @@ def new_name_for(path: str, n: int, width: int, args, rx) -> str:
     stem = f"{args.prefix}{stem}{args.suffix}"
     date = date_for(path, args.date_stamp, args.date_format) if args.date_stamp else ""
     if args.date_stamp and not args.template:
-        stem = (
-            f"{date}{args.sep}{stem}"
-            if args.date_position == "prefix"
-            else f"{stem}{args.sep}{date}"
-        )
+        stem = f"{date}{args.sep}{stem}" if args.date_position == "prefix" else f"{stem}{args.sep}{date}"
     num = str(n).zfill(width)
     if args.number and not args.template:
-        stem = (
-            f"{num}{args.sep}{stem}"
-            if args.number_position == "prefix"
-            else f"{stem}{args.sep}{num}"
-        )
+        stem = f"{num}{args.sep}{stem}" if args.number_position == "prefix" else f"{stem}{args.sep}{num}"
     if args.template:
         try:
-            stem = args.template.format(
-                name=stem, orig=orig, n=n, num=num, date=date, ext=ext.lstrip(".")
-            )
+            stem = args.template.format(name=stem, orig=orig, n=n, num=num, date=date, ext=ext.lstrip("."))
         except (KeyError, IndexError, ValueError) as exc:
             raise PlanError(
-                f"bad --template {args.template!r}: {exc}. Fields: "
-                "{name} {orig} {n} {num} {date} {ext}"
+                f"bad --template {args.template!r}: {exc}. Fields: {{name}} {{orig}} {{n}} {{num}} {{date}} {{ext}}"
             ) from None
     if args.ext is not None:
         ext = "" if args.ext == "" else "." + args.ext.lstrip(".")
@@ -158,8 +141,7 @@ def check_name(new: str, old_path: str) -> None:
         raise PlanError(f"{old_path}: the new name would be {new!r}")
     if "/" in new or "\\" in new or "\0" in new:
         raise PlanError(
-            f"{old_path}: new name {new!r} contains a path separator; "
-            "renaming into another directory is not allowed"
+            f"{old_path}: new name {new!r} contains a path separator; renaming into another directory is not allowed"
         )
     if len(new.encode("utf-8")) > 255:
         raise PlanError(f"{old_path}: new name is longer than 255 bytes")
@@ -210,9 +192,7 @@ def validate(plan: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if not within(os.getcwd(), b):
             problems.append(f"{a} -> {b}: target is outside the working directory")
     if problems:
-        raise PlanError(
-            "refusing to rename, collisions found:\n  " + "\n  ".join(dict.fromkeys(problems))
-        )
+        raise PlanError("refusing to rename, collisions found:\n  " + "\n  ".join(dict.fromkeys(problems)))
     return moves
 
 
@@ -269,17 +249,13 @@ def build_parser():
         "  rename.py --undo undo.json --apply",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "--dir", default=".", help="directory to work in (default: current dir; must be inside it)"
-    )
+    p.add_argument("--dir", default=".", help="directory to work in (default: current dir; must be inside it)")
     p.add_argument(
         "--glob",
         action="append",
         help="file name pattern, case-insensitive (repeatable; default '*')",
     )
-    p.add_argument(
-        "--case-sensitive-glob", action="store_true", help="match --glob case-sensitively"
-    )
+    p.add_argument("--case-sensitive-glob", action="store_true", help="match --glob case-sensitively")
     p.add_argument("--recursive", action="store_true", help="also rename files in subdirectories")
     p.add_argument("--include-hidden", action="store_true", help="include dot-files")
     p.add_argument(
@@ -304,9 +280,7 @@ def build_parser():
     g.add_argument("--suffix", default="", help="text to put after the name (before the extension)")
     g.add_argument("--number", action="store_true", help="add a sequence number")
     g.add_argument("--start", type=int, default=1, help="first number (default 1)")
-    g.add_argument(
-        "--pad", type=int, help="zero-pad numbers to this width (default: max(2, digits needed))"
-    )
+    g.add_argument("--pad", type=int, help="zero-pad numbers to this width (default: max(2, digits needed))")
     g.add_argument("--number-position", choices=["prefix", "suffix"], default="prefix")
     g.add_argument(
         "--sort",
@@ -317,18 +291,14 @@ def build_parser():
     g.add_argument("--date-stamp", metavar="mtime|today|YYYY-MM-DD", help="add a date")
     g.add_argument("--date-format", default="%Y-%m-%d", help="strftime format for --date-stamp")
     g.add_argument("--date-position", choices=["prefix", "suffix"], default="prefix")
-    g.add_argument(
-        "--sep", default="-", help="separator for slugify, numbers and dates (default '-')"
-    )
+    g.add_argument("--sep", default="-", help="separator for slugify, numbers and dates (default '-')")
     g.add_argument(
         "--template",
         help="final stem from a template, e.g. '{date}_{num}_{name}'. Fields: {name} "
         "(after other operations) {orig} {n} {num} (padded) {date} {ext}",
     )
     g.add_argument("--ext", help="replace the extension (e.g. 'txt'; '' removes it)")
-    g.add_argument(
-        "--lower-ext", action="store_true", help="lowercase the extension (.JPG -> .jpg)"
-    )
+    g.add_argument("--lower-ext", action="store_true", help="lowercase the extension (.JPG -> .jpg)")
     p.add_argument("--apply", action="store_true", help="actually rename (default is a dry run)")
     p.add_argument("--log", help="with --apply: write a JSON log usable with --undo")
     p.add_argument("--undo", metavar="LOG", help="reverse the renames recorded in LOG")

@@ -313,9 +313,7 @@ def count_sentences(text: str) -> int:
             before = para[last_end : m.start()]
             token = before.split()[-1].lower() if before.split() else ""
             token = token.lstrip("(\"'\u201c")
-            single_dot = (
-                m.group(0).startswith(".") and len(m.group(0).rstrip("\"')]\u201d\u2019")) == 1
-            )
+            single_dot = m.group(0).startswith(".") and len(m.group(0).rstrip("\"')]\u201d\u2019")) == 1
             if single_dot and (token in ABBREVIATIONS or (len(token) == 1 and token.isalpha())):
                 continue  # "Dr." or an initial like "J."
             if WORD_RE.search(before):
@@ -463,16 +461,10 @@ def build_parser():
         action="store_true",
         help="drop common English stopwords (the, and, of, ...) from top words",
     )
-    p.add_argument(
-        "--stopwords-file", help="file with extra stopwords, one per line (implies --stopwords)"
-    )
-    p.add_argument(
-        "--min-length", type=int, default=1, help="minimum length for top words (default 1)"
-    )
+    p.add_argument("--stopwords-file", help="file with extra stopwords, one per line (implies --stopwords)")
+    p.add_argument("--min-length", type=int, default=1, help="minimum length for top words (default 1)")
     p.add_argument("--include-numbers", action="store_true", help="allow numbers in top words")
-    p.add_argument(
-        "--wpm", type=int, default=200, help="reading speed, words per minute (default 200)"
-    )
+    p.add_argument("--wpm", type=int, default=200, help="reading speed, words per minute (default 200)")
     p.add_argument(
         "--strip-markdown",
         action="store_true",
@@ -502,9 +494,7 @@ def main(argv=None) -> int:
         if args.stopwords_file:
             try:
                 with open(args.stopwords_file, encoding="utf-8") as fh:
-                    stop |= {
-                        ln.strip().lower() for ln in fh if ln.strip() and not ln.startswith("#")
-                    }
+                    stop |= {ln.strip().lower() for ln in fh if ln.strip() and not ln.startswith("#")}
             except OSError as exc:
                 print(f"error: cannot read stopwords file: {exc}", file=sys.stderr)
                 return 2

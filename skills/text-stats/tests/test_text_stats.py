@@ -95,9 +95,7 @@ def test_top_words_and_stopwords():
 
 def test_many_files_directory_and_text_output():
     os.makedirs("docs/sub", exist_ok=True)
-    Path("docs/x.md").write_text(
-        "# Title\n\nSome **bold** text with a [link](http://e.com).\n", encoding="utf-8"
-    )
+    Path("docs/x.md").write_text("# Title\n\nSome **bold** text with a [link](http://e.com).\n", encoding="utf-8")
     Path("docs/sub/y.txt").write_text("Two words.", encoding="utf-8")
     Path("docs/skip.bin").write_bytes(b"\x00\x01")
     d = stats("docs", "--strip-markdown")

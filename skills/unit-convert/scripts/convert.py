@@ -132,9 +132,7 @@ for i, (si, iec) in enumerate([("k", "Ki"), ("M", "Mi"), ("G", "Gi"), ("T", "Ti"
     _add("data", f"{iec}B", 1024**i)
     # "Mb"/"Gb" (capital prefix, small b) are the usual bit spellings; "kb" is left
     # ambiguous on purpose because people often mean kilobytes.
-    _add(
-        "data", f"{si}bit", 1000**i / 8, *([f"{si_b}b", f"{si_b}bit"] if si_b != si else [f"{si}b"])
-    )
+    _add("data", f"{si}bit", 1000**i / 8, *([f"{si_b}b", f"{si_b}bit"] if si_b != si else [f"{si}b"]))
     _add("data", f"{iec}bit", 1024**i / 8)
 
 TEMPERATURE = {
@@ -213,9 +211,7 @@ def convert(value: float, src: str, dst: str, delta: bool = False) -> float:
     return value * UNITS[src][1] / UNITS[dst][1]
 
 
-NUM_RE = re.compile(
-    r"^\s*([-+]?(?:\d{1,3}(?:,\d{3})+|\d[\d_]*)?(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*(.*?)\s*$"
-)
+NUM_RE = re.compile(r"^\s*([-+]?(?:\d{1,3}(?:,\d{3})+|\d[\d_]*)?(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
 def parse_quantity(text: str) -> tuple[float, str | None]:
@@ -293,9 +289,7 @@ def convert_csv(args) -> int:
     new_name = args.new_column or f"{args.column}_{args.to}"
     if not args.in_place:
         if new_name in header:
-            raise ConvertError(
-                f"column {new_name!r} already exists; use --new-column or --in-place"
-            )
+            raise ConvertError(f"column {new_name!r} already exists; use --new-column or --in-place")
         header.append(new_name)
     problems = converted = 0
     for rnum, row in enumerate(rows[1:], start=2):
@@ -351,9 +345,7 @@ def build_parser():
         metavar="VALUE FROM TO",
         help="a value and units: '5 km mi', '5km mi', '5 km to mi ft'",
     )
-    p.add_argument(
-        "--precision", type=int, default=10, help="significant digits in results (default 10)"
-    )
+    p.add_argument("--precision", type=int, default=10, help="significant digits in results (default 10)")
     p.add_argument("--decimals", type=int, help="fixed number of decimals instead of --precision")
     p.add_argument(
         "--delta",
@@ -372,18 +364,12 @@ def build_parser():
     g = p.add_argument_group("CSV mode")
     g.add_argument("--csv", metavar="FILE", help="convert a column of this CSV file")
     g.add_argument("--column", help="column to convert")
-    g.add_argument(
-        "--from", dest="from_unit", help="unit of the column (optional if cells say '5 km')"
-    )
+    g.add_argument("--from", dest="from_unit", help="unit of the column (optional if cells say '5 km')")
     g.add_argument("--to", help="target unit")
     g.add_argument("--new-column", help="name of the added column (default COLUMN_TO)")
-    g.add_argument(
-        "--in-place", action="store_true", help="overwrite the column instead of adding one"
-    )
+    g.add_argument("--in-place", action="store_true", help="overwrite the column instead of adding one")
     g.add_argument("--delimiter", default="auto", help="CSV delimiter (default auto)")
-    g.add_argument(
-        "--strict", action="store_true", help="exit 1 if any cell could not be converted"
-    )
+    g.add_argument("--strict", action="store_true", help="exit 1 if any cell could not be converted")
     g.add_argument("-o", "--output", help="output CSV file (default stdout)")
     return p
 

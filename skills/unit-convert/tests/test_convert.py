@@ -128,9 +128,7 @@ def test_csv_column():
         'run,distance,note\n1,5,ok\n2,10.5,"a, b"\n3,,empty\n4,abc,bad\n5,300 m,has unit\n',
         encoding="utf-8",
     )
-    r = run(
-        "--csv", "runs.csv", "--column", "distance", "--from", "km", "--to", "mi", "-o", "out.csv"
-    )
+    r = run("--csv", "runs.csv", "--column", "distance", "--from", "km", "--to", "mi", "-o", "out.csv")
     rows = read_dicts("out.csv")
     assert list(rows[0].keys()) == ["run", "distance", "note", "distance_mi"]
     assert [x["distance_mi"] for x in rows] == [
@@ -161,9 +159,7 @@ def test_csv_column():
     rows = read_dicts("inplace.csv")
     assert [x["distance"] for x in rows] == ["5000", "10500", "", "abc", "300"], rows
     Path("t.tsv").write_text("city\ttemp\nOslo\t-3\nRome\t18.5\n", encoding="utf-8")
-    out = run(
-        "--csv", "t.tsv", "--column", "temp", "--from", "C", "--to", "F", "--new-column", "temp_f"
-    ).stdout
+    out = run("--csv", "t.tsv", "--column", "temp", "--from", "C", "--to", "F", "--new-column", "temp_f").stdout
     assert out == "city\ttemp\ttemp_f\nOslo\t-3\t26.6\nRome\t18.5\t65.3\n", out
     r = run("--csv", "runs.csv", "--column", "nope", "--from", "km", "--to", "mi", ok=False)
     assert r.returncode == 2 and "Available" in r.stderr
