@@ -24,8 +24,8 @@ def cmd_reflect(args: argparse.Namespace) -> int:
     finally:
         services.close()
     if args.json:
-        print_json(result)
-    return 0 if result["status"] not in ("reflection_failed",) else 1
+        print_json(result.as_json())
+    return 0 if result.status != "reflection_failed" else 1
 
 
 def _say(line: str) -> None:

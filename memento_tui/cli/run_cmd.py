@@ -9,12 +9,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memento_tui.cli.common import print_json, services_from
 from memento_tui.cli.main import EXIT_ERROR, EXIT_FAIL, EXIT_OK
 from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_text
 from memento_tui.domain.skills.hidden_text import terminal_safe
+
+if TYPE_CHECKING:
+    from memento_tui.domain.agent.runs import RunRecord
+    from memento_tui.domain.learning.outcome import LearningOutcome
 
 EXIT_CANCELLED = 130  # as a shell reports a program stopped by Ctrl-C
 
@@ -48,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from memento_tui.domain.agent.loop import RunCallbacks, RunRequest
+    from memento_tui.domain.agent.request import RunCallbacks, RunRequest
+    from memento_tui.services.tasks import run_task
 
     services = services_from(args)
     model_cfg = services.workspace.config.model
@@ -65,20 +70,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     try:
         with _ctrl_c_cancels() as cancel:
-            record = services.agent().run(
+            outcome = run_task(
+                services,
                 RunRequest(task=args.task, check=args.check, inputs=[Path(p) for p in args.input]),
                 RunCallbacks(on_event=printer.event),
                 cancel,
+                learn=not args.no_learn,
+                on_learning=printer.line,
             )
-        learning = None
-        if record.status == "failed" and not args.no_learn and services.workspace.config.learning.enabled:
-            learning = _learn(services, record.id, printer)
     finally:
         services.close()
+    record, learning = outcome.record, outcome.learning
     if args.json:
         data: dict[str, Any] = record.model_dump()
         if learning is not None:
-            data["learning"] = learning
+            data["learning"] = learning.as_json()
         print_json(data)
     elif args.quiet:
         print(terminal_safe(printer.summary(record, learning)), flush=True)
@@ -106,12 +112,6 @@ def _ctrl_c_cancels() -> Iterator[threading.Event]:
         yield cancel
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _learn(services: Any, run_id: str, printer: ProgressPrinter) -> dict[str, Any] | None:
-    from memento_tui.services.learning import learn_from_run
-
-    return learn_from_run(services, run_id, on_progress=printer.line)
 
 
 class ProgressPrinter:
@@ -161,7 +161,7 @@ class ProgressPrinter:
         elif not event.ok or event.name == "run":
             self.line(f"      → {result_text(event)}")
 
-    def summary(self, record: Any, learning: dict[str, Any] | None) -> str:
+    def summary(self, record: RunRecord, learning: LearningOutcome | None) -> str:
         """One line for -q: the run, its verdict (or what ended it), and any patch."""
         if self.verdict is not None and record.status in ("passed", "failed"):
             text = f"run {record.id}: {verdict_text(self.verdict)}"
@@ -169,6 +169,6 @@ class ProgressPrinter:
             text = f"run {record.id}: {record.status} — {error_text(self.error)}"
         else:
             text = f"run {record.id}: {record.status}"
-        if learning and learning.get("patch_id"):
-            text += f"; patch {learning['patch_id']} on branch {learning.get('branch', '')}"
+        if learning is not None and learning.patch_id:
+            text += f"; patch {learning.patch_id} on branch {learning.branch}"
         return text

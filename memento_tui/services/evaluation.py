@@ -296,18 +296,17 @@ class _Evaluation:
         except MementoError as err:
             self.progress(f"  {result.task_id}: learning failed: {err.message}")
             return LearnResult(task_id=result.task_id, run_id=run_id, status="error", error=err.message)
-        reflection = out.get("reflection") or {}
         return LearnResult(
             task_id=result.task_id,
             run_id=run_id,
-            status=str(out.get("status", "")),
-            category=reflection.get("category"),
-            patch_id=out.get("patch_id"),
-            skill=out.get("skill"),
-            validated=bool(out.get("validated")),
-            tokens=int(out.get("tokens") or 0),
-            cost_usd=float(out.get("cost_usd") or 0.0),
-            error=str(out.get("error") or ""),
+            status=out.status,
+            category=out.reflection.category if out.reflection else None,
+            patch_id=out.patch_id,
+            skill=out.skill,
+            validated=bool(out.validated),
+            tokens=out.tokens,
+            cost_usd=out.cost_usd,
+            error=out.error or "",
         )
 
     def _merge_validated(self, services: Services, rnd: RoundState) -> None:

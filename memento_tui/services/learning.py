@@ -21,6 +21,7 @@ from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import MementoError, SkillError
 from memento_tui.domain.files import append_line
 from memento_tui.domain.learning.models import CATEGORY_LABELS, Reflection
+from memento_tui.domain.learning.outcome import LearningOutcome, LearningStatus, PermissionRequest
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
 from memento_tui.domain.skills import NAME_RE, load_skill
@@ -51,7 +52,7 @@ class _Learner:
         self.progress = progress
         self.cfg = services.workspace.config.learning
         self.usage = Usage()
-        self.result: dict[str, Any] = {"run_id": self.run_id, "status": "started"}
+        self.found: dict[str, Any] = {}  # what the steps found, for the outcome
         self.companion_of: Any = None  # the protected skill a companion fix stands in for
 
     # -- helpers -----------------------------------------------------------------------
@@ -67,15 +68,19 @@ class _Learner:
             f"{r.reason} (rejected patch: {r.summary})" if getattr(r, "summary", "") else str(r.reason) for r in ideas
         ]
 
-    def _finish(self, status: str, **extra: Any) -> dict[str, Any]:
-        self.result.update(
-            status=status, tokens=self.usage.total_tokens, cost_usd=round(self.usage.cost_usd, 6), **extra
-        )
+    def _finish(self, status: LearningStatus, **extra: Any) -> LearningOutcome:
         self.progress(f"  learning cost: {self.usage.total_tokens} tokens, ${self.usage.cost_usd:.4f}")
-        return self.result
+        return LearningOutcome(
+            run_id=self.run_id,
+            status=status,
+            tokens=self.usage.total_tokens,
+            cost_usd=round(self.usage.cost_usd, 6),
+            **self.found,
+            **extra,
+        )
 
     # -- the steps ---------------------------------------------------------------------
-    def go(self) -> dict[str, Any]:
+    def go(self) -> LearningOutcome:
         if self.record.status != "failed":
             raise MementoError(
                 f"run {self.run_id} is {self.record.status}, not failed",
@@ -109,7 +114,7 @@ class _Learner:
         reflection = answer.value
         self._save_reflection(SavedReflection(ok=True, reflection=reflection))
         self.runs.update(self.run_id, failure_category=reflection.category)
-        self.result["reflection"] = reflection.model_dump()
+        self.found["reflection"] = reflection
         label = CATEGORY_LABELS[reflection.category]
         self.progress(
             f"  reflection: {label}; weak skill: {reflection.weak_skill or 'none'}; step {reflection.decision_step}"
@@ -121,16 +126,16 @@ class _Learner:
             return self._permission(reflection)
         return self._write(reflection, events, library)
 
-    def _permission(self, reflection: Reflection) -> dict[str, Any]:
-        row = {
-            "at": time.time(),
-            "run_id": self.run_id,
-            "skill": reflection.weak_skill,
-            "permission": reflection.permission or reflection.missing_or_assumed,
-            "summary": reflection.summary,
-        }
-        _append_jsonl(self.services.workspace.paths.state / "requests.jsonl", row)
-        self.progress(f"  permission request: {row['permission']}")
+    def _permission(self, reflection: Reflection) -> LearningOutcome:
+        row = PermissionRequest(
+            at=time.time(),
+            run_id=self.run_id,
+            skill=reflection.weak_skill,
+            permission=reflection.permission or reflection.missing_or_assumed,
+            summary=reflection.summary,
+        )
+        _append_jsonl(self.services.workspace.paths.state / "requests.jsonl", row.model_dump())
+        self.progress(f"  permission request: {row.permission}")
         self.progress(
             "    memento never changes the sandbox policy itself; grant it in .memento/config.toml if you agree"
         )
@@ -155,7 +160,7 @@ class _Learner:
             return companion, library.skills[companion].dir if companion in library.skills else None
         return name, skill.dir
 
-    def _not_on_main(self, skill: str) -> dict[str, Any] | None:
+    def _not_on_main(self, skill: str) -> LearningOutcome | None:
         """Stop, saying what to commit, when skills/<skill> on disk is not what main holds."""
         store = self.services.patches()
         folder = f"skills/{skill}"
@@ -172,7 +177,7 @@ class _Learner:
         )
         return self._finish("skill_not_committed", skill=skill, files=files, fix=fix)
 
-    def _write(self, reflection: Reflection, events: list[Any], library: Any) -> dict[str, Any]:
+    def _write(self, reflection: Reflection, events: list[Any], library: Any) -> LearningOutcome:
         try:
             skill, skill_dir = self._target(reflection, library)
         except MementoError as err:
@@ -182,7 +187,7 @@ class _Learner:
             return unseen
         if self.companion_of is not None:
             self.progress(f"  {self.companion_of.name} is protected: the fix goes to the companion skill {skill}")
-            self.result["protected"] = self.companion_of.name
+            self.found["protected"] = self.companion_of.name
         self.progress(f"  writing a {'new skill' if skill_dir is None else 'patch'} for {skill}…")
         answer = write_fix(
             self.services.model(),
@@ -229,7 +234,7 @@ class _Learner:
         except MementoError as err:
             self.progress(f"  the fix was refused: {err.message} (nothing committed)")
             return self._finish("write_refused", error=err.message)
-        self.result.update(patch_id=patch.id, branch=patch.branch, skill=skill)
+        self.found.update(patch_id=patch.id, branch=patch.branch, skill=skill)
         self.runs.update(self.run_id, patch_id=patch.id)
         self.progress(f"  patch {patch.id} on branch {patch.branch}")
         self._replay(patch, skill, evidence)
@@ -289,10 +294,8 @@ class _Learner:
         evidence.cost.tokens = self.usage.total_tokens
         evidence.cost.usd = self.usage.cost_usd
         store.update_evidence(patch.id, evidence)
-        self.result.update(
-            validated=evidence.validated,
-            replay=evidence.replay.result,
-            regressions=[r.model_dump() for r in evidence.regressions],
+        self.found.update(
+            validated=evidence.validated, replay=evidence.replay.result, regressions=list(evidence.regressions)
         )
         verdict = "validated" if evidence.validated else "NOT validated"
         self.progress(
@@ -348,14 +351,13 @@ def _check_copy(services: Services, folder: Path, skill_dir: Path | None, conten
 
 def replay_patch(
     services: Services, run_id: str, patch: Any, skill: str, evidence: Any, on_progress: Progress | None = None
-) -> dict[str, Any]:
+) -> None:
     """Replay a failed run, and the skill's recent successes, against a patch made for it
     (as learning does after writing one); the evidence is updated on the patch."""
     learner = _Learner(services, run_id, on_progress or (lambda _line: None))
     learner._replay(patch, skill, evidence)
-    return learner.result
 
 
-def learn_from_run(services: Services, run_id: str, on_progress: Progress | None = None) -> dict[str, Any]:
+def learn_from_run(services: Services, run_id: str, on_progress: Progress | None = None) -> LearningOutcome:
     """Reflect on a failed run and, where the reflection calls for it, propose a patch."""
     return _Learner(services, run_id, on_progress or (lambda _line: None)).go()

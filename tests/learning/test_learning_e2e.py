@@ -66,23 +66,23 @@ def test_a_wrong_date_assumption_becomes_a_validated_patch_that_fixes_the_task(
     assert failed.status == "failed"
     result = learn_from_run(services, failed.id)
 
-    assert result["status"] == "patched"
-    assert result["reflection"]["weak_skill"] == "date-normalize"
-    assert result["reflection"]["category"] == "wrong_data_format_assumption"
-    assert result["validated"] is True and result["replay"] == "passed"
+    assert result.status == "patched"
+    assert result.reflection.weak_skill == "date-normalize"
+    assert result.reflection.category == "wrong_data_format_assumption"
+    assert result.validated is True and result.replay == "passed"
     assert router.seen[:5] == ["agent", "agent", "agent", "reflect", "write"]
     # The branch edits only that skill, and the person's checkout did not move.
-    branch = result["branch"]
+    branch = result.branch
     assert branch.startswith("memento/patch/date-normalize/")
     changed = _git(workspace, "diff", "--name-only", f"main...{branch}").splitlines()
     assert changed == ["skills/date-normalize/SKILL.md"]
     assert _git(workspace, "rev-parse", "main") == main_before
     assert _git(workspace, "status", "--porcelain", "--", "skills") == ""
     assert services.runs().load(failed.id).failure_category == "wrong_data_format_assumption"
-    replay = services.runs().load(services.patches().get(result["patch_id"]).evidence.replay.run_id)
+    replay = services.runs().load(services.patches().get(result.patch_id).evidence.replay.run_id)
     assert replay.replay_of == failed.id and replay.status == "passed"
 
-    services.patches().merge(result["patch_id"])
+    services.patches().merge(result.patch_id)
     fresh = make_services(workspace)
     again = fresh.agent().run(RunRequest(task=UK_TASK, check=UK_CHECK, inputs=[invoices]))
     assert again.status == "passed"
@@ -108,11 +108,13 @@ def test_a_patch_that_breaks_an_earlier_success_is_not_validated(
     failed = services.agent().run(RunRequest(task=UK_TASK, check=UK_CHECK, inputs=[invoices]))
     result = learn_from_run(services, failed.id)
 
-    assert result["status"] == "patched"
-    assert result["replay"] == "passed"
-    assert result["regressions"] == [{"run_id": result["regressions"][0]["run_id"], "task": US_TASK, "passed": False}]
-    assert result["validated"] is False
-    evidence = services.patches().get(result["patch_id"]).evidence
+    assert result.status == "patched"
+    assert result.replay == "passed"
+    assert [r.model_dump() for r in result.regressions] == [
+        {"run_id": result.regressions[0].run_id, "task": US_TASK, "passed": False}
+    ]
+    assert result.validated is False
+    evidence = services.patches().get(result.patch_id).evidence
     assert evidence.validated is False and evidence.regressions[0].passed is False
 
 
@@ -126,9 +128,9 @@ def test_garbage_reflection_is_retried_once_then_recorded_with_nothing_committed
     failed = services.agent().run(RunRequest(task=UK_TASK, check=UK_CHECK, inputs=[invoices]))
     result = learn_from_run(services, failed.id)
 
-    assert result["status"] == "reflection_failed"
+    assert result.status == "reflection_failed"
     assert router.seen.count("reflect") == 2 and "write" not in router.seen
-    assert "category" in result["error"]
+    assert "category" in result.error
     saved = json.loads((services.runs().dir(failed.id) / "reflection.json").read_text())
     assert saved["ok"] is False and saved["raw"] == ["lol no", '{"category": "vibes"}']
     assert _git(workspace, "branch", "--list") == branches_before
@@ -175,8 +177,8 @@ def test_a_permission_request_is_shown_never_applied(
     config_before = workspace.paths.config.read_text()
     failed = services.agent().run(RunRequest(task=UK_TASK, check=UK_CHECK, inputs=[invoices]))
     result = learn_from_run(services, failed.id)
-    assert result["status"] == "permission_requested"
-    assert result["request"]["permission"] == "network for date-normalize"
+    assert result.status == "permission_requested"
+    assert result.request.permission == "network for date-normalize"
     assert workspace.paths.config.read_text() == config_before
     assert services.patches().list(status="all") == []
     rows = (workspace.paths.state / "requests.jsonl").read_text().splitlines()
@@ -203,9 +205,9 @@ def test_a_skill_with_changes_not_on_main_stops_learning_before_any_token(
     lines: list[str] = []
     result = learn_from_run(services, failed.id, on_progress=lines.append)
 
-    assert result["status"] == "skill_not_committed"
-    assert result["files"] == ["skills/date-normalize/scripts/helper.py"]
-    assert "git add skills/date-normalize" in result["fix"]
+    assert result.status == "skill_not_committed"
+    assert result.files == ["skills/date-normalize/scripts/helper.py"]
+    assert "git add skills/date-normalize" in result.fix
     assert len(scripted.requests) == asked  # no reflection, no patch: not one token
     assert any("scripts/helper.py" in line for line in lines)
     assert services.patches().list() == []
@@ -217,9 +219,9 @@ def test_a_skill_with_changes_not_on_main_stops_learning_before_any_token(
         "GIT_COMMITTER_EMAIL": "p@x",
     }
     subprocess.run(
-        result["fix"], shell=True, cwd=workspace.root, check=True, capture_output=True, env={**os.environ, **person}
+        result.fix, shell=True, cwd=workspace.root, check=True, capture_output=True, env={**os.environ, **person}
     )
-    assert learn_from_run(services, failed.id)["status"] == "patched"
+    assert learn_from_run(services, failed.id).status == "patched"
 
 
 def test_skills_new_commits_its_scaffold_and_nothing_else(

@@ -58,9 +58,9 @@ def test_a_fix_for_a_protected_skill_goes_to_a_companion_never_to_it(
     failed = services.agent().run(RunRequest(task=UK_TASK, check=UK_CHECK, inputs=[invoices]))
     result = learn_from_run(services, failed.id)
 
-    assert result["reflection"]["weak_skill"] == "date-normalize"
-    assert result["protected"] == "date-normalize"
-    assert result["skill"] == "date-normalize-notes"
+    assert result.reflection.weak_skill == "date-normalize"
+    assert result.protected == "date-normalize"
+    assert result.skill == "date-normalize-notes"
     # The writer was told the skill is protected.
     write_request = next(r for r in scripted.requests if r["messages"][0]["content"].startswith("You fix a skill"))
     assert "date-normalize was written by hand and is protected" in write_request["messages"][1]["content"]

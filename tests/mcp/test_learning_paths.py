@@ -53,13 +53,13 @@ def test_a_clients_failure_is_reflected_on_like_any_run(workspace: Workspace, sc
 
     result = learn_from_run(session.services, reported["run_id"])
 
-    assert result["status"] == "patched" and result["branch"].startswith("memento/patch/date-normalize/")
+    assert result.status == "patched" and result.branch.startswith("memento/patch/date-normalize/")
     reflect_prompt = next(r for r in scripted.requests if "reviewing a failed run" in str(r["messages"][0]))
     text = str(reflect_prompt["messages"][1]["content"])
     assert "normalize_dates.py invoices.csv" in text, "the client's command is in the trace reflected on"
     assert "a UK file is day-first" in text, "and its note"
     # The replay started from the client's own input file.
-    replayed = session.services.patches().get(result["patch_id"]).evidence.replay.run_id
+    replayed = session.services.patches().get(result.patch_id).evidence.replay.run_id
     replay = session.services.runs().load(replayed or "")
     assert replay.replay_of == reported["run_id"]
     events, _ = session.services.runs().trace(replay.id)

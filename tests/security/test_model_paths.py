@@ -292,8 +292,8 @@ def test_a_patch_path_the_rules_refuse_is_refused_before_anything_is_read(
 
     result = learn_from_run(services, failed.id)
 
-    assert result["status"] == "write_refused"
-    assert words in result["error"]
+    assert result.status == "write_refused"
+    assert words in result.error
     assert router.seen[-2:] == ["reflect", "write"]
     assert _git(workspace, "branch", "--list") == branches
     assert services.patches().list(status="all") == []

@@ -54,7 +54,7 @@ def learned_patch(services: Services, scripted: Any, folder: Path) -> dict[str, 
     failed = services.agent().run(RunRequest(task=UK_TASK, check=UK_CHECK, inputs=[invoices]))
     assert failed.status == "failed", failed
     result = learn_from_run(services, failed.id)
-    assert result["status"] == "patched", result
+    assert result.status == "patched", result
     return result
 
 
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:  # pragma: no cover - a helper for trying the 
         services.close()
     finally:
         server.stop()
-    print(result["patch_id"])
+    print(result.patch_id)
     return 0
 
 

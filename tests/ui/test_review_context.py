@@ -169,7 +169,7 @@ async def test_a_real_failed_run_and_its_learned_patch(
     scripted: ScriptedServer, services: Services, tmp_path: Path
 ) -> None:
     result = learned_patch(services, scripted, tmp_path)
-    patch = services.patches().get(result["patch_id"])
+    patch = services.patches().get(result.patch_id)
     async with drive(services, mode="patches", size=WIDE) as d:
         _, side = await _review(d, patch.id)
         text = _shown(side)

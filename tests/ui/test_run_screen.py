@@ -193,13 +193,13 @@ async def test_a_failed_run_is_learned_from_and_its_patch_is_one_key_away(
             )
             assert not d.seen(LearningView.LearningFailed), d.seen(LearningView.LearningFailed)[0].error
             result = d.seen(LearningView.LearningFinished)[0].result
-            assert result["status"] == "patched" and result["validated"] is True
-            assert d.seen(LearningView.PatchProposed)[0].patch_id == result["patch_id"]
+            assert result.status == "patched" and result.validated is True
+            assert d.seen(LearningView.PatchProposed)[0].patch_id == result.patch_id
             summary = str(screen.query_one("#learn-summary", Static).render())
             assert "bug in skill" in summary and "Press r to review" in summary
             await d.press("escape", "r")
             review = d.app.screen
-            assert isinstance(review, ReviewScreen) and review.patch_id == result["patch_id"]
+            assert isinstance(review, ReviewScreen) and review.patch_id == result.patch_id
             await d.until(lambda: review.view is not None)
             assert any(r.right is not None and MARKER in r.right.text for r in review.view.rows.rows)
     finally:

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.skills.hidden_text import terminal_safe
+from memento_tui.services.tasks import learning_plan
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.learning_view import LearningView
@@ -313,10 +314,11 @@ class RunScreen(MementoScreen):
         self.query_one("#run-status").set_class(record.status == "passed", "-passed")
         # A person's cancel is not a failure.
         self.query_one("#run-status").set_class(record.status not in ("passed", "cancelled"), "-failed")
-        if record.status == "failed" and self.services.workspace.config.learning.enabled:
+        plan = learning_plan(self.services, record)
+        if plan.learn:
             self.action_learn()
-        elif record.status == "failed":
-            self.stream.line("learning is off ([learning] enabled = false); press l to reflect anyway", "note")
+        elif plan.note:
+            self.stream.line(f"{plan.note}; press l to reflect anyway", "note")
         self.refresh_bindings()
 
     @on(RunCrashed)

@@ -17,48 +17,36 @@ from textual.widgets import RichLog, Static
 from textual.worker import get_current_worker
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.learning.models import CATEGORY_LABELS
+from memento_tui.domain.learning.outcome import STATUS_TEXT, LearningOutcome
 from memento_tui.domain.skills.hidden_text import terminal_safe
 
 if TYPE_CHECKING:
     from memento_tui.ui.app import MementoApp
 
-_OUTCOMES = {
-    "patched": "a patch is ready for review",
-    "no_fix": "the reflection proposes no change",
-    "permission_requested": "a permission request was recorded (memento never grants it itself)",
-    "reflection_failed": "the reflection could not be used",
-    "write_failed": "the fix could not be used",
-    "write_refused": "the fix broke a rule and was refused",
-    "no_patch": "no patch was made",
-}
 
-
-def summarise(result: dict[str, Any]) -> str:
+def summarise(result: LearningOutcome) -> str:
     """The learning result in a few lines a person reads first."""
-    lines = [f"Outcome: {_OUTCOMES.get(result.get('status', ''), result.get('status', '?'))}"]
-    reflection = result.get("reflection") or {}
-    if reflection:
-        from memento_tui.domain.learning.models import CATEGORY_LABELS
-
-        lines.append(f"Failure: {CATEGORY_LABELS.get(reflection.get('category', ''), reflection.get('category'))}")
-        lines.append(f"Weak skill: {reflection.get('weak_skill') or 'none'}")
-        if reflection.get("decision_step") is not None:
-            lines.append(f"Went wrong at step {reflection['decision_step']}")
-        if reflection.get("missing_or_assumed"):
-            lines.append(f"Missing or assumed: {reflection['missing_or_assumed']}")
-        if reflection.get("summary"):
-            lines.append("")
-            lines.append(reflection["summary"])
-    if result.get("patch_id"):
-        lines.append("")
-        validated = result.get("validated")
-        state = "validated" if validated else "NOT validated"
-        lines.append(f"Patch {result['patch_id']} ({state}; replay {result.get('replay', 'not run')})")
-        lines.append("Press r to review it.")
-    if result.get("error"):
-        lines.append(f"Error: {result['error']}")
-    if result.get("tokens") is not None:
-        lines.append(f"Cost: {result.get('tokens', 0)} tokens, ${result.get('cost_usd', 0.0):.4f}")
+    lines = [f"Outcome: {STATUS_TEXT.get(result.status, result.status)}"]
+    if (reflection := result.reflection) is not None:
+        lines.append(f"Failure: {CATEGORY_LABELS.get(reflection.category, reflection.category)}")
+        lines.append(f"Weak skill: {reflection.weak_skill or 'none'}")
+        if reflection.decision_step is not None:
+            lines.append(f"Went wrong at step {reflection.decision_step}")
+        if reflection.missing_or_assumed:
+            lines.append(f"Missing or assumed: {reflection.missing_or_assumed}")
+        if reflection.summary:
+            lines += ["", reflection.summary]
+    if result.patch_id:
+        state = "validated" if result.validated else "NOT validated"
+        lines += [
+            "",
+            f"Patch {result.patch_id} ({state}; replay {result.replay or 'not run'})",
+            "Press r to review it.",
+        ]
+    if result.error:
+        lines.append(f"Error: {result.error}")
+    lines.append(f"Cost: {result.tokens} tokens, ${result.cost_usd:.4f}")
     return terminal_safe("\n".join(lines))
 
 
@@ -73,7 +61,7 @@ class LearningView(Vertical):
     class LearningFinished(Message):
         """Learning ended; ``result`` is what ``learn_from_run`` returned."""
 
-        def __init__(self, run_id: str, result: dict[str, Any]) -> None:
+        def __init__(self, run_id: str, result: LearningOutcome) -> None:
             super().__init__()
             self.run_id = run_id
             self.result = result
@@ -96,7 +84,8 @@ class LearningView(Vertical):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.run_id: str | None = None
-        self.result: dict[str, Any] | None = None
+        self.result: LearningOutcome | None = None
+        self.error = ""
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -106,6 +95,7 @@ class LearningView(Vertical):
     def start(self, run_id: str) -> None:
         self.run_id = run_id
         self.result = None
+        self.error = ""
         self.busy = True
         self.query_one("#learn-log", RichLog).clear()
         self.query_one("#learn-summary", Static).update("")
@@ -142,18 +132,16 @@ class LearningView(Vertical):
         self.busy = False
         self.result = message.result
         self.query_one("#learn-summary", Static).update(summarise(message.result))
-        if message.result.get("patch_id"):
-            self.post_message(self.PatchProposed(str(message.result["patch_id"])))
+        if message.result.patch_id:
+            self.post_message(self.PatchProposed(message.result.patch_id))
 
     @on(LearningFailed)
     def _failed(self, message: LearningFailed) -> None:
         self.busy = False
-        self.result = {"status": "error", "error": message.error}
+        self.error = message.error
         summary = self.query_one("#learn-summary", Static)
         summary.update(terminal_safe(f"Learning stopped: {message.error}"))
 
     @property
     def patch_id(self) -> str | None:
-        if self.result and self.result.get("patch_id"):
-            return str(self.result["patch_id"])
-        return None
+        return self.result.patch_id if self.result is not None else None
