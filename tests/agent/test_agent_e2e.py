@@ -22,6 +22,8 @@ from memento_tui.testing.scripted_server import (
 )
 from tests.conftest import configure_model
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 CHECK_JSON = (
     "python3 -c \"import json; rows = json.load(open('people.json')); assert rows[1]['name'] == 'Grace', rows\""
 )

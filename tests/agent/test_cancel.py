@@ -16,12 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from memento_tui.cli.main import main
 from memento_tui.domain.agent.loop import RunCallbacks, RunRequest
 from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import make_services
 from memento_tui.services.insights import load_insights
 from memento_tui.testing.scripted_server import ScriptedServer, call
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 SLOW = "sleep 25"
 

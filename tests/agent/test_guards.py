@@ -26,6 +26,8 @@ from memento_tui.testing.scripted_server import (
 )
 from tests.conftest import configure_model
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 CONVERT = "python3 /skill/scripts/csv2json.py people.csv -o people.json"
 CHECK_JSON = "python3 -c \"import json; json.load(open('people.json'))\""
 TASK = "Convert the semicolon separated people.csv to JSON records in people.json"

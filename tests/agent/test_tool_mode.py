@@ -33,6 +33,8 @@ from memento_tui.testing.scripted_server import (
 )
 from tests.conftest import configure_model
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 CHECK = "test -s notes.txt"
 
 

@@ -19,6 +19,8 @@ from memento_tui.domain.workspace import Workspace
 from memento_tui.services.factory import make_services
 from memento_tui.testing.scripted_server import ScriptedServer, Step, call, say
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 CHECK = "test -s people.json"
 
 

@@ -20,6 +20,8 @@ from memento_tui.services.evaluation import EvalOptions, run_eval
 from memento_tui.services.factory import make_services
 from memento_tui.testing.scripted_server import ScriptedServer, Step, call, say
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 PITFALL = (
     "## Day-first sources\n\nUK and European files write dates day-first: when the task says "
     "UK, British or European, pass `--dayfirst`."

@@ -24,6 +24,8 @@ from tests.learning.scripted_models import (
     skill_edit,
 )
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 UK_TASK = "Normalise the dates in the UK invoice file invoices.csv to ISO 8601 and save as out.csv"
 UK_CHECK = "python3 -c \"import csv; d=[r['date'] for r in csv.DictReader(open('out.csv'))]; assert d == ['2024-04-03', '2024-02-01'], d\""
 US_TASK = "Normalise the dates in the US orders file orders.csv to ISO 8601 and save as out.csv"

@@ -28,6 +28,7 @@ from memento_tui.services.factory import make_services
 from tests.local_model.conftest import local_model_missing
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.local_model,
     pytest.mark.skipif(bool(local_model_missing()), reason=local_model_missing() or "ok"),
 ]

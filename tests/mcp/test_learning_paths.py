@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from memento_tui.domain.workspace import Workspace
 from memento_tui.mcp import outcome, proposal
 from memento_tui.mcp.command import run_command
@@ -21,6 +23,8 @@ from tests.learning.scripted_models import (
     reflection,
     skill_edit,
 )
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 UK_TASK = "Normalise the dates in the UK invoice file invoices.csv to ISO 8601 and save as out.csv"
 INVOICES = "id,date\n1,03/04/2024\n2,01/02/2024\n"

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from memento_tui.domain.git_repo import GitRepo
 from memento_tui.domain.workspace import Workspace
 from tests.mcp.conftest import connected, memento
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 TASK = "Convert people.csv to JSON records in people.json"
 

@@ -10,6 +10,8 @@ from memento_tui.domain.workspace import Workspace
 from tests.conftest import write_skill
 from tests.mcp.conftest import connected, memento
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 LIST_CHANGED = "notifications/resources/list_changed"
 UPDATED = "notifications/resources/updated"
 

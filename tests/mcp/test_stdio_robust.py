@@ -15,6 +15,8 @@ from memento_tui.domain.workspace import Workspace
 from memento_tui.mcp.calllog import CallLog
 from tests.mcp.conftest import connected
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 
 async def test_a_message_over_the_limit_is_refused_and_the_server_goes_on(workspace: Workspace) -> None:
     async with connected(workspace.root) as client:

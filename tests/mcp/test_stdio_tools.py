@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from memento_tui.domain.workspace import Workspace
 from tests.mcp.conftest import connected, memento
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 TOOLS = {"find_skills", "load_skill", "read_skill_file", "run_skill_command", "report_outcome", "propose_patch"}
 PEOPLE = "name,age\nAda,36\nGrace,45\n"

@@ -14,6 +14,8 @@ from memento_tui.domain.sandbox.cgroups import find_cgroups
 from memento_tui.domain.sandbox.privilege import stage, unreachable_part, unreadable_part
 from tests.sandboxing import IS_ROOT, make_sandbox
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 root_only = pytest.mark.skipif(not IS_ROOT, reason="chown and uid switching need root")
 
 

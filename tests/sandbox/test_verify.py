@@ -13,6 +13,8 @@ from memento_tui.domain.skills.report import Finding, VerifyReport
 from memento_tui.domain.skills.verify import verify_skill
 from tests.conftest import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 GOOD_TEST = """
 import subprocess, sys
 out = subprocess.run([sys.executable, "/skill/scripts/double.py", "21"], capture_output=True, text=True)

@@ -30,6 +30,8 @@ from memento_tui.services.learning import learn_from_run
 from memento_tui.testing.scripted_server import ScriptedServer, call, say
 from tests.conftest import configure_model
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 KEY_VAR = "MEMENTO_TEST_TOKEN"
 SECRET = "sk-secret-4242"
 # TEST-NET-3: never routed. Nothing may be sent there; a test that tried would time out.

@@ -16,6 +16,8 @@ import pytest
 from memento_tui.domain.sandbox import Sandbox
 from tests.sandboxing import IS_ROOT, processes_with
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 REPO = Path(__file__).resolve().parents[2]
 
 FORK_BOMB = r"""

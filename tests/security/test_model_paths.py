@@ -34,6 +34,8 @@ from memento_tui.testing.scripted_server import ScriptedServer, Step, call, call
 from tests.conftest import configure_model
 from tests.learning.scripted_models import Router, reflection
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 SPARSE_BYTES = 60 * 1024**3
 DEPTH = 3000
 

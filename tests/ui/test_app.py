@@ -3,6 +3,7 @@ cannot act saying why."""
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandPalette
 
 from memento_tui.services.factory import Services
@@ -15,6 +16,8 @@ from memento_tui.ui.screens.runs import RunsScreen
 from memento_tui.ui.screens.skills import SkillsScreen
 from memento_tui.ui.widgets.footer import MementoFooter
 from tests.ui.conftest import drive
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 
 async def test_number_keys_switch_screens_once_the_task_box_lets_go(services: Services) -> None:

@@ -4,6 +4,7 @@ ends with the cursor off the task box, and j/k move every list."""
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input
 
@@ -19,6 +20,8 @@ from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavTab
 from tests.ui.conftest import drive, make_patch
 from tests.ui.run_files import FAILED, REGRESSION, REPLAY, patch_with_runs
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 
 def _tabs(screen: object) -> list[str]:

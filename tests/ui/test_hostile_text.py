@@ -40,6 +40,8 @@ from tests.security.hostile_text import (
 )
 from tests.ui.conftest import Driven, drive, evidence, make_patch
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 TALL = (150, 110)  # everything a screen shows fits, nothing hides below the fold
 NETS = pytest.mark.parametrize("net", [True, False], ids=["with-net", "fields-only"])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
 from memento_tui.services.factory import Services
@@ -15,6 +16,8 @@ from memento_tui.ui.screens.patches import PatchesScreen
 from memento_tui.ui.screens.review import ReviewScreen
 from memento_tui.ui.widgets.diff_view import DiffView
 from tests.ui.conftest import drive, make_patch
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 
 def _main_file(services: Services) -> str:

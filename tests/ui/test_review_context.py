@@ -26,6 +26,8 @@ from tests.ui.conftest import Driven, drive, evidence, make_patch
 from tests.ui.learned_patch import learned_patch
 from tests.ui.run_files import FAILED, REGRESSION, REPLAY, patch_with_runs
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 WIDE = (160, 45)
 
 

@@ -16,6 +16,8 @@ from memento_tui.ui.widgets.footer import MementoFooter
 from tests.ui.conftest import Driven, drive
 from tests.ui.patches import SCRIPT, long_line_patch
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 
 async def _review(d: Driven, patch_id: str) -> tuple[ReviewScreen, DiffView]:
     screen = d.app.screen

@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+import pytest
 from textual.widgets import Input, RichLog, Static
 
 from memento_tui.domain.workspace import Workspace
@@ -19,6 +20,8 @@ from memento_tui.ui.screens.run import RunScreen
 from memento_tui.ui.widgets.learning_view import LearningView
 from tests.conftest import configure_model
 from tests.ui.conftest import drive
+
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
 
 CHECK = "grep -qx right out.txt"
 MARKER = "Always write the word right."

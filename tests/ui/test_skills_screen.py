@@ -17,6 +17,8 @@ from memento_tui.ui.widgets.skill_list import SkillList
 from tests.conftest import write_skill
 from tests.ui.conftest import drive
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 
 def _names(screen: SkillsScreen) -> list[str]:
     return screen.query_one(SkillList).names()

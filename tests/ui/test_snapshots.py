@@ -41,6 +41,8 @@ from tests.ui.run_files import (
     write_run,
 )
 
+pytestmark = pytest.mark.slow  # the quick loop is pytest -m 'not slow'
+
 PATCH_ID = "20260102-030405-abcd"
 STARTED = {FAILED: 1767225600.0, REPLAY: 1767225660.0, REGRESSION: 1767225720.0}  # 2026-01-01 UTC
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
