@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from memento_tui.cli.common import print_json, services_from
 from memento_tui.cli.main import EXIT_ERROR, EXIT_FAIL, EXIT_OK
-from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_text
+from memento_tui.domain.agent.render import error_text, live_lines, verdict_text
+from memento_tui.domain.agent.trace import RunFailed, TraceEvent, VerdictGiven
 from memento_tui.domain.skills.hidden_text import terminal_safe
 
 if TYPE_CHECKING:
@@ -115,51 +116,25 @@ def _ctrl_c_cancels() -> Iterator[threading.Event]:
 
 
 class ProgressPrinter:
-    """Prints one line per decision as the trace grows."""
+    """Prints one line per decision as the trace grows (render.live_lines, compact)."""
 
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
-        self.verdict: Any = None
-        self.error: Any = None
+        self.verdict: VerdictGiven | None = None
+        self.error: RunFailed | None = None
 
     def line(self, text: str) -> None:
         if not self.quiet:
             # Tool arguments and output come from the model and from scripts.
             print(terminal_safe(text), flush=True)
 
-    def event(self, event: Any) -> None:
-        kind = event.type
-        if kind == "run_started":
-            self.line(f"run {event.run_id} · model {event.model or '(none)'}")
-        elif kind == "skills_retrieved":
-            names = ", ".join(f"{h['name']} ({h['score']:.2f})" for h in event.hits) or "none"
-            self.line(f"  skills: {names}")
-        elif kind == "tool_called":
-            self.line(f"  [{event.step}] {call_text(event.name, event.arguments)}")
-        elif kind == "tool_result":
-            self._result(event)
-        elif kind == "note":
-            self.line(f"  note: {event.message}")
-        elif kind == "run_error":
-            self.error = event
-            self.line(f"  {error_text(event)}")
-            if event.fix:
-                self.line(f"    fix: {event.fix}")
-        elif kind == "verdict":
+    def event(self, event: TraceEvent) -> None:
+        if isinstance(event, VerdictGiven):
             self.verdict = event
-            self.line(f"  verdict: {verdict_text(event)}")
-        elif kind == "run_finished":
-            tokens = event.prompt_tokens + event.completion_tokens
-            self.line(
-                f"  {event.status} · {event.steps} steps · {tokens} tokens · ${event.cost_usd:.4f} · {event.duration:.1f} s"
-            )
-
-    def _result(self, event: Any) -> None:
-        if event.name == "run" and event.exit_code is not None and not event.not_run:
-            limit = f", stopped by {event.limit} limit" if event.limit else ""
-            self.line(f"      → exit {event.exit_code}{limit} ({event.duration:.2f} s)")
-        elif not event.ok or event.name == "run":
-            self.line(f"      → {result_text(event)}")
+        elif isinstance(event, RunFailed):
+            self.error = event
+        for line in live_lines(event, full=False):
+            self.line(line.text)
 
     def summary(self, record: RunRecord, learning: LearningOutcome | None) -> str:
         """One line for -q: the run, its verdict (or what ended it), and any patch."""

@@ -58,7 +58,7 @@ def test_a_looping_run_whose_check_passes_says_a_guard_stopped_it_and_teaches_no
     assert ("verdict: PASS (check) — but a guard stopped the run: the model repeated the same run call 4 times") in out
     # Calls the loop refused were never run: no exit code to show.
     assert "exit None" not in out
-    assert out.count("→ not run: the same call as the one before") == 3
+    assert out.count("← not run: the same call as the one before") == 3
     services = make_services(workspace)
     record = services.runs().list()[0]
     assert record.status == "passed" and record.verdict_source == "check"

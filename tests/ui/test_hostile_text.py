@@ -13,6 +13,8 @@ import pytest
 from textual.widgets import Static
 
 from memento_tui.domain.agent.trace import ToolResult
+from memento_tui.domain.learning.models import Reflection
+from memento_tui.domain.learning.outcome import LearningOutcome
 from memento_tui.services.factory import Services
 from memento_tui.ui.app import MementoApp
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
@@ -166,16 +168,18 @@ async def test_run_screen_marks_the_stream_the_side_panels_and_learning(hostile:
         screen.learning.remove_class("hidden")
         # Short texts: the learning panel is narrow, and a wrapped marker is hard to find.
         screen.learning.post_message(LearningView.LearningProgressed(f"  said: {TITLE}"))
-        result = {
-            "status": "no_fix",
-            "reflection": {
-                "category": "other",
-                "weak_skill": f"w{RLO}",
-                "missing_or_assumed": f"m{TITLE}",
-                "summary": f"s{TITLE}",
-                "decision_step": 1,
-            },
-        }
+        result = LearningOutcome(
+            run_id=RUN,
+            status="no_fix",
+            reflection=Reflection(
+                category="model_error",
+                weak_skill=f"w{RLO}",
+                missing_or_assumed=f"m{TITLE}",
+                summary=f"s{TITLE}",
+                decision_step=1,
+                fix_kind="none",
+            ),
+        )
         screen.learning.post_message(LearningView.LearningFinished(RUN, result))
         await d.until(lambda: screen.learning.result is not None, "the learning summary")
         screen.stream.flush()

@@ -73,13 +73,13 @@ async def test_a_run_streams_text_tools_and_output_then_the_verdict(
             assert record.status == "passed" and record.verdict_source == "check"
             kinds = [m.event.type for m in d.seen(RunScreen.RunEventReceived)]
             assert kinds[0] == "run_started" and kinds[-1] == "run_finished" and "verdict" in kinds
-            await d.until(lambda: "verdict PASS" in _stream_text(screen))
+            await d.until(lambda: "verdict: PASS" in _stream_text(screen))
             text = _stream_text(screen)
             assert "I will write the file now." in text
             assert "→ write_file out.txt (6 chars)" in text
             assert "→ run cat out.txt && echo done-listing" in text
             assert "│ done-listing" in text  # command output, streamed
-            assert "■ verdict PASS by check" in text
+            assert "■ verdict: PASS (check: " in text
             assert "PASSED" in str(screen.query_one("#run-status", Static).render())
             assert screen.query_one("#run-status").has_class("-passed")
             assert not screen.running

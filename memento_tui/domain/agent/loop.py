@@ -37,8 +37,8 @@ from memento_tui.domain.agent.trace import (
     SkillsRetrieved,
     ToolCalled,
     ToolResult,
+    TraceEvent,
     VerdictGiven,
-    _Event,
     cap,
 )
 from memento_tui.domain.config import Config
@@ -122,7 +122,7 @@ class _Session:
         self.answer = ""
         self.agent_success = False
 
-    def emit(self, event: _Event) -> None:
+    def emit(self, event: TraceEvent) -> None:
         event.step = self.step
         self.writer.write(event)  # the trace first: a crash after this loses nothing
         if self.callbacks.on_event is not None:

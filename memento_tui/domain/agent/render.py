@@ -1,16 +1,32 @@
-"""Readable renderings of trace events, shared by ``memento runs show`` and the TUI."""
+"""Trace events in words: the one place that says how a run reads, for every front end.
+
+``describe`` renders the whole record (``memento runs show``, the Trace screen); ``live_lines``
+renders a run as it goes (the app's stream, ``memento run``'s progress)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from memento_tui.domain.agent.trace import (
+    ModelTurn,
+    Note,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    SkillsRetrieved,
+    ToolCalled,
+    ToolResult,
+    TraceEvent,
+    VerdictGiven,
+)
 from memento_tui.domain.skills.hidden_text import terminal_safe
 
 
-def verdict_text(event: Any) -> str:
+def verdict_text(event: VerdictGiven) -> str:
     """A verdict in words: PASS/FAIL, its source, and the guard that stopped the run."""
     word = "PASS" if event.passed else "FAIL"
-    guard = getattr(event, "guard", "")
+    guard = event.guard
     if not guard:
         return f"{word} ({event.source}: {event.detail})"
     if event.passed:
@@ -20,10 +36,10 @@ def verdict_text(event: Any) -> str:
     return f"{word} ({event.source}: {event.detail}) — a guard stopped the run: {guard}"
 
 
-def verdict_line(event: Any) -> str:
+def verdict_line(event: VerdictGiven) -> str:
     """The verdict as the trace views show it ("verdict PASS by check: ...")."""
     head = f"verdict {'PASS' if event.passed else 'FAIL'} by {event.source}: {event.detail}"
-    if getattr(event, "guard", ""):
+    if event.guard:
         head += f" — {'but ' if event.passed else ''}a guard stopped the run: {event.guard}"
     return head
 
@@ -49,7 +65,7 @@ def call_text(name: str, arguments: dict[str, Any], width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def result_text(event: Any) -> str:
+def result_text(event: ToolResult) -> str:
     """What came of a call, when there is no exit code to show: why it was not run."""
     if event.not_run:
         return f"not run: {event.not_run}"
@@ -59,57 +75,146 @@ def result_text(event: Any) -> str:
     return first[:120] or ("ok" if event.ok else "failed")
 
 
-def error_text(event: Any) -> str:
+def error_text(event: RunFailed) -> str:
     """What ended a run early: the guard by name, the person, or the error."""
     if event.guard:
         return f"stopped by the {event.guard.replace('_', ' ')} guard: {event.message}"
     return f"{event.kind}: {event.message}"
 
 
-def describe(event: Any) -> list[str]:
+def describe(event: TraceEvent) -> list[str]:
     """A readable rendering of one trace event, safe to print to a terminal: model text and
     command output may hold escape sequences or bidi controls, shown as visible markers."""
     return [terminal_safe(line) for line in _describe(event)]
 
 
-def _describe(event: Any) -> list[str]:
-    kind = event.type
-    if kind == "run_started":
-        return [f"▶ started with {event.model or '(no model)'}"]
-    if kind == "skills_retrieved":
-        return ["  skills: " + (", ".join(f"{h['name']} {h['score']:.2f}" for h in event.hits) or "none")]
-    if kind == "model_turn":
-        lines = [
-            f"[{event.step}] model ({event.prompt_tokens}+{event.completion_tokens} tokens, {event.duration:.2f} s)"
-        ]
-        if event.text.strip():
-            lines += [f"    {line}" for line in event.text.strip().splitlines()[:20]]
-        if event.protocol_error:
-            lines.append(f"    ! {event.protocol_error}")
+def _describe(event: TraceEvent) -> list[str]:
+    """The whole record, as ``memento runs show`` and the Trace screen show it."""
+    match event:
+        case RunStarted():
+            return [f"▶ started with {event.model or '(no model)'}"]
+        case SkillsRetrieved():
+            return ["  skills: " + (", ".join(f"{h['name']} {h['score']:.2f}" for h in event.hits) or "none")]
+        case ModelTurn():
+            lines = [
+                f"[{event.step}] model ({event.prompt_tokens}+{event.completion_tokens} tokens, {event.duration:.2f} s)"
+            ]
+            if event.text.strip():
+                lines += [f"    {line}" for line in event.text.strip().splitlines()[:20]]
+            if event.protocol_error:
+                lines.append(f"    ! {event.protocol_error}")
+            return lines
+        case ToolCalled():
+            if event.name == "finish":
+                return [f"  → {finish_text(event.arguments)}"]
+            return [f"  → {event.name} {event.arguments}"]
+        case ToolResult():
+            if event.not_run:
+                return [f"  ← {result_text(event)}"]
+            head = f"  ← {'ok' if event.ok else 'FAILED'}"
+            if event.exit_code is not None:
+                head += f" exit {event.exit_code}"
+            if event.limit:
+                head += f" (stopped by the {event.limit} limit)"
+            body = event.output.strip().splitlines()
+            shown = body[:15] + ([f"… {len(body) - 15} more lines"] if len(body) > 15 else [])
+            return [head] + [f"      {line}" for line in shown]
+        case Note():
+            return [f"  note: {event.message}"]
+        case VerdictGiven():
+            return [f"■ {verdict_line(event)}"] + [
+                f"      {line}" for line in event.check_output.strip().splitlines()[:10]
+            ]
+        case RunFailed():
+            return [f"✗ {error_text(event)}"] + ([f"  fix: {event.fix}"] if event.fix else [])
+        case RunFinished():
+            return [f"■ {finished_text(event)}"]
+
+
+# -- as a run goes: the app's stream and memento run's progress ---------------------------
+
+LineKind = Literal["head", "note", "skill", "model", "tool", "output", "error", "pass", "fail"]
+OUTPUT_PREVIEW_LINES = 15
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a live run, and what kind of line it is (the app colours by kind)."""
+
+    text: str
+    kind: LineKind = "note"
+
+
+def live_lines(
+    event: TraceEvent, *, full: bool = True, text_streamed: bool = False, output_streamed: bool = False
+) -> list[Line]:
+    """One trace event as a live run shows it, the one rendering both front ends use. ``full``
+    (the app) adds the model's words and a preview of each command's output; without it
+    (``memento run``) a line per decision. ``text_streamed``/``output_streamed``: that text
+    already reached the screen piece by piece, so it is not shown again."""
+    match event:
+        case RunStarted():
+            return [Line(f"▶ run {event.run_id} · {event.model or '(no model)'}", "head")] + (
+                [Line(f"  task: {event.task}")] if full else []
+            )
+        case SkillsRetrieved():
+            hits = ", ".join(f"{h['name']} ({h['score']:.2f})" for h in event.hits) or "none matched"
+            return [Line(f"  skills: {hits}", "skill")]
+        case ModelTurn():
+            if not full:
+                return []
+            lines = []
+            if event.text.strip() and not text_streamed:
+                lines = [Line(text, "model") for text in event.text.strip().splitlines()]
+            if event.protocol_error:
+                lines.append(Line(f"  ! {event.protocol_error}", "error"))
+            return lines
+        case ToolCalled():
+            # The app counts steps in its status line; memento run numbers its calls instead.
+            step = "" if full else f"[{event.step}] "
+            return [Line(f"→ {step}{call_text(event.name, event.arguments, width=160 if full else 100)}", "tool")]
+        case ToolResult():
+            return _result_lines(event, full=full, output_streamed=output_streamed)
+        case Note():
+            return [Line(f"  note: {event.message}")]
+        case VerdictGiven():
+            lines = [Line(f"■ verdict: {verdict_text(event)}", "pass" if event.passed else "fail")]
+            if full:
+                lines += [Line(f"  │ {text}") for text in event.check_output.strip().splitlines()[:10]]
+            return lines
+        case RunFailed():
+            head = Line(f"✗ {error_text(event)}", "note" if event.kind == "cancelled" else "error")
+            return [head] + ([Line(f"  fix: {event.fix}")] if event.fix else [])
+        case RunFinished():
+            return [Line(f"■ {finished_text(event)}", "pass" if event.status == "passed" else "fail")]
+
+
+def _result_lines(event: ToolResult, *, full: bool, output_streamed: bool) -> list[Line]:
+    if event.not_run or (event.name == "run" and event.exit_code is None):
+        return [Line(f"  ← {result_text(event)}")]
+    if not full and event.ok and event.name != "run":
+        return []  # a file read or written: the call's own line says enough
+    head = "  ← " + ("ok" if event.ok else "failed")
+    if event.exit_code is not None:
+        head += f" · exit {event.exit_code}"
+    if event.limit:
+        head += f" · stopped by the {event.limit} limit"
+    if event.duration:
+        head += f" · {event.duration:.2f} s"
+    if not event.ok and event.exit_code is None:
+        head += f" · {result_text(event)}"
+    lines = [Line(head, "note" if event.ok else "error")]
+    if not full or output_streamed or not event.output.strip():
         return lines
-    if kind == "tool_called":
-        if event.name == "finish":
-            return [f"  → {finish_text(event.arguments)}"]
-        return [f"  → {event.name} {event.arguments}"]
-    if kind == "tool_result":
-        if getattr(event, "not_run", ""):
-            return [f"  ← {result_text(event)}"]
-        head = f"  ← {'ok' if event.ok else 'FAILED'}"
-        if event.exit_code is not None:
-            head += f" exit {event.exit_code}"
-        if event.limit:
-            head += f" (stopped by the {event.limit} limit)"
-        body = event.output.strip().splitlines()
-        shown = body[:15] + ([f"… {len(body) - 15} more lines"] if len(body) > 15 else [])
-        return [head] + [f"      {line}" for line in shown]
-    if kind == "note":
-        return [f"  note: {event.message}"]
-    if kind == "verdict":
-        return [f"■ {verdict_line(event)}"] + [f"      {line}" for line in event.check_output.strip().splitlines()[:10]]
-    if kind == "run_error":
-        return [f"✗ {error_text(event)}"] + ([f"  fix: {event.fix}"] if event.fix else [])
-    if kind == "run_finished":
-        return [
-            f"■ {event.status} after {event.steps} steps, {event.prompt_tokens + event.completion_tokens} tokens, ${event.cost_usd:.4f}, {event.duration:.1f} s"
-        ]
-    return [f"  {kind}"]
+    output = event.output.strip().splitlines()
+    # A loaded SKILL.md is in the trace; its first lines say which one it was.
+    preview = 3 if event.name in ("load_skill", "read_file") else OUTPUT_PREVIEW_LINES
+    lines += [Line(f"  │ {text}", "output") for text in output[:preview]]
+    if len(output) > preview:
+        lines.append(Line(f"  │ … {len(output) - preview} more lines in the trace (Runs, 4)"))
+    return lines
+
+
+def finished_text(event: RunFinished) -> str:
+    tokens = event.prompt_tokens + event.completion_tokens
+    return f"{event.status} · {event.steps} steps · {tokens} tokens · ${event.cost_usd:.4f} · {event.duration:.1f} s"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memento_tui.domain.agent.trace import _Event
+from memento_tui.domain.agent.trace import TraceEvent
 from memento_tui.domain.tasks import check_task
 
 
@@ -28,6 +28,6 @@ class RunRequest:
 
 @dataclass
 class RunCallbacks:
-    on_event: Callable[[_Event], None] | None = None
+    on_event: Callable[[TraceEvent], None] | None = None
     on_text: Callable[[str], None] | None = None
     on_output: Callable[[str, str], None] | None = None

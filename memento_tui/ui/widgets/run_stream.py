@@ -17,12 +17,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
-from memento_tui.domain.agent.render import call_text, error_text, result_text, verdict_line
+from memento_tui.domain.agent.render import live_lines
+from memento_tui.domain.agent.trace import ModelTurn, ToolCalled, ToolResult, TraceEvent
 from memento_tui.domain.skills.hidden_text import terminal_safe
 
 FLUSH_SECONDS = 0.05
 MAX_LINES = 5000
-OUTPUT_PREVIEW_LINES = 15
 
 
 class StreamBuffer:
@@ -139,66 +139,15 @@ class RunStream(Vertical):
         self._show_partial()
 
     # -- trace events ------------------------------------------------------------------
-    def event(self, event: Any) -> None:
-        """Render one trace event (the buffer calls this in order)."""
-        kind = event.type
-        if kind == "run_started":
-            self.line(f"▶ run {event.run_id} · {event.model or '(no model)'}", "head")
-            self.line(f"  task: {event.task}", "note")
-        elif kind == "skills_retrieved":
-            hits = ", ".join(f"{h['name']} ({h['score']:.2f})" for h in event.hits) or "none matched"
-            self.line(f"  skills: {hits}", "skill")
-        elif kind == "model_turn":
+    def event(self, event: TraceEvent) -> None:
+        """Render one trace event (the buffer calls this in order) as render.live_lines says,
+        leaving out the words and output already shown as they streamed."""
+        if isinstance(event, ModelTurn | ToolResult):
             self._end_partial()
-            if event.text.strip() and not self._text_since_turn:
-                for text in event.text.strip().splitlines():
-                    self._line(text, "run-stream--model")
-            if event.protocol_error:
-                self.line(f"  ! {event.protocol_error}", "error")
+        lines = live_lines(event, text_streamed=self._text_since_turn, output_streamed=self._output_since_call)
+        for line in lines:
+            self.line(line.text, line.kind)
+        if isinstance(event, ModelTurn):
             self._text_since_turn = False
-        elif kind == "tool_called":
-            self.line(f"→ {call_text(event.name, event.arguments, width=160)}", "tool")
+        elif isinstance(event, ToolCalled | ToolResult):
             self._output_since_call = False
-        elif kind == "tool_result":
-            self._tool_result(event)
-        elif kind == "note":
-            self.line(f"  note: {event.message}", "note")
-        elif kind == "verdict":
-            self.line(f"■ {verdict_line(event)}", "pass" if event.passed else "fail")
-            for text in event.check_output.strip().splitlines()[:10]:
-                self.line(f"  │ {text}", "note")
-        elif kind == "run_error":
-            self.line(f"✗ {error_text(event)}", "note" if event.kind == "cancelled" else "error")
-            if event.fix:
-                self.line(f"  fix: {event.fix}", "note")
-        elif kind == "run_finished":
-            tokens = event.prompt_tokens + event.completion_tokens
-            self.line(
-                f"■ {event.status} · {event.steps} steps · {tokens} tokens · "
-                f"${event.cost_usd:.4f} · {event.duration:.1f} s",
-                "pass" if event.status == "passed" else "fail",
-            )
-
-    def _tool_result(self, event: Any) -> None:
-        self._end_partial()
-        if event.not_run or (event.name == "run" and event.exit_code is None):
-            self.line(f"  ← {result_text(event)}", "note")
-            self._output_since_call = False
-            return
-        head = "  ← " + ("ok" if event.ok else "failed")
-        if event.exit_code is not None:
-            head += f" · exit {event.exit_code}"
-        if event.limit:
-            head += f" · stopped by the {event.limit} limit"
-        if event.duration:
-            head += f" · {event.duration:.2f} s"
-        self.line(head, "note" if event.ok else "error")
-        if not self._output_since_call and event.output.strip():
-            lines = event.output.strip().splitlines()
-            # A loaded SKILL.md is in the trace; its first lines say which one it was.
-            preview = 3 if event.name in ("load_skill", "read_file") else OUTPUT_PREVIEW_LINES
-            for text in lines[:preview]:
-                self._line(f"  │ {text}", "run-stream--output")
-            if len(lines) > preview:
-                self.line(f"  │ … {len(lines) - preview} more lines in the trace (Runs, 4)", "note")
-        self._output_since_call = False
