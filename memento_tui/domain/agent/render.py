@@ -215,6 +215,29 @@ def _result_lines(event: ToolResult, *, full: bool, output_streamed: bool) -> li
     return lines
 
 
+def kind_of(event: TraceEvent) -> LineKind:
+    """The kind of an event's lines in the whole-record views (the Trace screen's colours)."""
+    match event:
+        case RunStarted():
+            return "head"
+        case SkillsRetrieved():
+            return "skill"
+        case ModelTurn():
+            return "model"
+        case ToolCalled():
+            return "tool"
+        case ToolResult():
+            return "output" if event.ok else "error"
+        case Note():
+            return "note"
+        case VerdictGiven():
+            return "pass" if event.passed else "fail"
+        case RunFailed():
+            return "error"
+        case RunFinished():
+            return "pass" if event.status == "passed" else "fail"
+
+
 def finished_text(event: RunFinished) -> str:
     tokens = event.prompt_tokens + event.completion_tokens
     return f"{event.status} · {event.steps} steps · {tokens} tokens · ${event.cost_usd:.4f} · {event.duration:.1f} s"

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from memento_tui.domain.agent.trace import RunFailed, ToolResult
+
 Cause = Literal["retrieval_miss", "script_error", "instruction", "outside"]
 CAUSES: tuple[Cause, ...] = ("retrieval_miss", "script_error", "instruction", "outside")
 CAUSE_LABELS = {
@@ -104,7 +106,7 @@ def attribute(run: Any, events: Iterable[Any], reflection: Mapping[str, Any] | N
     used = list(run.skills_used)
     charged = weak or (used[0] if used else fixed_by) or "(none)"
     events = list(events)
-    errors = [e for e in events if e.type == "run_error" and str(e.kind).startswith("model_")]
+    errors = [e for e in events if isinstance(e, RunFailed) and e.kind.startswith("model_")]
     if run.status == "error" or errors or category in OUTSIDE_CATEGORIES:
         why = errors[0].message if errors else (category or run.status)
         return RunCause(run.id, charged, "outside", str(why).splitlines()[0][:200])
@@ -118,12 +120,12 @@ def attribute(run: Any, events: Iterable[Any], reflection: Mapping[str, Any] | N
     crashed = [
         e
         for e in events
-        if e.type == "tool_result" and e.name == "run" and e.skill and (e.exit_code not in (0, None) or e.limit)
+        if isinstance(e, ToolResult) and e.name == "run" and e.skill and (e.exit_code not in (0, None) or e.limit)
     ]
-    if crashed:
+    if crashed and (skill := crashed[-1].skill):
         e = crashed[-1]
         what = f"stopped by the {e.limit} limit" if e.limit else f"exited {e.exit_code}"
-        return RunCause(run.id, e.skill, "script_error", f"a command with {e.skill} {what}")
+        return RunCause(run.id, skill, "script_error", f"a command with {skill} {what}")
     if category == "wrong_skill_chosen" and weak and weak not in run.skills_retrieved:
         return RunCause(run.id, weak, "retrieval_miss", f"reflection: {weak} was the right skill but not retrieved")
     return RunCause(

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 from textual.worker import get_current_worker
 
+from memento_tui.domain.agent import trace as events
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.services.tasks import learning_plan
@@ -52,7 +53,7 @@ class RunScreen(MementoScreen):
     class RunEventReceived(Message):
         """One trace event of the run in progress (already appended to its trace)."""
 
-        def __init__(self, event: Any) -> None:
+        def __init__(self, event: events.TraceEvent) -> None:
             super().__init__()
             self.event = event
 
@@ -245,7 +246,7 @@ class RunScreen(MementoScreen):
 
         worker = get_current_worker()
 
-        def on_event(event: Any) -> None:
+        def on_event(event: events.TraceEvent) -> None:
             buffer.put("event", event)
             self.post_message(self.RunEventReceived(event))
 
@@ -284,23 +285,22 @@ class RunScreen(MementoScreen):
 
     @on(RunEventReceived)
     def _event(self, message: RunEventReceived) -> None:
-        event = message.event
-        kind = event.type
-        if kind == "skills_retrieved":
-            rows = [f"{h['name']:<24} {h['score']:.2f}" for h in event.hits]
-            why = [f"  {', '.join(h.get('why') or [])}"[:80] for h in event.hits]
-            text = "\n".join(f"{r}\n{w}" if w.strip() else r for r, w in zip(rows, why, strict=True))
-            self.query_one("#run-skills", Static).update(terminal_safe(text) or "none matched")
-        elif kind == "model_turn":
-            self.steps = event.step
-            self.tokens += event.prompt_tokens + event.completion_tokens
-            self.cost += event.cost_usd
-            self._status("running")
-        elif kind == "tool_called":
-            self._status(f"running · {event.name}")
-        elif kind == "verdict":
-            guard = " (a guard stopped the run)" if event.guard else ""
-            self._status(("PASS" if event.passed else "FAIL") + f" by {event.source}{guard}")
+        match message.event:
+            case events.SkillsRetrieved(hits=hits):
+                rows = [f"{h['name']:<24} {h['score']:.2f}" for h in hits]
+                why = [f"  {', '.join(h.get('why') or [])}"[:80] for h in hits]
+                text = "\n".join(f"{r}\n{w}" if w.strip() else r for r, w in zip(rows, why, strict=True))
+                self.query_one("#run-skills", Static).update(terminal_safe(text) or "none matched")
+            case events.ModelTurn() as turn:
+                self.steps = turn.step
+                self.tokens += turn.prompt_tokens + turn.completion_tokens
+                self.cost += turn.cost_usd
+                self._status("running")
+            case events.ToolCalled(name=name):
+                self._status(f"running · {name}")
+            case events.VerdictGiven() as verdict:
+                guard = " (a guard stopped the run)" if verdict.guard else ""
+                self._status(("PASS" if verdict.passed else "FAIL") + f" by {verdict.source}{guard}")
 
     @on(RunFinished)
     def _finished(self, message: RunFinished) -> None:

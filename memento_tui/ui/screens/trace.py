@@ -7,25 +7,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import RichLog, Static
 
-from memento_tui.domain.agent.render import describe
+from memento_tui.domain.agent.render import describe, kind_of
+from memento_tui.domain.agent.trace import ModelTurn, ToolCalled, TraceEvent
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
-
-_KIND_STYLE = {
-    "run_started": "trace--head",
-    "skills_retrieved": "trace--skill",
-    "tool_called": "trace--tool",
-    "run_error": "trace--error",
-    "note": "trace--note",
-}
 
 
 class TraceScreen(MementoScreen):
@@ -81,16 +75,8 @@ class TraceScreen(MementoScreen):
             return
         self.post_message(self.TraceLoaded(record, events, problems))
 
-    def _style(self, event: Any) -> Any:
-        kind = event.type
-        if kind in ("verdict", "run_finished"):
-            ok = getattr(event, "passed", None) if kind == "verdict" else event.status == "passed"
-            return self.get_component_rich_style("trace--pass" if ok else "trace--fail", partial=True)
-        if kind == "tool_result":
-            return self.get_component_rich_style("trace--output" if event.ok else "trace--error", partial=True)
-        if kind == "model_turn":
-            return self.get_component_rich_style("trace--model", partial=True)
-        return self.get_component_rich_style(_KIND_STYLE.get(kind, "trace--note"), partial=True)
+    def _style(self, event: TraceEvent) -> Style:
+        return self.get_component_rich_style(f"trace--{kind_of(event)}", partial=True)
 
     @on(TraceLoaded)
     def _loaded(self, message: TraceLoaded) -> None:
@@ -107,7 +93,7 @@ class TraceScreen(MementoScreen):
                 self.start is None
                 and self.step is not None
                 and event.step == self.step
-                and event.type in ("model_turn", "tool_called")
+                and isinstance(event, ModelTurn | ToolCalled)
             ):
                 self.start = len(log.lines)
             style = self._style(event)
