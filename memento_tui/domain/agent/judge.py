@@ -11,17 +11,20 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from memento_tui.domain.agent.guards import RunCancelled
 from memento_tui.domain.agent.listing import work_files
 from memento_tui.domain.agent.trace import VerdictGiven, cap
 from memento_tui.domain.llm import ModelClient, ModelError
 
+if TYPE_CHECKING:
+    from memento_tui.domain.sandbox import Sandbox
+
 _JUDGE_PROMPT = (Path(__file__).parent / "prompts" / "judge.md").read_text(encoding="utf-8")
 
 
-def run_check(check: str, sandbox: Any, work_dir: Path, cancel: threading.Event | None = None) -> VerdictGiven:
+def run_check(check: str, sandbox: Sandbox, work_dir: Path, cancel: threading.Event | None = None) -> VerdictGiven:
     """Run the check command in the sandbox against the work dir; exit 0 passes."""
     result = sandbox.run(["sh", "-c", check], work_dir=work_dir, skill_dir=None, network=False, cancel=cancel)
     if result.cancelled:
@@ -42,7 +45,7 @@ def run_check(check: str, sandbox: Any, work_dir: Path, cancel: threading.Event 
 def judge(
     *,
     check: str | None,
-    sandbox: Any,
+    sandbox: Sandbox,
     work_dir: Path,
     task: str,
     answer: str,

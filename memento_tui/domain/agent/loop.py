@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memento_tui.domain.agent.conversation import (
     assistant_turn,
@@ -47,6 +47,10 @@ from memento_tui.domain.llm import ModelClient, ModelError, ModelReply, ToolCall
 from memento_tui.domain.llm.client import CallCancelled
 from memento_tui.domain.skills import Skill, SkillLibrary, load_skill
 
+if TYPE_CHECKING:
+    from memento_tui.domain.retrieval import SkillIndex
+    from memento_tui.domain.sandbox import Sandbox
+
 
 class Agent:
     def __init__(
@@ -54,8 +58,8 @@ class Agent:
         *,
         model: ModelClient,
         library: Callable[[], SkillLibrary],
-        index: Any,  # memento_tui.domain.retrieval.SkillIndex
-        sandbox: Any,  # memento_tui.domain.sandbox.Sandbox
+        index: SkillIndex,
+        sandbox: Sandbox,
         runs: RunStore,
         config: Config,
         judge_model: ModelClient | None = None,

@@ -10,7 +10,11 @@ library). Errors and cancelled runs say nothing about the skills.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from memento_tui.domain.agent.runs import RunRecord
+    from memento_tui.domain.retrieval import SkillIndex
 
 Lesson = tuple[Literal["success", "failure"], str]
 
@@ -29,7 +33,7 @@ def lessons(record: Any) -> list[Lesson]:
     return []
 
 
-def teach(index: Any, record: Any) -> None:
+def teach(index: SkillIndex, record: RunRecord) -> None:
     """Record the run's lessons in the search index (and its outcomes file)."""
     for kind, skill in lessons(record):
         if kind == "success":

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memento_tui.domain.agent.listing import list_folder
 from memento_tui.domain.config import SandboxConfig
@@ -19,6 +19,9 @@ from memento_tui.domain.confined import ConfinedPath, PathRefused
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import Skill
+
+if TYPE_CHECKING:
+    from memento_tui.domain.sandbox import Sandbox
 
 MODEL_OUTPUT_CHARS = 8_000  # what the model sees of one tool's output
 MAX_READ_BYTES = 200_000
@@ -109,7 +112,7 @@ class ToolError(Exception):
 class Toolbox:
     work_dir: Path
     skills: dict[str, Skill]
-    sandbox: Any  # memento_tui.domain.sandbox.Sandbox
+    sandbox: Sandbox
     sandbox_config: SandboxConfig
     on_output: Callable[[str, str], None] | None = None
     cancel: threading.Event | None = None  # set by the person: the command is killed at once
