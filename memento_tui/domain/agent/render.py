@@ -69,7 +69,9 @@ def result_text(event: ToolResult) -> str:
     """What came of a call, when there is no exit code to show: why it was not run."""
     if event.not_run:
         return f"not run: {event.not_run}"
-    first = event.output.strip().splitlines()[0] if event.output.strip() else ""
+    # The first line that says something (not the [stdout]/[stderr] headers of the output).
+    said = [line for line in event.output.strip().splitlines() if line.strip() not in ("[stdout]", "[stderr]")]
+    first = said[0].strip() if said else ""
     if event.exit_code is None and event.name == "run":
         return f"not run: {first[:120]}" if first else "not run"
     return first[:120] or ("ok" if event.ok else "failed")
@@ -161,11 +163,14 @@ def live_lines(
             hits = ", ".join(f"{h['name']} ({h['score']:.2f})" for h in event.hits) or "none matched"
             return [Line(f"  skills: {hits}", "skill")]
         case ModelTurn():
-            if not full:
-                return []
+            words = event.text.strip().splitlines()
             lines = []
-            if event.text.strip() and not text_streamed:
-                lines = [Line(text, "model") for text in event.text.strip().splitlines()]
+            if full and words and not text_streamed:
+                lines = [Line(text, "model") for text in words]
+            elif not full and words and not event.tool_calls:
+                # A reply with words and no call ends or stalls the run: say what it said.
+                more = f" (+{len(words) - 1} lines)" if len(words) > 1 else ""
+                lines = [Line(f"  model said: {words[0][:160]}{more}", "model")]
             if event.protocol_error:
                 lines.append(Line(f"  ! {event.protocol_error}", "error"))
             return lines
@@ -201,8 +206,8 @@ def _result_lines(event: ToolResult, *, full: bool, output_streamed: bool) -> li
         head += f" · stopped by the {event.limit} limit"
     if event.duration:
         head += f" · {event.duration:.2f} s"
-    if not event.ok and event.exit_code is None:
-        head += f" · {result_text(event)}"
+    if not event.ok and (event.exit_code is None or not full):
+        head += f" · {result_text(event)}"  # why it failed (the app shows the output below)
     lines = [Line(head, "note" if event.ok else "error")]
     if not full or output_streamed or not event.output.strip():
         return lines
