@@ -15,55 +15,43 @@ saved after every step (domain.evaluation.state), so an interrupted eval resumes
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.agent.teaching import teach
 from memento_tui.domain.errors import MementoError
-from memento_tui.domain.evaluation.report import report_data, report_markdown
 from memento_tui.domain.evaluation.state import (
     EvalState,
     LearnResult,
     MergeOutcome,
     RoundState,
     TaskResult,
-    list_evals,
-    new_eval_id,
     save_state,
 )
 from memento_tui.domain.evaluation.suite import LoadedSuite, SuiteTask, load_suite
-from memento_tui.domain.files import atomic_write
-from memento_tui.domain.git_repo import GitRepo
 from memento_tui.domain.paths import WorkspacePaths
 from memento_tui.domain.sandbox.policy import same_as_in
-from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.workspace import Workspace
+from memento_tui.services.eval_setup import (
+    EvalOptions,
+    find_eval,
+    report_paths,
+    resumable_eval,
+    start_eval,
+    write_reports,
+)
 from memento_tui.services.factory import Services, make_services
 from memento_tui.services.learning import learn_from_run
 
+__all__ = ["EvalOptions", "EvalOutcome", "find_eval", "run_eval", "write_reports"]
+
 Progress = Callable[[str], None]
-
-
-@dataclass
-class EvalOptions:
-    rounds: int | None = None  # None: 3 for a new eval, the saved target when resuming
-    resume: str | None = None  # an eval id (or a unique prefix, or its folder name)
-    new: bool = False  # never auto-resume
-    learn: bool = True
-    task_ids: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    jobs: int = 0  # tasks of a round run at once; 0: one per core
-
-
-DEFAULT_ROUNDS = 3
 
 
 def default_jobs() -> int:
@@ -76,42 +64,6 @@ class EvalOutcome:
     report_md: Path
     report_json: Path
     resumed: bool = False
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:40] or "suite"
-
-
-def find_eval(services: Services, ref: str) -> EvalState:
-    evals = list_evals(services.paths.eval)
-    exact = [s for s in evals if ref in (s.id, s.folder_name)]
-    matches = exact or [s for s in evals if s.id.startswith(ref) or s.folder_name.startswith(ref)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise MementoError(
-            f"no eval {ref!r}",
-            file=services.paths.eval,
-            fix="'memento eval --list' shows the evals in this workspace",
-        )
-    raise MementoError(f"{ref!r} matches {len(matches)} evals", fix="give more of the id")
-
-
-def report_paths(state: EvalState) -> tuple[Path, Path]:
-    folder = Path(state.clone) / ".memento" / "eval"
-    return folder / "report.md", folder / "report.json"
-
-
-def write_reports(state: EvalState, suite: LoadedSuite | None = None) -> tuple[Path, Path]:
-    tags = {t.id: list(t.tags) for t in suite.tasks} if suite else {}
-    md, js = report_paths(state)
-    md.parent.mkdir(parents=True, exist_ok=True)
-    for path, text in (
-        (md, report_markdown(state, tags)),
-        (js, json.dumps(report_data(state, tags), indent=2, default=str) + "\n"),
-    ):
-        atomic_write(path, text.encode("utf-8"))
-    return md, js
 
 
 class _Evaluation:
@@ -351,68 +303,6 @@ def _pool(jobs: int, name: str, cancel: threading.Event) -> Iterator[ThreadPoolE
     pool.shutdown(wait=True)
 
 
-def _clone_workspace(services: Services, dest: Path) -> tuple[str, str]:
-    """``git clone`` the workspace's main into ``dest``; return (main branch, its commit)."""
-    store = services.patches()
-    main = store.main_branch()
-    tip = store.main_tip()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    store.repo.git(
-        "clone",
-        "-q",
-        "--no-hardlinks",
-        "--branch",
-        main,
-        "--",
-        str(services.paths.root),
-        str(dest),
-        cwd=dest.parent,
-    )
-    clone = GitRepo(dest)
-    # No way back: nothing in the clone can push to, or fetch into, the person's repository.
-    clone.git("remote", "remove", "origin")
-    head = clone.out("rev-parse", "HEAD")
-    if head != tip:
-        remove_tree_quietly(dest)
-        raise MementoError("the clone does not start from the workspace's main", file=dest, fix="try again")
-    return main, tip
-
-
-def _start(services: Services, suite: LoadedSuite, task_ids: list[str], options: EvalOptions) -> EvalState:
-    eval_id = new_eval_id()
-    dest = services.paths.eval / f"{_slug(suite.name)}-{eval_id}"
-    main, tip = _clone_workspace(services, dest)
-    learn = options.learn and services.workspace.config.learning.enabled
-    state = EvalState(
-        id=eval_id,
-        suite_name=suite.name,
-        suite_path=str(suite.path),
-        suite_sha256=suite.sha256,
-        task_ids=task_ids,
-        rounds_target=options.rounds or DEFAULT_ROUNDS,
-        learn=learn,
-        model=services.workspace.config.model.name,
-        source_root=str(services.paths.root),
-        source_main=tip,
-        main_branch=main,
-        clone=str(dest.resolve()),
-    )
-    save_state(state)
-    return state
-
-
-def _resumable(services: Services, suite: LoadedSuite, task_ids: list[str]) -> EvalState | None:
-    for state in list_evals(services.paths.eval):
-        if (
-            state.status == "running"
-            and state.suite_name == suite.name
-            and state.suite_sha256 == suite.sha256
-            and state.task_ids == task_ids
-        ):
-            return state
-    return None
-
-
 def run_eval(
     services: Services,
     suite_path: Path | None,
@@ -443,11 +333,11 @@ def run_eval(
                 file=suite.path,
                 fix="check the ids and tags in the suite",
             )
-        found = None if options.new else _resumable(services, suite, task_ids)
+        found = None if options.new else resumable_eval(services, suite, task_ids)
         if found is not None:
             state, resumed = found, True
         else:
-            state = _start(services, suite, task_ids, options)
+            state = start_eval(services, suite, task_ids, options)
     if resumed:
         if options.rounds and options.rounds != state.rounds_target:
             state.rounds_target = max(options.rounds, 1)
