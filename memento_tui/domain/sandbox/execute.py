@@ -202,6 +202,120 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
             time.sleep(0.002)
 
 
+def _start(spawn: Spawn) -> subprocess.Popen[bytes]:
+    extra: dict[str, object] = {}
+    if spawn.user is not None:
+        extra.update(user=spawn.user, group=spawn.group, extra_groups=[])
+    proc: subprocess.Popen[bytes] = subprocess.Popen(
+        spawn.argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        close_fds=True,
+        pass_fds=tuple(spawn.pass_fds),
+        env=spawn.env,
+        cwd=spawn.cwd,
+        start_new_session=True,  # its own process group, to kill as one; no terminal
+        preexec_fn=spawn.preexec,
+        **extra,  # type: ignore[call-overload]
+    )
+    return proc
+
+
+class _Streams:
+    """The command's stdout and stderr, read without blocking as they come: kept up to one
+    byte budget shared by both, and passed on to ``on_output`` as text."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], budget: int, on_output: OnOutput | None) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self.names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
+        self.chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+        self.decoders = {name: codecs.getincrementaldecoder("utf-8")(errors="replace") for name in self.chunks}
+        self.budget = budget
+        self.on_output = on_output
+        self.selector = selectors.DefaultSelector()
+
+    def open(self) -> None:
+        for fd in self.names:
+            os.set_blocking(fd, False)
+            self.selector.register(fd, selectors.EVENT_READ)
+
+    def is_open(self) -> bool:
+        """Is either pipe still open (not yet at its end)?"""
+        return bool(self.selector.get_map())
+
+    def read(self, timeout: float) -> bool:
+        """Read what is ready within ``timeout``; False once the output passed the budget."""
+        for key, _ in self.selector.select(timeout):
+            fd = key.fd
+            try:
+                data = os.read(fd, _READ_CHUNK)
+            except BlockingIOError:
+                continue
+            if not data:
+                self.selector.unregister(fd)
+                continue
+            name = self.names[fd]
+            kept = data[: self.budget]
+            self.budget -= len(kept)
+            if kept:
+                self.chunks[name].append(kept)
+                self._emit(name, self.decoders[name].decode(kept))
+            if len(kept) < len(data):
+                return False
+        return True
+
+    def finish(self) -> None:
+        """Pass on what the decoders still hold (a character cut off at the end)."""
+        for name, decoder in self.decoders.items():
+            self._emit(name, decoder.decode(b"", final=True))
+
+    def joined(self, name: str) -> bytes:
+        return b"".join(self.chunks[name])
+
+    def _emit(self, name: str, text: str) -> None:
+        if text and self.on_output is not None:
+            self.on_output(name, text)
+
+
+def _limit_hit(now: float, deadline: float, cancel: threading.Event | None, disk: DiskWatch | None) -> str | None:
+    if now >= deadline:
+        return WALL_TIME
+    if cancel is not None and cancel.is_set():
+        return CANCELLED
+    if disk is not None:
+        return disk.check(now)
+    return None
+
+
+def _pump(
+    proc: subprocess.Popen[bytes],
+    streams: _Streams,
+    deadline: float,
+    cancel: threading.Event | None,
+    disk: DiskWatch | None,
+) -> str | None:
+    """Read until the process has ended and its pipes are drained; or until a limit is
+    hit, which is returned (what the run is killed for)."""
+    drain_until: float | None = None
+    while True:
+        now = time.monotonic()
+        if _exited(proc):
+            if drain_until is None:
+                drain_until = now + _DRAIN_SECONDS
+            if not streams.is_open() or now >= drain_until:
+                return None
+        killed_for = _limit_hit(now, deadline, cancel, disk)
+        if killed_for:
+            return killed_for
+        timeout = min(deadline - now, 0.1)
+        if not streams.is_open():
+            time.sleep(min(timeout, 0.01))  # pipes closed early; poll for the exit
+            continue
+        if not streams.read(timeout):
+            return OUTPUT
+
+
 def run_collecting(
     spawn: Spawn,
     *,
@@ -220,103 +334,34 @@ def run_collecting(
     ``cancel`` stops the command within a tenth of a second."""
     started = time.monotonic()
     deadline = started + wall_seconds
-    extra: dict[str, object] = {}
-    if spawn.user is not None:
-        extra.update(user=spawn.user, group=spawn.group, extra_groups=[])
-    proc = subprocess.Popen(
-        spawn.argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        close_fds=True,
-        pass_fds=tuple(spawn.pass_fds),
-        env=spawn.env,
-        cwd=spawn.cwd,
-        start_new_session=True,  # its own process group, to kill as one; no terminal
-        preexec_fn=spawn.preexec,
-        **extra,  # type: ignore[call-overload]
-    )
+    proc = _start(spawn)
     assert proc.stdout is not None and proc.stderr is not None
-    names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
-    chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
-    decoders = {name: codecs.getincrementaldecoder("utf-8")(errors="replace") for name in chunks}
-    budget = output_bytes
-    killed_for: str | None = None
-    truncated = False
-    drain_until: float | None = None
-    selector = selectors.DefaultSelector()
+    streams = _Streams(proc, output_bytes, on_output)
     if disk is not None and disk.pids is None:
         disk.pids = lambda: [proc.pid, *_descendants(proc.pid)]
     try:
         if on_started is not None:
             on_started(proc, deadline)
-        for fd in names:
-            os.set_blocking(fd, False)
-            selector.register(fd, selectors.EVENT_READ)
-        while True:
-            now = time.monotonic()
-            if _exited(proc):
-                if drain_until is None:
-                    drain_until = now + _DRAIN_SECONDS
-                if not selector.get_map() or now >= drain_until:
-                    break
-            if now >= deadline:
-                killed_for = WALL_TIME
-                break
-            if cancel is not None and cancel.is_set():
-                killed_for = CANCELLED
-                break
-            if disk is not None:
-                killed_for = disk.check(now)
-                if killed_for:
-                    break
-            timeout = min(deadline - now, 0.1)
-            if not selector.get_map():
-                time.sleep(min(timeout, 0.01))  # pipes closed early; poll for the exit
-                continue
-            for key, _ in selector.select(timeout):
-                fd = key.fd
-                try:
-                    data = os.read(fd, _READ_CHUNK)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    selector.unregister(fd)
-                    continue
-                name = names[fd]
-                kept = data[:budget]
-                budget -= len(kept)
-                if kept:
-                    chunks[name].append(kept)
-                    text = decoders[name].decode(kept)
-                    if text and on_output is not None:
-                        on_output(name, text)
-                if len(kept) < len(data):
-                    killed_for, truncated = OUTPUT, True
-                    break
-            if killed_for:
-                break
+        streams.open()
+        killed_for = _pump(proc, streams, deadline, cancel, disk)
     finally:
         # Always: nothing the command started may outlive the run.
         _kill_tree(proc)
         if after_exit is not None:
             after_exit()
-        selector.close()
+        streams.selector.close()
         proc.stdout.close()
         proc.stderr.close()
         proc.wait()
-    for name, decoder in decoders.items():
-        tail = decoder.decode(b"", final=True)
-        if tail and on_output is not None:
-            on_output(name, tail)
+    streams.finish()
     code = proc.returncode
     if code is not None and code < 0:
         code = 128 - code  # the shell's convention, the same as bwrap reports
     return Outcome(
         exit_code=None if killed_for else code,
-        stdout=b"".join(chunks["stdout"]),
-        stderr=b"".join(chunks["stderr"]),
+        stdout=streams.joined("stdout"),
+        stderr=streams.joined("stderr"),
         killed_for=killed_for,
         duration=time.monotonic() - started,
-        truncated=truncated,
+        truncated=killed_for == OUTPUT,
     )
