@@ -118,12 +118,12 @@ class _Sync:
             return self.repo.out("write-tree", env=env)
 
     def _move_main(self, old: str, new: str, paths: list[str], what: str) -> None:
-        from memento_tui.domain.patches.review import move_main
+        from memento_tui.domain.patches.checkout import move_main
 
         move_main(self.store, old, new, paths, what)
 
     def _main_worktree(self) -> Path | None:
-        from memento_tui.domain.patches.review import main_worktree
+        from memento_tui.domain.patches.checkout import main_worktree
 
         found = main_worktree(self.store, self.main_ref)
         return found.resolve() if found is not None else None

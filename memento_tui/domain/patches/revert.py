@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from memento_tui.domain.patches.checkout import move_main
 from memento_tui.domain.patches.create import create_patch
 from memento_tui.domain.patches.merging import applied_to_main, three_way
 from memento_tui.domain.patches.model import (
@@ -27,7 +28,6 @@ from memento_tui.domain.patches.model import (
     ReviewRecord,
     now_utc,
 )
-from memento_tui.domain.patches.review import move_main
 
 if TYPE_CHECKING:
     from memento_tui.domain.patches.repository import PatchRepository

@@ -1,4 +1,4 @@
-"""Review decisions on patch branches: merge, reject, undo (revert: patch_revert.py).
+"""Review decisions on patch branches: merge and reject (undo: undo.py, revert: revert.py).
 
 Merging always makes a merge commit (``--no-ff`` in effect), authored by the person: the
 patch commit stays as the program wrote it (author Memento, evidence in its trailers),
@@ -22,10 +22,15 @@ Every decision is appended to ``.memento/reviews.jsonl``; one decision runs at a
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memento_tui.domain.git_repo import GitError
+from memento_tui.domain.patches.checkout import (
+    check_not_rebasing,
+    main_worktree,
+    move_main,
+    transaction,
+)
 from memento_tui.domain.patches.model import (
     MergeResult,
     Patch,
@@ -33,8 +38,6 @@ from memento_tui.domain.patches.model import (
     PatchError,
     Rejection,
     ReviewRecord,
-    UndoResult,
-    now_utc,
 )
 from memento_tui.domain.patches.rules import BranchChange, check_branch_changes, one_line
 
@@ -42,7 +45,6 @@ if TYPE_CHECKING:
     from memento_tui.domain.patches.repository import PatchRepository
 
 MAX_REASON = 4000
-_IN_PROGRESS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
 
 
 def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
@@ -63,7 +65,7 @@ def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
         check_branch_changes(patch.skill, changes)
         paths = [c.path for c in changes]
         worktree = main_worktree(store, main_ref)
-        _check_not_rebasing(store, main_ref)
+        check_not_rebasing(store, main_ref)
         if not changes:
             # Main already has everything on the branch (merged by hand, or an empty patch).
             _delete_branch(store, branch_ref, patch.head)
@@ -111,43 +113,6 @@ def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
         )
 
 
-def move_main(store: PatchRepository, old: str, new: str, paths: list[str], what: str, *, also: str = "") -> bool:
-    """Move main from ``old`` to ``new`` (a commit on top of it): a fast-forward of the
-    person's checkout when main is checked out (refused if ``paths`` have edits there),
-    else a ref update expecting ``old``, with ``also`` in the same transaction. True when
-    a checkout was moved (``also`` is then left to the caller)."""
-    main_ref = f"refs/heads/{store.main_branch()}"
-    worktree = main_worktree(store, main_ref)
-    _check_not_rebasing(store, main_ref)
-    if worktree is None:
-        _transaction(
-            store,
-            f"memento: {what}",
-            f"update {main_ref}\0{new}\0{old}\0{also}",
-            fix="main moved meanwhile; look, then try again",
-        )
-        return False
-    _check_checkout(store, worktree, paths, what.split()[0])
-    try:
-        store.repo.git(
-            "merge",
-            "--ff-only",
-            "-q",
-            "--no-autostash",
-            "--no-verify-signatures",
-            "--end-of-options",
-            new,
-            cwd=worktree,
-        )
-    except GitError as err:
-        raise PatchError(
-            f"git could not update your checkout, so nothing changed ({what}): {err.stderr}",
-            file=worktree,
-            fix="finish what git is busy with there (or wait for it), then try again",
-        ) from None
-    return True
-
-
 def reject_patch(store: PatchRepository, patch_id: str, reason: str) -> Rejection:
     reason = (reason or "").strip()
     if not reason:
@@ -166,7 +131,7 @@ def reject_patch(store: PatchRepository, patch_id: str, reason: str) -> Rejectio
         if patch.status == "rejected":
             raise PatchError(f"patch {patch.id} was already rejected: {patch.reason}")
         if patch.status == "pending":
-            _transaction(
+            transaction(
                 store,
                 f"memento: reject patch {patch.id}",
                 f"delete refs/heads/{patch.branch}\0{patch.head}\0",
@@ -182,97 +147,6 @@ def reject_patch(store: PatchRepository, patch_id: str, reason: str) -> Rejectio
             failure_category=review.failure_category,
             files=review.files,
             rejected_at=review.at,
-        )
-
-
-def undo_last_merge(store: PatchRepository) -> UndoResult:
-    repo = store.repo
-    with store.records.decision_lock():
-        merged: list[ReviewRecord] = []
-        for review in store.records.reviews():
-            if review.action == "merge":
-                merged.append(review)
-            elif review.action in ("undo", "revert") and merged and merged[-1].id == review.id:
-                merged.pop()  # taken back already
-        if not merged:
-            raise PatchError(
-                "nothing to undo: no merge made by memento",
-                fix="'memento patches list --all' shows the history",
-            )
-        last = merged[-1]
-        if last.main_after is None or last.main_before is None or last.head is None:
-            raise PatchError(
-                f"the last merge (patch {last.id}) made no commit (main already had the change), so there is nothing to take back"
-            )
-        main_ref = f"refs/heads/{last.main}"
-        branch_ref = f"refs/heads/{last.branch}"
-        tip = repo.out("rev-parse", "--verify", "-q", "--end-of-options", f"{main_ref}^{{commit}}", ok=(0, 1))
-        if tip != last.main_after:
-            raise PatchError(
-                f"{last.main} has moved since patch {last.id} was merged (it is at {tip[:12] or 'nothing'}, "
-                f"the merge was {last.main_after[:12]}); undoing would throw away what came after",
-                fix=f"take it back with a revert commit on top: memento patches revert {last.id}",
-            )
-        existing = repo.out("rev-parse", "--verify", "-q", "--end-of-options", branch_ref, ok=(0, 1))
-        if existing and existing != last.head:
-            raise PatchError(
-                f"a different branch {last.branch} exists now, so the patch cannot come back as pending",
-                fix="rename or delete that branch, then undo again",
-            )
-        create = "" if existing else f"create {branch_ref}\0{last.head}\0"
-        worktree = main_worktree(store, main_ref)
-        _check_not_rebasing(store, main_ref)
-        if worktree is not None:
-            out = repo.git(
-                "diff",
-                "--name-only",
-                "-z",
-                "--no-renames",
-                "--end-of-options",
-                last.main_before,
-                last.main_after,
-                "--",
-            ).stdout
-            paths = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
-            _check_checkout(store, worktree, paths, "undo")
-            if create:
-                _transaction(store, f"memento: undo merge of {last.id}", create, fix="try again")
-            try:
-                repo.git("reset", "-q", "--keep", last.main_before, "--", cwd=worktree)
-            except GitError as err:
-                if create:
-                    _transaction(store, "memento: undo failed", f"delete {branch_ref}\0{last.head}\0", fix="")
-                raise PatchError(
-                    f"git could not reset your checkout, so nothing was undone: {err.stderr}",
-                    file=worktree,
-                    fix="finish what git is busy with there, then undo again",
-                ) from None
-        else:
-            _transaction(
-                store,
-                f"memento: undo merge of {last.id}",
-                f"update {main_ref}\0{last.main_before}\0{last.main_after}\0{create}",
-                fix="main moved while undoing; look, then undo again",
-            )
-        store.records.append_review(
-            last.model_copy(
-                update={
-                    "action": "undo",
-                    "at": now_utc(),
-                    "main_before": last.main_after,
-                    "main_after": last.main_before,
-                    "reason": None,
-                }
-            )
-        )
-        return UndoResult(
-            id=last.id,
-            skill=last.skill,
-            main=last.main,
-            restored=last.main_before,
-            undone_commit=last.main_after,
-            branch=last.branch,
-            checked_out=worktree is not None,
         )
 
 
@@ -323,92 +197,6 @@ def _merge_tree(store: PatchRepository, patch: Patch, old: str) -> str:
         fix="reject it with a reason so the next reflection starts from main, or merge "
         f"{store.main_branch()} into {patch.branch} yourself and merge again",
     )
-
-
-def _check_not_rebasing(store: PatchRepository, main_ref: str) -> None:
-    """A rebase of main detaches HEAD, so main looks not checked out; moving it then would
-    be undone, or fought over, when the rebase finishes."""
-    git_dirs = [store.common_dir]
-    worktrees = store.common_dir / "worktrees"
-    if worktrees.is_dir():
-        git_dirs += sorted(worktrees.iterdir())
-    for git_dir in git_dirs:
-        for state in ("rebase-merge", "rebase-apply"):
-            head_name = git_dir / state / "head-name"
-            try:
-                rebasing = head_name.read_text(encoding="utf-8").strip()
-            except OSError:
-                continue
-            if rebasing == main_ref:
-                raise PatchError(
-                    f"a rebase of {main_ref.removeprefix('refs/heads/')} is in progress, so "
-                    "memento will not move it; nothing was changed",
-                    file=git_dir / state,
-                    fix="finish it (git rebase --continue) or abort it (git rebase --abort), then try again",
-                )
-
-
-def main_worktree(store: PatchRepository, main_ref: str) -> Path | None:
-    """The folder where main is checked out, or None."""
-    if (store.common_dir / "worktrees").is_dir():
-        out = store.repo.git("worktree", "list", "--porcelain", "-z").stdout
-        path: str | None = None
-        for item in out.split(b"\0"):
-            text = item.decode("utf-8", "surrogateescape")
-            if text.startswith("worktree "):
-                path = text[len("worktree ") :]
-            elif text == f"branch {main_ref}" and path:
-                return Path(path)
-        return None
-    head = store.repo.out("symbolic-ref", "-q", "HEAD", ok=(0, 1))
-    return store.root if head == main_ref else None
-
-
-def _check_checkout(store: PatchRepository, worktree: Path, paths: list[str], action: str) -> None:
-    """Refuse, changing nothing, if git is mid-operation there or any path is dirty."""
-    git_dir = Path(store.repo.out("rev-parse", "--absolute-git-dir", cwd=worktree))
-    busy = [name for name in _IN_PROGRESS if (git_dir / name).exists()]
-    if busy:
-        raise PatchError(
-            f"git is in the middle of something in {worktree} ({busy[0]}), so memento will not {action}",
-            file=worktree,
-            fix="finish or abort it (git merge/rebase/cherry-pick --abort), then try again",
-        )
-    out = store.repo.git(
-        "--literal-pathspecs",
-        "status",
-        "--porcelain=v1",
-        "-z",
-        "--untracked-files=all",
-        "--ignored",
-        "--",
-        *paths,
-        cwd=worktree,
-        env={"GIT_OPTIONAL_LOCKS": "0"},
-    ).stdout
-    dirty: list[str] = []
-    tokens = iter(out.split(b"\0"))
-    for item in tokens:
-        if len(item) < 4:
-            continue
-        dirty.append(item[3:].decode("utf-8", "replace"))
-        if item[:1] in (b"R", b"C"):
-            next(tokens, None)  # the rename's old name
-    if dirty:
-        shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
-        raise PatchError(
-            f"you have uncommitted changes in files this {action} would change: {shown}; nothing was changed",
-            file=worktree / dirty[0],
-            fix=f"commit or discard those edits (or copy them aside), then {action} again",
-        )
-
-
-def _transaction(store: PatchRepository, message: str, commands: str, *, fix: str) -> None:
-    """Several ref updates, all or none, each checked against the value it expects."""
-    try:
-        store.repo.git("update-ref", "-m", message, "--stdin", "-z", input=commands.encode())
-    except GitError as err:
-        raise PatchError(f"nothing was changed: {err.stderr}", file=store.root, fix=fix) from None
 
 
 def _delete_branch(store: PatchRepository, branch_ref: str, head: str) -> None:

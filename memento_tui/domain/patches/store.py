@@ -16,7 +16,8 @@ from memento_tui.domain.patches.model import (
 )
 from memento_tui.domain.patches.repository import PatchRepository
 from memento_tui.domain.patches.revert import requeue_patch, revert_patch
-from memento_tui.domain.patches.review import merge_patch, reject_patch, undo_last_merge
+from memento_tui.domain.patches.review import merge_patch, reject_patch
+from memento_tui.domain.patches.undo import undo_last_merge
 
 
 class PatchStore(PatchRepository):
