@@ -48,7 +48,6 @@ MAX_REASON = 4000
 
 
 def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
-    repo = store.repo
     with store.records.decision_lock():
         patch = store.get(patch_id)
         if patch.status != "pending":
@@ -78,18 +77,7 @@ def merge_patch(store: PatchRepository, patch_id: str) -> MergeResult:
                 merge_commit=None,
                 checked_out=worktree is not None,
             )
-        tree = _merge_tree(store, patch, old)
-        commit = repo.out(
-            "commit-tree",
-            tree,
-            "-p",
-            old,
-            "-p",
-            patch.head,
-            "-F",
-            "-",
-            input=merge_message(patch, main).encode(),
-        )
+        commit = _merge_commit(store, patch, old, main)
         moved_checkout = move_main(
             store,
             old,
@@ -173,6 +161,14 @@ def branch_changes(store: PatchRepository, main_tip: str, head: str) -> list[Bra
         fields = meta[1:].decode().split()
         changes.append(BranchChange(path.decode("utf-8", "surrogateescape"), fields[0], fields[1], fields[4][:1]))
     return changes
+
+
+def _merge_commit(store: PatchRepository, patch: Patch, old: str, main: str) -> str:
+    """The merge commit, made in plumbing before anything moves (a conflict changes nothing)."""
+    tree = _merge_tree(store, patch, old)
+    return store.repo.out(
+        "commit-tree", tree, "-p", old, "-p", patch.head, "-F", "-", input=merge_message(patch, main).encode()
+    )
 
 
 def _merge_tree(store: PatchRepository, patch: Patch, old: str) -> str:
