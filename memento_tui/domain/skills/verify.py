@@ -14,18 +14,18 @@ import shutil
 import stat
 import subprocess
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memento_tui.domain import tree
-from memento_tui.domain.errors import MementoError, SkillError
+from memento_tui.domain.errors import SkillError
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import Skill, load_skill
 from memento_tui.domain.skills.audit_patterns import find_patterns
-from memento_tui.domain.skills.report import TestRun, VerifyReport
+from memento_tui.domain.skills.report import VerifyReport
 from memento_tui.domain.skills.verify_hidden import check_frontmatter_values, check_name, check_text
+from memento_tui.domain.skills.verify_tests import run_skill_tests
 
 if TYPE_CHECKING:
     from memento_tui.domain.sandbox import Sandbox
@@ -38,7 +38,6 @@ MAX_TEXT_SCAN = 2 * 1024 * 1024  # text files larger than this are not scanned f
 
 _SCRIPT_SUFFIXES = {".py": "python", ".sh": "sh", ".bash": "bash"}
 _ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-_TEST_OUTPUT_TAIL = 1500
 
 
 def verify_skill(skill_dir: Path, *, sandbox: Sandbox | None, run_tests: bool = True) -> VerifyReport:
@@ -54,7 +53,7 @@ def verify_skill(skill_dir: Path, *, sandbox: Sandbox | None, run_tests: bool = 
         _check_text(rel, text, report)
     _check_scripts(skill_dir, texts, report)
     if run_tests:
-        _run_tests(skill_dir, skill, sandbox, report)
+        run_skill_tests(skill_dir, skill, sandbox, report)
     report.findings.sort(key=lambda f: (f.level != "error", f.file or "", f.line or 0, f.code))
     return report
 
@@ -107,14 +106,7 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
         path = skill_dir / rel
         check_name(rel, name, report)
         if name in (".git", ".gitmodules", ".gitattributes"):
-            report.add(
-                "error",
-                "git-metadata",
-                rel,
-                None,
-                f"{name} inside a skill can change how git stores or shows its files",
-                f"delete {rel}; the workspace's own git handles the skill",
-            )
+            _report_git_metadata(rel, name, report)
             return False
         if stat.S_ISLNK(st.st_mode):
             _check_link(path, rel, real_root, report)
@@ -128,34 +120,9 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
             return False
         count += 1
         total += st.st_size
-        if st.st_nlink > 1:
-            report.add(
-                "error",
-                "hardlink",
-                rel,
-                None,
-                f"the file has {st.st_nlink} hard links; another name for it may be outside the skill",
-                f"replace {rel} with a plain copy (cp --no-preserve=links)",
-            )
-        if st.st_size > MAX_FILE_BYTES:
-            report.add(
-                "error",
-                "file-size",
-                rel,
-                None,
-                f"{st.st_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
-                "keep large data out of the skill; fetch or generate it in the task",
-            )
+        _check_hardlink(rel, st, report)
+        if not _check_file_size(rel, st.st_size, report):
             return False
-        if st.st_size > WARN_FILE_BYTES:
-            report.add(
-                "warning",
-                "file-size",
-                rel,
-                None,
-                f"{st.st_size // 1024} KiB is large for a skill file",
-                "keep skills small: they are read by a model and reviewed by a person",
-            )
         if name.lower().endswith(_ARCHIVES):
             _check_archive(path, rel, report)
         if st.st_size <= MAX_TEXT_SCAN:
@@ -165,6 +132,59 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
         return False
 
     tree.walk(skill_dir, visit)
+    _check_totals(total, count, report)
+    return texts
+
+
+def _report_git_metadata(rel: str, name: str, report: VerifyReport) -> None:
+    report.add(
+        "error",
+        "git-metadata",
+        rel,
+        None,
+        f"{name} inside a skill can change how git stores or shows its files",
+        f"delete {rel}; the workspace's own git handles the skill",
+    )
+
+
+def _check_hardlink(rel: str, st: os.stat_result, report: VerifyReport) -> None:
+    if st.st_nlink > 1:
+        report.add(
+            "error",
+            "hardlink",
+            rel,
+            None,
+            f"the file has {st.st_nlink} hard links; another name for it may be outside the skill",
+            f"replace {rel} with a plain copy (cp --no-preserve=links)",
+        )
+
+
+def _check_file_size(rel: str, size: int, report: VerifyReport) -> bool:
+    """False when the file is over the limit: too big to look into any further."""
+    if size > MAX_FILE_BYTES:
+        report.add(
+            "error",
+            "file-size",
+            rel,
+            None,
+            f"{size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
+            "keep large data out of the skill; fetch or generate it in the task",
+        )
+        return False
+    if size > WARN_FILE_BYTES:
+        report.add(
+            "warning",
+            "file-size",
+            rel,
+            None,
+            f"{size // 1024} KiB is large for a skill file",
+            "keep skills small: they are read by a model and reviewed by a person",
+        )
+    return True
+
+
+def _check_totals(total: int, count: int, report: VerifyReport) -> None:
+    """The whole folder's size and file count."""
     if total > MAX_SKILL_BYTES:
         report.add(
             "error",
@@ -183,7 +203,6 @@ def _check_files(skill_dir: Path, report: VerifyReport) -> dict[str, str]:
             f"the skill holds {count} files; the limit is {MAX_SKILL_FILES}",
             "keep a skill to the scripts and references it needs",
         )
-    return texts
 
 
 def _check_link(path: Path, rel: str, real_root: Path, report: VerifyReport) -> None:
@@ -337,94 +356,3 @@ def _shell_line(message: str) -> int | None:
         if part.isdigit():
             return int(part)
     return None
-
-
-# -- the skill's own tests, in the sandbox --------------------------------------------------
-
-
-def skill_test_files(skill_dir: Path) -> list[str]:
-    folder = skill_dir / "tests"
-    if not folder.is_dir() or folder.is_symlink():
-        return []
-    return sorted(
-        p.name
-        for p in folder.iterdir()
-        if p.name.startswith("test_") and p.suffix in (".py", ".sh") and p.is_file() and not p.is_symlink()
-    )
-
-
-def _run_tests(skill_dir: Path, skill: Skill | None, sandbox: Sandbox | None, report: VerifyReport) -> None:
-    files = skill_test_files(skill_dir)
-    if not files:
-        report.add(
-            "warning",
-            "no-tests",
-            "tests",
-            None,
-            "the skill has no tests",
-            "add tests/test_*.py (or .sh) that exit 0 when the scripts work",
-        )
-        return
-    if skill is None:
-        report.add(
-            "warning",
-            "tests-skipped",
-            "tests",
-            None,
-            "tests not run: the skill does not load",
-            "fix the schema error first",
-        )
-        return
-    if sandbox is None:
-        report.add(
-            "warning",
-            "tests-skipped",
-            "tests",
-            None,
-            "tests not run: no sandbox given",
-            "run 'memento verify' without --no-tests",
-        )
-        return
-
-    # A skill's own tests get its network only when the folder is the reviewed one: a
-    # patch under validation runs from a copy and never does.
-    network = sandbox.may_use_network(skill_dir)
-    for name in files:
-        argv = ["python3" if name.endswith(".py") else "sh", f"/skill/tests/{name}"]
-        work = Path(tempfile.mkdtemp(prefix="memento-verify-"))
-        try:
-            work.chmod(0o755)
-            result = sandbox.run(argv, work_dir=work, skill_dir=skill_dir, network=network)
-        except MementoError as err:
-            report.add(
-                "error",
-                "sandbox-unavailable",
-                f"tests/{name}",
-                None,
-                f"tests cannot run: {err.message}",
-                err.fix or "run 'memento doctor'",
-            )
-            return
-        finally:
-            tree.remove_tree_quietly(work)
-        output = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
-        run = TestRun(
-            f"tests/{name}",
-            result.ok,
-            result.exit_code,
-            result.limit,
-            round(result.duration, 3),
-            output[-_TEST_OUTPUT_TAIL:],
-        )
-        report.tests.append(run)
-        if not run.passed:
-            last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
-            how = f"stopped by the {result.limit} limit" if result.limit else f"exit {result.exit_code}"
-            report.add(
-                "error",
-                "test-failed",
-                f"tests/{name}",
-                None,
-                f"{how}: {last[0][:200]}",
-                f"run it: memento sandbox run --skill {skill.name} -- {' '.join(argv)}",
-            )
