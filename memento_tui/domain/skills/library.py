@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, f
 
 from memento_tui.domain.errors import SkillError
 from memento_tui.domain.paths import SKILL_FILE
-from memento_tui.domain.skills.frontmatter import key_line, parse_frontmatter, split_document
+from memento_tui.domain.skills.frontmatter import SplitDocument, key_line, parse_frontmatter, split_document
 from memento_tui.domain.tree import Entry, walk
 
 MAX_NAME = 64
@@ -176,6 +176,22 @@ def _check_links(skill_dir: Path) -> None:
 def load_skill(skill_dir: Path, *, check_links: bool = True) -> Skill:
     """Load one skill folder or raise SkillError."""
     skill_file = skill_dir / SKILL_FILE
+    doc = split_document(_read_skill_file(skill_dir, skill_file), skill_file)
+    fm = _validate_frontmatter(doc, skill_file, skill_dir)
+    if check_links:
+        _check_links(skill_dir)
+    return Skill(
+        name=fm.name,
+        dir=skill_dir,
+        frontmatter=fm,
+        body=doc.body,
+        body_line=doc.body_line,
+        warnings=tuple(_load_warnings(fm)),
+    )
+
+
+def _read_skill_file(skill_dir: Path, skill_file: Path) -> str:
+    """SKILL.md's text, once the folder and the file are what they should be."""
     if skill_dir.is_symlink():
         raise SkillError(
             "the skill folder is a symlink",
@@ -202,14 +218,17 @@ def load_skill(skill_dir: Path, *, check_links: bool = True) -> Skill:
             fix="move long material into references/ and link to it from SKILL.md",
         )
     try:
-        text = skill_file.read_text(encoding="utf-8")
+        return skill_file.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise SkillError(
             f"SKILL.md is not UTF-8 (byte {err.start})",
             file=skill_file,
             fix="save the file as UTF-8",
         ) from None
-    doc = split_document(text, skill_file)
+
+
+def _validate_frontmatter(doc: SplitDocument, skill_file: Path, skill_dir: Path) -> SkillFrontmatter:
+    """The frontmatter checked against the schema, its name against the folder's."""
     data = parse_frontmatter(doc.frontmatter, skill_file, doc.frontmatter_line)
     for required in ("name", "description"):
         if required not in data:
@@ -240,8 +259,11 @@ def load_skill(skill_dir: Path, *, check_links: bool = True) -> Skill:
             field="name",
             fix=f"rename the folder to {fm.name!r} or set 'name: {skill_dir.name}'",
         )
-    if check_links:
-        _check_links(skill_dir)
+    return fm
+
+
+def _load_warnings(fm: SkillFrontmatter) -> list[str]:
+    """What loads but deserves a word: an over-long description, keys the format does not know."""
     warnings: list[str] = []
     if len(fm.description) > MAX_DESCRIPTION:
         warnings.append(
@@ -251,14 +273,7 @@ def load_skill(skill_dir: Path, *, check_links: bool = True) -> Skill:
     extra = sorted((fm.model_extra or {}).keys())
     if extra:
         warnings.append(f"unknown frontmatter keys kept as they are: {', '.join(extra)}")
-    return Skill(
-        name=fm.name,
-        dir=skill_dir,
-        frontmatter=fm,
-        body=doc.body,
-        body_line=doc.body_line,
-        warnings=tuple(warnings),
-    )
+    return warnings
 
 
 @dataclass
