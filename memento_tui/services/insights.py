@@ -151,12 +151,6 @@ def insight_tables(ins: Insights) -> list[Table]:
 
     Critical items come first, in their own table and at the top of every other one.
     """
-    from memento_tui.domain.analytics.failures import category_label
-    from memento_tui.domain.textcharts import bar, percent, sparkline
-
-    def flag(critical: bool) -> str:
-        return "!" if critical else ""
-
     tables: list[Table] = []
     if ins.critical:
         tables.append(
@@ -166,22 +160,33 @@ def insight_tables(ins: Insights) -> list[Table]:
                 [(c.kind, c.ref, c.status, c.task, c.note) for c in ins.critical],
             )
         )
-    tables.append(
-        (
-            "Failures by category",
-            ["", "category", "failures", "share", ""],
-            [
-                (
-                    flag(bool(c.critical)),
-                    c.label,
-                    str(c.failures),
-                    percent(c.share),
-                    bar(c.share, 16),
-                )
-                for c in ins.categories
-            ],
-        )
-    )
+    tables += [_categories_table(ins), _patterns_table(ins), _skills_table(ins)]
+    if ins.causes:
+        tables.append(causes_table(ins))
+    if ins.listing is not None and ins.listing.runs:
+        tables.append(listing_table(ins.listing))
+    if ins.patch_effects:
+        tables.append(_patch_effects_table(ins))
+    return tables
+
+
+def _flag(critical: bool) -> str:
+    return "!" if critical else ""
+
+
+def _categories_table(ins: Insights) -> Table:
+    from memento_tui.domain.textcharts import bar, percent
+
+    rows: list[tuple[str, ...]] = [
+        (_flag(bool(c.critical)), c.label, str(c.failures), percent(c.share), bar(c.share, 16)) for c in ins.categories
+    ]
+    return ("Failures by category", ["", "category", "failures", "share", ""], rows)
+
+
+def _patterns_table(ins: Insights) -> Table:
+    from memento_tui.domain.analytics.failures import category_label
+    from memento_tui.domain.textcharts import percent
+
     p = ins.pareto
     pareto = (
         f"Pareto: the top {p.top_count} of {p.patterns} pattern(s) cause {p.top_failures} of "
@@ -189,68 +194,69 @@ def insight_tables(ins: Insights) -> list[Table]:
         if p.patterns
         else "no failures"
     )
-    tables.append(
+    rows: list[tuple[str, ...]] = [
         (
-            f"Recurring failing tasks · {pareto}",
-            ["", "pattern", "failed", "runs", "skills", "categories", "task"],
-            [
-                (
-                    flag(row.critical),
-                    row.id,
-                    str(row.failures),
-                    str(row.runs),
-                    ", ".join(row.skills),
-                    ", ".join(f"{category_label(c)} {n}" for c, n in row.categories.items()),
-                    row.label,
-                )
-                for row in ins.patterns
-            ],
+            _flag(row.critical),
+            row.id,
+            str(row.failures),
+            str(row.runs),
+            ", ".join(row.skills),
+            ", ".join(f"{category_label(c)} {n}" for c, n in row.categories.items()),
+            row.label,
         )
+        for row in ins.patterns
+    ]
+    return (
+        f"Recurring failing tasks · {pareto}",
+        ["", "pattern", "failed", "runs", "skills", "categories", "task"],
+        rows,
     )
+
+
+def _skills_table(ins: Insights) -> Table:
+    from memento_tui.domain.textcharts import percent, sparkline
+
     trends = {t.skill: t for t in ins.trends}
-    tables.append(
+    rows: list[tuple[str, ...]] = [
         (
-            f"Per-skill success (trend by {ins.bucket})",
-            ["", "skill", "runs", "passed", "failed", "success", "trend"],
-            [
-                (
-                    flag(s.critical_failures > 0),
-                    s.skill,
-                    str(s.runs),
-                    str(s.passed),
-                    str(s.failures),
-                    percent(s.success_rate),
-                    sparkline([pt.rate for pt in trends[s.skill].points]) if s.skill in trends else "",
-                )
-                for s in ins.skills
-            ],
+            _flag(s.critical_failures > 0),
+            s.skill,
+            str(s.runs),
+            str(s.passed),
+            str(s.failures),
+            percent(s.success_rate),
+            sparkline([pt.rate for pt in trends[s.skill].points]) if s.skill in trends else "",
         )
+        for s in ins.skills
+    ]
+    return (
+        f"Per-skill success (trend by {ins.bucket})",
+        ["", "skill", "runs", "passed", "failed", "success", "trend"],
+        rows,
     )
-    if ins.causes:
-        tables.append(causes_table(ins))
-    if ins.listing is not None and ins.listing.runs:
-        tables.append(listing_table(ins.listing))
-    if ins.patch_effects:
-        tables.append(
-            (
-                "Merged patches: the skill's success before → after",
-                ["patch", "skill", "before", "after", "change", "tasks like its own"],
-                [
-                    (
-                        e.patch_id + (" (undone)" if e.undone_at else ""),
-                        e.skill,
-                        f"{percent(e.before.rate)} of {e.before.runs}",
-                        f"{percent(e.after.rate)} of {e.after.runs}",
-                        "" if e.change is None else f"{e.change * 100:+.0f} pts",
-                        ""
-                        if e.similar_before is None or e.similar_after is None
-                        else f"{percent(e.similar_before.rate)} → {percent(e.similar_after.rate)}",
-                    )
-                    for e in ins.patch_effects
-                ],
-            )
+
+
+def _patch_effects_table(ins: Insights) -> Table:
+    from memento_tui.domain.textcharts import percent
+
+    rows: list[tuple[str, ...]] = [
+        (
+            e.patch_id + (" (undone)" if e.undone_at else ""),
+            e.skill,
+            f"{percent(e.before.rate)} of {e.before.runs}",
+            f"{percent(e.after.rate)} of {e.after.runs}",
+            "" if e.change is None else f"{e.change * 100:+.0f} pts",
+            ""
+            if e.similar_before is None or e.similar_after is None
+            else f"{percent(e.similar_before.rate)} → {percent(e.similar_after.rate)}",
         )
-    return tables
+        for e in ins.patch_effects
+    ]
+    return (
+        "Merged patches: the skill's success before → after",
+        ["patch", "skill", "before", "after", "change", "tasks like its own"],
+        rows,
+    )
 
 
 def causes_table(ins: Insights) -> Table:
