@@ -21,6 +21,7 @@ from memento_tui.cli.common import (
 )
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.skills import Skill, check_new_name, skill_skeleton
+from memento_tui.domain.skills.protection import protection_of
 
 if TYPE_CHECKING:
     from memento_tui.domain.config import Config
@@ -65,8 +66,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def skill_summary(skill: Skill, config: Config | None = None) -> dict[str, object]:
     """``protected`` is true when the SKILL.md or, given ``config``, a glob protects it."""
-    from memento_tui.domain.skills.protection import protected_by_config
-
     return {
         "name": skill.name,
         "description": skill.description,
@@ -74,7 +73,7 @@ def skill_summary(skill: Skill, config: Config | None = None) -> dict[str, objec
         "license": skill.frontmatter.license,
         "files": skill.files(),
         "network": skill.wants_network,
-        "protected": skill.protected or (config is not None and protected_by_config(skill.name, config)),
+        "protected": protection_of(skill, config) is not None,
         "warnings": list(skill.warnings),
     }
 
@@ -90,11 +89,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    from memento_tui.domain.skills.protection import protected_by_config
-
     rows = []
     for skill in library:
-        locked = skill.protected or protected_by_config(skill.name, ws.config)
+        locked = protection_of(skill, ws.config) is not None
         marks = ("🔒 " if locked else "") + ("⚠ " if skill.warnings else "")
         folders = ",".join(f for f in ("scripts", "references", "assets", "tests") if skill.folder(f))
         rows.append((marks + skill.name, one_line(skill.description, 90), folders or "-"))

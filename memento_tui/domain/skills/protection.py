@@ -3,16 +3,50 @@
 A skill is protected by ``metadata.memento.protected: true`` in its own SKILL.md, or by a
 glob in ``[learning] protected`` of the config. Reflection may still name one as weak;
 the fix then goes to a companion skill, never to a branch touching the protected one.
+``protection_of`` says which of the two protects a skill (the Skills screen and
+``memento skills`` both ask it).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from memento_tui.domain.config import Config
 from memento_tui.domain.errors import SkillError
 from memento_tui.domain.skills.frontmatter import parse_frontmatter, split_document
+
+if TYPE_CHECKING:
+    from memento_tui.domain.skills.library import Skill
+
+ProtectedBy = Literal["skill_md", "config"]
+REASONS: dict[ProtectedBy, str] = {
+    "skill_md": "metadata.memento.protected in its SKILL.md",
+    "config": "[learning] protected in .memento/config.toml",
+}
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Why learning never writes a patch to a skill."""
+
+    by: ProtectedBy
+
+    @property
+    def reason(self) -> str:
+        return REASONS[self.by]
+
+
+def protection_of(skill: Skill, config: Config | None) -> Protection | None:
+    """What protects ``skill`` (its own SKILL.md first, then a glob in ``[learning]
+    protected``), or None when learning may patch it. Without a config, the SKILL.md alone."""
+    if skill.protected:
+        return Protection("skill_md")
+    if config is not None and protected_by_config(skill.name, config):
+        return Protection("config")
+    return None
 
 
 def protected_by_config(name: str, config: Config) -> bool:

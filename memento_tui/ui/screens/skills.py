@@ -11,8 +11,8 @@ update just the skills they touched. A protected skill (learning never patches i
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,70 +26,30 @@ from memento_tui.domain.errors import SkillError
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import Skill, load_skill
 from memento_tui.domain.skills.hidden_text import has_hidden, terminal_safe, unsafe_spots
-from memento_tui.domain.skills.protection import protected_by_config
+from memento_tui.domain.skills.protection import protection_of
+from memento_tui.domain.skills.success import NOT_USED, SkillSuccess, success_by_skill
 from memento_tui.ui.screens.base import MementoScreen
+from memento_tui.ui.screens.skill_detail import Entry, head_text, meta_text
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 from memento_tui.ui.widgets.skill_list import NAME_WIDTH, SUCCESS_WIDTH, SkillList
+
+if TYPE_CHECKING:
+    from memento_tui.domain.config import Config
+    from memento_tui.domain.retrieval import SearchHit
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before a search runs
 SEARCH_TOP_K = 50
 SHOW_DELAY = 0.06  # seconds the cursor rests on a skill before it is read and shown
 
 
-@dataclass
-class Entry:
-    name: str
-    skill: Skill | None = None
-    error: str | None = None
-    passed: int = 0
-    runs: int = 0
-    protected: str = ""  # why learning never patches it; "" when it may
-
-    @property
-    def success(self) -> str:
-        if not self.runs:
-            return "—"
-        return f"{self.passed}/{self.runs} {100 * self.passed // self.runs}%"
-
-    @property
-    def state(self) -> str:
-        if self.error:
-            return "broken"
-        if self.skill is not None and self.skill.warnings:
-            return "warning"
-        return ""
-
-
-def scan_names(root: Any) -> list[str]:
+def scan_names(root: Path) -> list[str]:
     """Skill folder names, from one directory listing (no file is read)."""
     try:
         with os.scandir(root) as entries:
             return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
     except OSError:
         return []
-
-
-def protection(skill: Skill | None, config: Any) -> str:
-    """Why learning never writes a patch to ``skill``, or "" when it may."""
-    if skill is None:
-        return ""
-    if skill.protected:
-        return "metadata.memento.protected in its SKILL.md"
-    if protected_by_config(skill.name, config):
-        return "[learning] protected in .memento/config.toml"
-    return ""
-
-
-def success_by_skill(runs: list[Any]) -> dict[str, tuple[int, int]]:
-    out: dict[str, tuple[int, int]] = {}
-    for record in runs:
-        if record.replay_of or record.status not in ("passed", "failed"):
-            continue
-        for name in record.skills_used:
-            passed, total = out.get(name, (0, 0))
-            out[name] = (passed + (record.status == "passed"), total + 1)
-    return out
 
 
 class SkillsScreen(MementoScreen):
@@ -107,7 +67,7 @@ class SkillsScreen(MementoScreen):
     class LibraryLoaded(Message):
         """Every skill read, with success counts from the runs."""
 
-        def __init__(self, entries: dict[str, Entry], stats: dict[str, tuple[int, int]] | None = None) -> None:
+        def __init__(self, entries: dict[str, Entry], stats: dict[str, SkillSuccess] | None = None) -> None:
             super().__init__()
             self.entries = entries
             self.stats = stats or {}
@@ -122,7 +82,7 @@ class SkillsScreen(MementoScreen):
     class SearchFinished(Message):
         """Retrieval answered a query."""
 
-        def __init__(self, query: str, hits: list[Any], error: str | None = None) -> None:
+        def __init__(self, query: str, hits: list[SearchHit], error: str | None = None) -> None:
             super().__init__()
             self.query = query
             self.hits = hits
@@ -139,13 +99,13 @@ class SkillsScreen(MementoScreen):
     def __init__(self) -> None:
         super().__init__()
         self.entries: dict[str, Entry] = {}
-        # (passed, runs) by skill name, kept apart from the entries: a skill that was broken
+        # Success figures by skill name, kept apart from the entries: a skill that was broken
         # when the library was read gets its figures back once it is fixed.
-        self.stats: dict[str, tuple[int, int]] = {}
+        self.stats: dict[str, SkillSuccess] = {}
         self.loaded = False
         self.search_text = ""
         self._shown_query: str | None = None  # the query whose hits the list shows
-        self.hits: list[Any] | None = None
+        self.hits: list[SearchHit] | None = None
         self.shown: str | None = None
         self._search_timer: Timer | None = None
         self._show_timer: Timer | None = None
@@ -186,16 +146,15 @@ class SkillsScreen(MementoScreen):
             stats = success_by_skill(self.services.runs().list(include_replays=False))
         except Exception:  # run history is a nicety here; the list must still load
             stats = {}
-        entries: dict[str, Entry] = {}
         config = self.services.workspace.config
-        for skill in library:
-            passed, total = stats.get(skill.name, (0, 0))
-            entries[skill.name] = Entry(
-                skill.name, skill=skill, passed=passed, runs=total, protected=protection(skill, config)
-            )
+        entries = {skill.name: self._entry(skill.name, skill, stats, config) for skill in library}
         for broken in library.broken:
             entries[broken.name] = Entry(broken.name, error=str(broken.error))
         self.post_message(self.LibraryLoaded(entries, stats))
+
+    @staticmethod
+    def _entry(name: str, skill: Skill, stats: dict[str, SkillSuccess], config: Config) -> Entry:
+        return Entry(name, skill=skill, figures=stats.get(name, NOT_USED), protection=protection_of(skill, config))
 
     @on(SkillsListed)
     def _listed(self, message: SkillsListed) -> None:
@@ -227,7 +186,7 @@ class SkillsScreen(MementoScreen):
         self.query_one("#skill-columns", Static).update(
             f" {'skill':<{NAME_WIDTH - 1}}{'success':<{SUCCESS_WIDTH}}{last}"
         )
-        locked = {e.name for e in self.entries.values() if e.protected}
+        locked = {e.name for e in self.entries.values() if e.protection is not None}
         skills.set_items(items, keep=None if to_top else skills.current, locked=locked)
         self._count()
         if not items:
@@ -290,41 +249,20 @@ class SkillsScreen(MementoScreen):
         assert skill is not None
         head.set_class(False, "-broken")
         self.query_one("#skill-name", Static).update(terminal_safe(skill.name, single_line=True))
-        lines = [terminal_safe(skill.description), ""]
-        lines.append(f"success: {entry.success}" + (f" over {entry.runs} runs" if entry.runs else " (not used yet)"))
-        if entry.protected:
-            lines.append(f"🔒 protected: learning never patches it ({entry.protected})")
-        lines += [f"⚠ {terminal_safe(w)}" for w in skill.warnings]
-        head.update("\n".join(lines))
+        head.update(head_text(skill, entry))
         # The description counts what a YAML escape put there, not only what the file shows.
         hidden = has_hidden(skill.body) or bool(unsafe_spots(skill.description))
         banner.set_class(not hidden, "hidden")
         banner.update("⚠ This skill contains invisible or control characters; they are shown as ⟨U+…⟩ markers.")
-        meta.update(self._meta_text(skill, None))
+        meta.update(meta_text(skill, self._relative(skill.skill_file), None))
         body.update(terminal_safe(skill.body))
         self._details(name)
 
-    def _relative(self, path: Any) -> str:
+    def _relative(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.services.paths.root))
         except ValueError:
             return str(path)
-
-    def _meta_text(self, skill: Skill, triggers: list[str] | None) -> str:
-        files = skill.files()
-        lines = [terminal_safe(self._relative(skill.skill_file), single_line=True), "", f"files ({len(files)}):"]
-        lines += [f"  {terminal_safe(f, single_line=True)}" for f in files[:30]]
-        if len(files) > 30:
-            lines.append(f"  … {len(files) - 30} more")
-        lines.append("")
-        if triggers is None:
-            lines.append("learned triggers: reading the index…")
-        elif not triggers:
-            lines.append("learned triggers: none yet (tasks that succeed with this skill become triggers)")
-        else:
-            lines.append(f"learned triggers ({len(triggers)}):")
-            lines += [f"  • {terminal_safe(t, single_line=True)}" for t in triggers[:12]]
-        return "\n".join(lines)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="skill-details")
     def _details(self, name: str) -> None:
@@ -339,7 +277,8 @@ class SkillsScreen(MementoScreen):
         entry = self.entries.get(message.name)
         if message.name != self.shown or entry is None or entry.skill is None:
             return
-        self.query_one("#skill-meta", Static).update(self._meta_text(entry.skill, message.triggers))
+        skill_file = self._relative(entry.skill.skill_file)
+        self.query_one("#skill-meta", Static).update(meta_text(entry.skill, skill_file, message.triggers))
 
     # -- search ------------------------------------------------------------------------
     @on(Input.Changed, "#skill-search")
@@ -393,16 +332,8 @@ class SkillsScreen(MementoScreen):
             if not folder.exists():
                 out[name] = None
                 continue
-            passed, runs = self.stats.get(name, (0, 0))
             try:
-                skill = load_skill(folder)
-                out[name] = Entry(
-                    name,
-                    skill=skill,
-                    passed=passed,
-                    runs=runs,
-                    protected=protection(skill, self.services.workspace.config),
-                )
+                out[name] = self._entry(name, load_skill(folder), self.stats, self.services.workspace.config)
             except SkillError as err:
                 out[name] = Entry(name, error=str(err))
         self.post_message(self.SkillsUpdated(out))
@@ -426,7 +357,7 @@ class SkillsScreen(MementoScreen):
         # A glob added to (or taken from) [learning] protected shows at once.
         config = self.services.workspace.config
         for entry in self.entries.values():
-            entry.protected = protection(entry.skill, config)
+            entry.protection = None if entry.skill is None else protection_of(entry.skill, config)
         self._fill_table()
         if self.shown is not None:
             self._show(self.shown)
