@@ -119,8 +119,7 @@ def _date(ts: float) -> str:
 
 
 def show(ins: Insights) -> None:
-    from memento_tui.domain.analytics.failures import category_label
-    from memento_tui.domain.textcharts import bar, bar_chart, percent, sparkline
+    from memento_tui.domain.textcharts import percent
 
     t = ins.totals
     print(
@@ -136,79 +135,106 @@ def show(ins: Insights) -> None:
     for problem in ins.problems:
         print(f"note: {safe(problem)}")
 
-    if ins.critical:
-        print("\nCRITICAL (marked by you; ranks first everywhere)")
-        for item in ins.critical:
-            ref = safe(item.ref) if item.kind == "run" else f"pattern {safe(repr(one_line(item.ref, 50)))}"
-            task = one_line(item.task, 60) if item.task else ""
-            note = f"  — {safe(item.note, single_line=True)}" if item.note else ""
-            print(f"  ! {ref}  {item.status}  {task}{note}")
-
-    if ins.categories:
-        print("\nFailures by category")
-        rows = [
-            (
-                ("! " if c.critical else "  ") + c.label,
-                c.share,
-                f"{c.failures:>3}  {percent(c.share):>4}",
-            )
-            for c in ins.categories
-        ]
-        for line in bar_chart(rows, BAR):
-            print("  " + line)
-
-    if ins.patterns:
-        p = ins.pareto
-        print(
-            f"\nRecurring failing tasks: {p.patterns} pattern(s). Pareto: the top {p.top_count} "
-            f"({percent(p.top_count / p.patterns if p.patterns else None)} of patterns) cause "
-            f"{p.top_failures} of {p.total_failures} failures ({percent(p.share)})."
-        )
-        for row in ins.patterns[:15]:
-            share = row.failures / p.total_failures if p.total_failures else 0
-            print(
-                f"  {'!' if row.critical else ' '} {row.id}  {bar(share, 10)}  "
-                f"{row.failures} of {row.runs} run(s) failed  {one_line(row.label, 48)}"
-            )
-            cats = ", ".join(f"{category_label(c)} {n}" for c, n in row.categories.items())
-            print(f"               skills: {safe(', '.join(row.skills)) or '-'} · {safe(cats)}")
-        if len(ins.patterns) > 15:
-            print(f"  … and {len(ins.patterns) - 15} more (--json shows all)")
-
-    if ins.skills:
-        trends = {tr.skill: tr for tr in ins.trends}
-        print(f"\nPer-skill success (trend by {ins.bucket}, oldest → newest)")
-        print_table(
-            ("", "skill", "runs", "passed", "failed", "success", "", "trend"),
-            [
-                (
-                    "!" if s.critical_failures else "",
-                    s.skill,
-                    s.runs,
-                    s.passed,
-                    s.failures,
-                    percent(s.success_rate),
-                    bar(s.success_rate, 12),
-                    sparkline([pt.rate for pt in trends[s.skill].points]) if s.skill in trends else "",
-                )
-                for s in ins.skills
-            ],
-        )
-
-    if ins.patch_effects:
-        print("\nMerged patches: success of the skill before → after the merge")
-        for e in ins.patch_effects:
-            undone = " (undone)" if e.undone_at else ""
-            print(f"  {safe(e.patch_id)}  {safe(e.skill)}  merged {_date(e.merged_at)}{undone}")
-            change = "" if e.change is None else f"  {e.change * 100:+.0f} pts"
-            line = (
-                f"      {percent(e.before.rate)} ({e.before.runs} runs) → "
-                f"{percent(e.after.rate)} ({e.after.runs} runs){change}"
-            )
-            if e.similar_after is not None and e.similar_before is not None:
-                line += f"; tasks like its own: {percent(e.similar_before.rate)} → {percent(e.similar_after.rate)}"
-            print(line)
+    for part in (_show_critical, _show_categories, _show_patterns, _show_skills, _show_patch_effects):
+        part(ins)
     _show_causes_and_listing(ins)
+
+
+def _show_critical(ins: Insights) -> None:
+    if not ins.critical:
+        return
+    print("\nCRITICAL (marked by you; ranks first everywhere)")
+    for item in ins.critical:
+        ref = safe(item.ref) if item.kind == "run" else f"pattern {safe(repr(one_line(item.ref, 50)))}"
+        task = one_line(item.task, 60) if item.task else ""
+        note = f"  — {safe(item.note, single_line=True)}" if item.note else ""
+        print(f"  ! {ref}  {item.status}  {task}{note}")
+
+
+def _show_categories(ins: Insights) -> None:
+    from memento_tui.domain.textcharts import bar_chart, percent
+
+    if not ins.categories:
+        return
+    print("\nFailures by category")
+    rows = [
+        (
+            ("! " if c.critical else "  ") + c.label,
+            c.share,
+            f"{c.failures:>3}  {percent(c.share):>4}",
+        )
+        for c in ins.categories
+    ]
+    for line in bar_chart(rows, BAR):
+        print("  " + line)
+
+
+def _show_patterns(ins: Insights) -> None:
+    from memento_tui.domain.analytics.failures import category_label
+    from memento_tui.domain.textcharts import bar, percent
+
+    if not ins.patterns:
+        return
+    p = ins.pareto
+    print(
+        f"\nRecurring failing tasks: {p.patterns} pattern(s). Pareto: the top {p.top_count} "
+        f"({percent(p.top_count / p.patterns if p.patterns else None)} of patterns) cause "
+        f"{p.top_failures} of {p.total_failures} failures ({percent(p.share)})."
+    )
+    for row in ins.patterns[:15]:
+        share = row.failures / p.total_failures if p.total_failures else 0
+        print(
+            f"  {'!' if row.critical else ' '} {row.id}  {bar(share, 10)}  "
+            f"{row.failures} of {row.runs} run(s) failed  {one_line(row.label, 48)}"
+        )
+        cats = ", ".join(f"{category_label(c)} {n}" for c, n in row.categories.items())
+        print(f"               skills: {safe(', '.join(row.skills)) or '-'} · {safe(cats)}")
+    if len(ins.patterns) > 15:
+        print(f"  … and {len(ins.patterns) - 15} more (--json shows all)")
+
+
+def _show_skills(ins: Insights) -> None:
+    from memento_tui.domain.textcharts import bar, percent, sparkline
+
+    if not ins.skills:
+        return
+    trends = {tr.skill: tr for tr in ins.trends}
+    print(f"\nPer-skill success (trend by {ins.bucket}, oldest → newest)")
+    print_table(
+        ("", "skill", "runs", "passed", "failed", "success", "", "trend"),
+        [
+            (
+                "!" if s.critical_failures else "",
+                s.skill,
+                s.runs,
+                s.passed,
+                s.failures,
+                percent(s.success_rate),
+                bar(s.success_rate, 12),
+                sparkline([pt.rate for pt in trends[s.skill].points]) if s.skill in trends else "",
+            )
+            for s in ins.skills
+        ],
+    )
+
+
+def _show_patch_effects(ins: Insights) -> None:
+    from memento_tui.domain.textcharts import percent
+
+    if not ins.patch_effects:
+        return
+    print("\nMerged patches: success of the skill before → after the merge")
+    for e in ins.patch_effects:
+        undone = " (undone)" if e.undone_at else ""
+        print(f"  {safe(e.patch_id)}  {safe(e.skill)}  merged {_date(e.merged_at)}{undone}")
+        change = "" if e.change is None else f"  {e.change * 100:+.0f} pts"
+        line = (
+            f"      {percent(e.before.rate)} ({e.before.runs} runs) → "
+            f"{percent(e.after.rate)} ({e.after.runs} runs){change}"
+        )
+        if e.similar_after is not None and e.similar_before is not None:
+            line += f"; tasks like its own: {percent(e.similar_before.rate)} → {percent(e.similar_after.rate)}"
+        print(line)
 
 
 def _show_causes_and_listing(ins: Insights) -> None:
