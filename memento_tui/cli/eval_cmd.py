@@ -10,9 +10,13 @@ import argparse
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from memento_tui.cli.common import print_json, print_table, safe, services_from
 from memento_tui.cli.main import EXIT_OK
+
+if TYPE_CHECKING:
+    from memento_tui.services.evaluation import EvalOutcome
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from memento_tui.domain.errors import MementoError
-    from memento_tui.domain.evaluation.report import curve_chart, report_data
+    from memento_tui.domain.evaluation.report import report_data
     from memento_tui.domain.evaluation.state import list_evals
     from memento_tui.services.evaluation import EvalOptions, run_eval
 
@@ -82,6 +86,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             with printing:  # several tasks report at once
                 print(safe(line), flush=True)  # tasks and verdicts come from the suite and model
 
+    if args.jobs is not None and args.jobs < 1:
+        raise MementoError("--jobs must be 1 or more", field="--jobs", fix="e.g. --jobs 4")
     options = EvalOptions(
         rounds=args.rounds,
         resume=args.resume,
@@ -91,8 +97,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         tags=args.tag,
         jobs=args.jobs or 0,
     )
-    if args.jobs is not None and args.jobs < 1:
-        raise MementoError("--jobs must be 1 or more", field="--jobs", fix="e.g. --jobs 4")
     try:
         outcome = run_eval(services, Path(args.suite) if args.suite else None, options, progress)
     except KeyboardInterrupt:
@@ -100,14 +104,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise
     finally:
         services.close()
-    state = outcome.state
     if args.json:
-        print_json({**report_data(state), "report_md": str(outcome.report_md)})
-        return EXIT_OK
+        print_json({**report_data(outcome.state), "report_md": str(outcome.report_md)})
+    else:
+        _print_summary(outcome)
+    return EXIT_OK
+
+
+def _print_summary(outcome: EvalOutcome) -> None:
+    """The learning curve, a row per round, which tasks passed after learning, the reports."""
+    from memento_tui.domain.evaluation.report import curve_chart, report_data
+
     print()
-    for line in curve_chart(state):
+    for line in curve_chart(outcome.state):
         print(line)
-    data = report_data(state)
+    data = report_data(outcome.state)
     print_table(
         ("round", "success", "skills", "proposed", "validated", "merged", "tokens", "cost"),
         [
@@ -134,7 +145,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("never passed: " + safe(", ".join(never)))
     print(f"report: {outcome.report_md}")
     print(f"        {outcome.report_json}")
-    return EXIT_OK
 
 
 def _list(evals: list, as_json: bool) -> int:
