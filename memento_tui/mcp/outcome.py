@@ -16,6 +16,7 @@ skill down for similar tasks.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,13 +30,15 @@ from memento_tui.domain.agent.trace import (
     SkillsRetrieved,
     ToolCalled,
     ToolResult,
+    TraceWriter,
     VerdictGiven,
 )
 from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import SkillError
 from memento_tui.mcp import checks
-from memento_tui.mcp.session import McpSession
+from memento_tui.mcp.session import McpSession, Step
 from memento_tui.mcp.skill_tools import find_skill
+from memento_tui.services.factory import Services
 
 MODEL_PREFIX = "mcp"
 
@@ -68,37 +71,7 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
     _keep_inputs(folder, inputs)
     detail = f"reported over MCP by {who}" + (f": {said}" if said else "")
     try:
-        writer.write(RunStarted(run_id=record.id, task=text, model=record.model))
-        if hits is not None:
-            writer.write(SkillsRetrieved(hits=hits))
-        writer.write(
-            Note(
-                message=f"the task was done by {who} through memento mcp; its own "
-                "reasoning is not in this trace, only its calls"
-            )
-        )
-        for number, step in enumerate(steps, 1):
-            call_id = f"mcp-{number}"
-            writer.write(ToolCalled(step=number, call_id=call_id, name=step.tool, arguments=step.arguments))
-            writer.write(
-                ToolResult(
-                    step=number,
-                    call_id=call_id,
-                    name=step.tool,
-                    ok=step.ok,
-                    output=step.output,
-                    exit_code=step.exit_code,
-                    limit=step.limit,
-                    skill=chosen.name,
-                    duration=step.duration,
-                    sandboxed=step.sandboxed,
-                )
-            )
-        writer.write(VerdictGiven(step=len(steps), passed=passed, source="agent", detail=detail))
-        status: Literal["passed", "failed"] = "passed" if passed else "failed"
-        writer.write(
-            RunFinished(step=len(steps), status=status, answer=said, steps=len(steps), skills_used=[chosen.name])
-        )
+        _write_trace(writer, record, TraceInput(hits, steps, chosen.name, who, passed, detail, said))
     finally:
         writer.close()
     record.status = "passed" if passed else "failed"
@@ -111,15 +84,7 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
     record.skills_retrieved = [h["name"] for h in hits] if hits else []
     record.finished = time.time()
     services.runs().save(record)
-    learned: list[str] = []
-    if services.workspace.config.retrieval.learn:
-        index = services.index()
-        try:
-            teach(index, record)
-        except SkillError:  # made since the index last looked: read it, then learn
-            index.update_skill(chosen.name)
-            teach(index, record)
-        learned = [f"{kind}: {name}" for kind, name in lessons(record)]
+    learned = _teach(services, record, chosen.name)
     if not passed:
         session.note_failure(chosen.name, record.id)
     answer: dict[str, Any] = {
@@ -135,3 +100,64 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
             f"or let a person run 'memento reflect {record.id}'"
         )
     return answer
+
+
+@dataclass(frozen=True)
+class TraceInput:
+    """What a reported run's trace is made of."""
+
+    hits: list[dict[str, Any]] | None
+    steps: list[Step]
+    skill: str
+    who: str
+    passed: bool
+    detail: str
+    said: str
+
+
+def _write_trace(writer: TraceWriter, record: RunRecord, given: TraceInput) -> None:
+    """The run's trace as a run of Memento's own would have it: the client's calls with
+    their results, then its verdict (the agent's own report, the weakest source)."""
+    writer.write(RunStarted(run_id=record.id, task=record.task, model=record.model))
+    if given.hits is not None:
+        writer.write(SkillsRetrieved(hits=given.hits))
+    writer.write(
+        Note(
+            message=f"the task was done by {given.who} through memento mcp; its own "
+            "reasoning is not in this trace, only its calls"
+        )
+    )
+    for number, step in enumerate(given.steps, 1):
+        call_id = f"mcp-{number}"
+        writer.write(ToolCalled(step=number, call_id=call_id, name=step.tool, arguments=step.arguments))
+        writer.write(
+            ToolResult(
+                step=number,
+                call_id=call_id,
+                name=step.tool,
+                ok=step.ok,
+                output=step.output,
+                exit_code=step.exit_code,
+                limit=step.limit,
+                skill=given.skill,
+                duration=step.duration,
+                sandboxed=step.sandboxed,
+            )
+        )
+    last = len(given.steps)
+    writer.write(VerdictGiven(step=last, passed=given.passed, source="agent", detail=given.detail))
+    status: Literal["passed", "failed"] = "passed" if given.passed else "failed"
+    writer.write(RunFinished(step=last, status=status, answer=given.said, steps=last, skills_used=[given.skill]))
+
+
+def _teach(services: Services, record: RunRecord, skill: str) -> list[str]:
+    """Retrieval learns from the reported outcome as from a run; what it learned, in words."""
+    if not services.workspace.config.retrieval.learn:
+        return []
+    index = services.index()
+    try:
+        teach(index, record)
+    except SkillError:  # made since the index last looked: read it, then learn
+        index.update_skill(skill)
+        teach(index, record)
+    return [f"{kind}: {name}" for kind, name in lessons(record)]
