@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memento_tui.domain.agent.loop import RunRequest
 from memento_tui.domain.agent.run_folder import SavedReflection
@@ -29,6 +29,9 @@ from memento_tui.domain.skills.protection import companion_name, protected_by_co
 from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.tree_copy import copy_tree
 from memento_tui.services.factory import Services
+
+if TYPE_CHECKING:
+    from memento_tui.domain.patches.model import PatchEvidence
 
 Progress = Callable[[str], None]
 
@@ -215,19 +218,7 @@ class _Learner:
         if problem:
             self.progress(f"  the fix was refused: {problem} (nothing committed)")
             return self._finish("write_refused", error=problem)
-        from memento_tui.domain.patches.model import Cost, PatchEvidence
-
-        evidence = PatchEvidence(
-            run_id=self.run_id,
-            task=self.record.task,
-            failure_category=reflection.category,
-            weak_skill=reflection.weak_skill,
-            reflection_summary=reflection.summary,
-            decision_step=reflection.decision_step,
-            kind="new-skill" if skill_dir is None else "patch",
-            cost=Cost(tokens=self.usage.total_tokens, usd=self.usage.cost_usd),
-            details={"missing_or_assumed": reflection.missing_or_assumed},
-        )
+        evidence = self._evidence(reflection, new_skill=skill_dir is None)
         files = {f"skills/{skill}/{c.path}": c.content.encode("utf-8") for c in changes}
         try:
             patch = self.services.patches().create(skill, files, evidence, message=answer.value.message or None)
@@ -239,6 +230,22 @@ class _Learner:
         self.progress(f"  patch {patch.id} on branch {patch.branch}")
         self._replay(patch, skill, evidence)
         return self._finish("patched")
+
+    def _evidence(self, reflection: Reflection, *, new_skill: bool) -> PatchEvidence:
+        """What the patch carries to its reviewer: the run, the reflection, the cost so far."""
+        from memento_tui.domain.patches.model import Cost, PatchEvidence
+
+        return PatchEvidence(
+            run_id=self.run_id,
+            task=self.record.task,
+            failure_category=reflection.category,
+            weak_skill=reflection.weak_skill,
+            reflection_summary=reflection.summary,
+            decision_step=reflection.decision_step,
+            kind="new-skill" if new_skill else "patch",
+            cost=Cost(tokens=self.usage.total_tokens, usd=self.usage.cost_usd),
+            details={"missing_or_assumed": reflection.missing_or_assumed},
+        )
 
     def _validate(self, skill: str, skill_dir: Path | None, contents: dict[str, str]) -> str:
         return validate_change(self.services, skill, skill_dir, dict(contents))
