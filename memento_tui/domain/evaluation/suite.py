@@ -175,6 +175,16 @@ _FIXES = {
 def load_suite(path: Path) -> LoadedSuite:
     """Read and check a suite file: the YAML, the schema, unique ids, the input files."""
     path = path.resolve()
+    raw = _read_suite(path)
+    node, data = _parse_yaml(raw, path)
+    suite = _validate(data, node, path)
+    if not suite.name:
+        suite.name = re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-") or "suite"
+    _check_tasks(suite, node, path)
+    return LoadedSuite(suite, path, hashlib.sha256(raw).hexdigest())
+
+
+def _read_suite(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -187,6 +197,11 @@ def load_suite(path: Path) -> LoadedSuite:
         raise SuiteError(f"cannot read the suite: {err}", file=path, fix="check the path") from None
     if len(raw) > MAX_SUITE_BYTES:
         raise SuiteError("the suite file is larger than 2 MiB", file=path, fix="split it into several suites")
+    return raw
+
+
+def _parse_yaml(raw: bytes, path: Path) -> tuple[Any, dict[Any, Any]]:
+    """The YAML's node tree (for line numbers) and its data, a mapping with no key twice."""
     try:
         text = raw.decode("utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -216,8 +231,12 @@ def load_suite(path: Path) -> LoadedSuite:
             line=1,
             fix="start the file with 'tasks:'",
         )
+    return node, data
+
+
+def _validate(data: dict[Any, Any], node: Any, path: Path) -> Suite:
     try:
-        suite = Suite.model_validate(data)
+        return Suite.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         loc = tuple(first["loc"])
@@ -228,8 +247,10 @@ def load_suite(path: Path) -> LoadedSuite:
             field=_field_name(loc, data),
             fix=_FIXES.get(first["type"], "see docs/insights.md for the suite format"),
         ) from None
-    if not suite.name:
-        suite.name = re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-") or "suite"
+
+
+def _check_tasks(suite: Suite, node: Any, path: Path) -> None:
+    """Every task id used once; every input a file inside the suite's folder."""
     seen: dict[str, int] = {}
     for index, task in enumerate(suite.tasks):
         if task.id in seen:
@@ -243,7 +264,6 @@ def load_suite(path: Path) -> LoadedSuite:
         seen[task.id] = index
         for number, rel in enumerate(task.inputs):
             _check_input(path, node, index, number, task.id, rel)
-    return LoadedSuite(suite, path, hashlib.sha256(raw).hexdigest())
 
 
 def _check_input(path: Path, node: Any, index: int, number: int, task_id: str, rel: str) -> None:
