@@ -31,10 +31,9 @@ from textual.strip import Strip
 from memento_tui.domain.patches.diff import DiffLine, StructuredDiff
 from memento_tui.ui.widgets.diff_highlight import LineHighlighter
 from memento_tui.ui.widgets.diff_rows import DiffRows, Layout, Row, build_rows, word_changes
-from memento_tui.ui.widgets.diff_wrap import RowLayout, crop, display_text, expand_tabs, wrap_starts
+from memento_tui.ui.widgets.diff_wrap import LineMeasure, RowLayout, crop, expand_tabs
 from memento_tui.ui.widgets.hidden import has_hidden, mark_hidden
 
-ONE_LINE = [0]  # wrap offsets of a line that fits (shared, never changed)
 CONTINUED = "↪"  # in the sign column of a wrapped line's further screen lines
 
 
@@ -106,8 +105,7 @@ class DiffView(ScrollView, can_focus=True):
         self.set_reactive(DiffView.wrap, wrap)
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._texts: LRUCache[tuple[int, str], list[Segment]] = LRUCache(512)
-        self._starts_cache: dict[tuple[int, int], list[int]] = {}
-        self._shown_text: dict[int, str] = {}
+        self._measure = LineMeasure()  # each line as painted and where it wraps
         self._layout = RowLayout(build_rows(StructuredDiff(base="", head=""), layout), layout, (1, 1), None)
         self._shape: tuple[object, ...] = ()  # what the layout was made for
         self.set_diff(diff or StructuredDiff(base="", head=""), loaded=diff is not None)
@@ -120,8 +118,7 @@ class DiffView(ScrollView, can_focus=True):
         self._highlighter = LineHighlighter(diff, self._rows)
         self._strips.clear()
         self._texts.clear()
-        self._starts_cache.clear()
-        self._shown_text.clear()
+        self._measure.clear()
         self.hidden_count = sum(
             1
             for f in diff.files
@@ -169,44 +166,11 @@ class DiffView(ScrollView, can_focus=True):
             return  # a resize that changed nothing lines wrap to (the height, say)
         self._shape = shape
         top_row = self._layout.row_at(round(self.scroll_y))[0] if keep_place and self._layout.height else 0
-        self._layout = RowLayout(self._rows, self.mode, widths, self._starts if self.wrap else None)
-        extra = 0 if self.wrap else max(0, self._longest() - min(widths) + 1)
+        self._layout = RowLayout(self._rows, self.mode, widths, self._measure.starts if self.wrap else None)
+        extra = 0 if self.wrap else max(0, self._measure.longest(self._rows) - min(widths) + 1)
         self.virtual_size = Size(width + extra, self._layout.height)
         if keep_place:
             self.scroll_to(y=self._layout.top_of(top_row), animate=False, immediate=True)
-
-    def _longest(self) -> int:
-        from rich.cells import cell_len
-
-        return max(
-            (
-                cell_len(self._shown(line))
-                for row in self._rows.rows
-                for line in (row.left, row.right)
-                if line is not None
-            ),
-            default=0,
-        )
-
-    def _shown(self, line: DiffLine) -> str:
-        text = line.text
-        if text.isascii() and text.isprintable():
-            return text
-        shown = self._shown_text.get(id(line))
-        if shown is None:
-            shown = self._shown_text[id(line)] = display_text(text)
-        return shown
-
-    def _starts(self, line: DiffLine, width: int) -> list[int]:
-        """Where each screen line of ``line`` begins when wrapped to ``width`` cells."""
-        text = line.text
-        if len(text) <= width and text.isascii() and text.isprintable():
-            return ONE_LINE  # the usual line: no lookup, nothing stored
-        key = (id(line), width)
-        starts = self._starts_cache.get(key)
-        if starts is None:
-            starts = self._starts_cache[key] = wrap_starts(self._shown(line), width)
-        return starts
 
     def on_mount(self) -> None:
         self._relayout(keep_place=False)
@@ -381,7 +345,7 @@ class DiffView(ScrollView, can_focus=True):
         if not self.wrap:
             more = self.get_component_rich_style("diffview--more")
             return crop(text, x, text_width, base, more), True
-        starts = self._starts(line, text_width)
+        starts = self._measure.starts(line, text_width)
         if sub >= len(starts):
             return [Segment(" " * max(0, text_width), base)], False
         if len(starts) == 1:

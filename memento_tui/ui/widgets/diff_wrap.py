@@ -143,6 +143,52 @@ def crop(text: list[Segment], x: int, width: int, base: Style, more: Style) -> l
 
 
 StartsFor = Callable[[DiffLine, int], list[int]]
+ONE_LINE = [0]  # wrap offsets of a line that fits (shared, never changed)
+
+
+class LineMeasure:
+    """Each line of one diff as painted, and where it wraps at a width, worked out once.
+
+    The usual line (ASCII, printable, no longer than its side) is answered without a
+    lookup and nothing is stored for it. Lines are known by identity: one measure serves
+    one diff (``clear`` when the diff changes).
+    """
+
+    def __init__(self) -> None:
+        self._shown: dict[int, str] = {}
+        self._starts: dict[tuple[int, int], list[int]] = {}
+
+    def clear(self) -> None:
+        self._shown.clear()
+        self._starts.clear()
+
+    def shown(self, line: DiffLine) -> str:
+        """The text as painted: hidden characters as markers, tabs expanded."""
+        text = line.text
+        if text.isascii() and text.isprintable():
+            return text
+        shown = self._shown.get(id(line))
+        if shown is None:
+            shown = self._shown[id(line)] = display_text(text)
+        return shown
+
+    def starts(self, line: DiffLine, width: int) -> list[int]:
+        """Where each screen line of ``line`` begins when wrapped to ``width`` cells."""
+        text = line.text
+        if len(text) <= width and text.isascii() and text.isprintable():
+            return ONE_LINE  # the usual line: no lookup, nothing stored
+        key = (id(line), width)
+        starts = self._starts.get(key)
+        if starts is None:
+            starts = self._starts[key] = wrap_starts(self.shown(line), width)
+        return starts
+
+    def longest(self, rows: DiffRows) -> int:
+        """Cells of the widest line of ``rows`` (how far the view scrolls sideways)."""
+        return max(
+            (cell_len(self.shown(line)) for row in rows.rows for line in (row.left, row.right) if line is not None),
+            default=0,
+        )
 
 
 class RowLayout:
