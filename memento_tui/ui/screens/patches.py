@@ -11,7 +11,7 @@ The list comes from a thread worker (git calls); branches made by a headless
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +28,10 @@ from memento_tui.ui.widgets.evidence import EvidencePanel
 from memento_tui.ui.widgets.fit_table import Column, FitTable, text_cell
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
+
+if TYPE_CHECKING:
+    from memento_tui.domain.patches.diff import StructuredDiff
+    from memento_tui.domain.patches.model import Patch, UndoResult
 
 FILTERS = ("pending", "all", "merged", "rejected")
 # The flags and the skill tell patches apart; replay and regressions are also in the
@@ -70,9 +74,9 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
 
         def __init__(
             self,
-            patches: list[Any],
+            patches: list[Patch],
             hidden: dict[str, int],
-            diffs: dict[str, Any] | None = None,
+            diffs: dict[str, StructuredDiff] | None = None,
             error: str | None = None,
             critical: set[str] | None = None,
         ) -> None:
@@ -86,7 +90,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
     class MergeUndone(Message):
         """The last merge was undone: main is back at its pre-merge commit."""
 
-        def __init__(self, result: Any) -> None:
+        def __init__(self, result: UndoResult) -> None:
             super().__init__()
             self.result = result
 

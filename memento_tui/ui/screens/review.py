@@ -14,7 +14,7 @@ person's editor; a saved change becomes a new patch (the original stays as it wa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,6 +34,10 @@ from memento_tui.ui.widgets.evidence import evidence_line
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.review_side import ReviewSide
 
+if TYPE_CHECKING:
+    from memento_tui.domain.patches.diff import StructuredDiff
+    from memento_tui.domain.patches.model import MergeResult, Patch, Rejection, UndoResult
+
 
 class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     SCOPE = "review"
@@ -43,7 +47,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     class DiffLoaded(Message):
         """The patch and its structured diff were read."""
 
-        def __init__(self, patch: Any, diff: Any) -> None:
+        def __init__(self, patch: Patch, diff: StructuredDiff) -> None:
             super().__init__()
             self.patch = patch
             self.diff = diff
@@ -51,21 +55,21 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     class PatchMerged(Message):
         """The patch is on main now (undo with u)."""
 
-        def __init__(self, result: Any) -> None:
+        def __init__(self, result: MergeResult) -> None:
             super().__init__()
             self.result = result
 
     class PatchRejected(Message):
         """The patch was rejected; its reason is kept for later reflections."""
 
-        def __init__(self, rejection: Any) -> None:
+        def __init__(self, rejection: Rejection) -> None:
             super().__init__()
             self.rejection = rejection
 
     class MergeUndone(Message):
         """The last merge was undone."""
 
-        def __init__(self, result: Any) -> None:
+        def __init__(self, result: UndoResult) -> None:
             super().__init__()
             self.result = result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +18,9 @@ from memento_tui.ui.screens.dialogs import ReasonScreen
 from memento_tui.ui.widgets.fit_table import Column, FitTable, text_cell
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
+
+if TYPE_CHECKING:
+    from memento_tui.domain.agent.runs import RunRecord
 
 FAILED = ("failed", "error", "interrupted")
 # The task tells runs apart and takes the spare width; tokens, cost and who gave the
@@ -81,7 +84,7 @@ class RunsScreen(MementoScreen):
     class RunsLoaded(Message):
         """The run history (newest first)."""
 
-        def __init__(self, records: list[Any], error: str | None = None) -> None:
+        def __init__(self, records: list[RunRecord], error: str | None = None) -> None:
             super().__init__()
             self.records = records
             self.error = error
@@ -89,7 +92,7 @@ class RunsScreen(MementoScreen):
     class RunMarked(Message):
         """A person's verdict was recorded on a run."""
 
-        def __init__(self, record: Any) -> None:
+        def __init__(self, record: RunRecord) -> None:
             super().__init__()
             self.record = record
 
