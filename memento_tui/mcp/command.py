@@ -16,7 +16,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memento_tui.domain.confined import ConfinedPath
 from memento_tui.domain.errors import MementoError
@@ -26,6 +26,9 @@ from memento_tui.domain.tree import files_under, remove_tree_quietly
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession, Step
 from memento_tui.mcp.skill_tools import find_skill
+
+if TYPE_CHECKING:
+    from memento_tui.domain.sandbox.result import SandboxResult
 
 MAX_FILE_RETURNED = 256_000  # bytes of one output file sent back
 MAX_RETURNED = 2_000_000  # bytes of all output files sent back
@@ -65,6 +68,27 @@ def run_command(
         outputs, note = _outputs(work, given)
     finally:
         remove_tree_quietly(work)
+    answer = _answer(result, outputs, note)
+    session.note_inputs(chosen.name, given)
+    session.note_step(
+        chosen.name,
+        Step(
+            "run",
+            {"command": text, "skill": chosen.name, "inputs": sorted(given)},
+            result.ok,
+            _trace_output(result.stdout, result.stderr, result.exit_code, result.limit),
+            exit_code=result.exit_code,
+            limit=result.limit,
+            duration=result.duration,
+            sandboxed=result.sandboxed,
+        ),
+    )
+    return answer
+
+
+def _answer(result: SandboxResult, outputs: list[dict[str, Any]], note: str) -> dict[str, Any]:
+    """The call's answer: how the command ended, its output (control characters marked),
+    the files it wrote, and only the notes that apply."""
     answer: dict[str, Any] = {
         "exit_code": result.exit_code,
         "ok": result.ok,
@@ -86,20 +110,6 @@ def run_command(
         answer["network_reached"] = list(result.network_reached)
     if result.warning:
         answer["warning"] = terminal_safe(result.warning)
-    session.note_inputs(chosen.name, given)
-    session.note_step(
-        chosen.name,
-        Step(
-            "run",
-            {"command": text, "skill": chosen.name, "inputs": sorted(given)},
-            result.ok,
-            _trace_output(result.stdout, result.stderr, result.exit_code, result.limit),
-            exit_code=result.exit_code,
-            limit=result.limit,
-            duration=result.duration,
-            sandboxed=result.sandboxed,
-        ),
-    )
     return answer
 
 
