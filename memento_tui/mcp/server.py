@@ -234,6 +234,12 @@ SkillName = Annotated[str, Field(description="a skill's name, as find_skills ret
 
 
 def _register_tools(app: McpApp) -> None:
+    _register_reading_tools(app)
+    _register_acting_tools(app)
+
+
+def _register_reading_tools(app: McpApp) -> None:
+    """The tools that only read the library."""
     server, session = app.server, app.session
 
     @server.tool(annotations=READ_ONLY)
@@ -259,6 +265,11 @@ def _register_tools(app: McpApp) -> None:
     ) -> dict[str, Any]:
         """Read one file of a skill (text, or base64 for a binary file; at most 200 KB)."""
         return app.guarded(lambda: skill_tools.read_file(session, name, path))
+
+
+def _register_acting_tools(app: McpApp) -> None:
+    """The tools that run, record or propose something."""
+    server, session = app.server, app.session
 
     @server.tool(
         annotations=ToolAnnotations(
