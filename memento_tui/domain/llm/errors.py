@@ -42,7 +42,28 @@ class ModelError(MementoError):
 def map_error(err: Exception, config: ModelConfig) -> ModelError:
     name = type(err).__name__
     detail = str(err).split("\n")[0][:300]
-    where = config.api_base or "the provider"
+    # The order matters where two apply: a refused tool call is also a BadRequestError,
+    # and a connection failure may come as an APIConnectionError.
+    mapped = _named_failure(name, detail, config)
+    if mapped is None:
+        mapped = _failure_in_message(err, detail, config)
+    if mapped is None:
+        mapped = _server_or_request_failure(name, detail)
+    if mapped is not None:
+        return mapped
+    if isinstance(err, (json.JSONDecodeError, ValueError)):
+        return ModelError(
+            f"the model server sent a reply that is not valid: {detail}",
+            kind="bad_reply",
+            fix="check [model] api_base points at an OpenAI-compatible server",
+        )
+    if isinstance(err, ModelError):
+        return err
+    return ModelError(f"{name}: {detail}", kind="server", fix="see the message above")
+
+
+def _named_failure(name: str, detail: str, config: ModelConfig) -> ModelError | None:
+    """The failures whose exception class says exactly what happened."""
     if name == "AuthenticationError" or "PermissionDenied" in name:
         key = config.api_key_env or "the key variable"
         return ModelError(
@@ -64,6 +85,11 @@ def map_error(err: Exception, config: ModelConfig) -> ModelError:
             kind="timeout",
             fix="raise [model] timeout_seconds, or check the server",
         )
+    return None
+
+
+def _failure_in_message(err: Exception, detail: str, config: ModelConfig) -> ModelError | None:
+    """The failures told by what the error says: tool calls refused, the server unreachable."""
     text = str(err).lower()
     if refuses_tools(err) and config.tool_calling == "native":
         return ModelError(
@@ -73,11 +99,17 @@ def map_error(err: Exception, config: ModelConfig) -> ModelError:
             f"{config.config_file or '.memento/config.toml'}, or turn tool calls on in the server",
         )
     if "connection error" in text or "connection refused" in text or "connecterror" in text:
+        where = config.api_base or "the provider"
         return ModelError(
             f"cannot reach {where}: {detail}",
             kind="unreachable",
             fix="start the server, or check [model] api_base and your network",
         )
+    return None
+
+
+def _server_or_request_failure(name: str, detail: str) -> ModelError | None:
+    """The broad families: the server failed, or it refused the request."""
     if name in (
         "InternalServerError",
         "ServiceUnavailableError",
@@ -101,12 +133,4 @@ def map_error(err: Exception, config: ModelConfig) -> ModelError:
             kind="bad_request",
             fix="check the model supports this kind of request",
         )
-    if isinstance(err, (json.JSONDecodeError, ValueError)):
-        return ModelError(
-            f"the model server sent a reply that is not valid: {detail}",
-            kind="bad_reply",
-            fix="check [model] api_base points at an OpenAI-compatible server",
-        )
-    if isinstance(err, ModelError):
-        return err
-    return ModelError(f"{name}: {detail}", kind="server", fix="see the message above")
+    return None
