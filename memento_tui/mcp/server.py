@@ -236,6 +236,7 @@ SkillName = Annotated[str, Field(description="a skill's name, as find_skills ret
 def _register_tools(app: McpApp) -> None:
     _register_reading_tools(app)
     _register_acting_tools(app)
+    _register_proposing_tool(app)
 
 
 def _register_reading_tools(app: McpApp) -> None:
@@ -268,7 +269,7 @@ def _register_reading_tools(app: McpApp) -> None:
 
 
 def _register_acting_tools(app: McpApp) -> None:
-    """The tools that run, record or propose something."""
+    """The tools that run a command or record an outcome."""
     server, session = app.server, app.session
 
     @server.tool(
@@ -307,6 +308,11 @@ def _register_acting_tools(app: McpApp) -> None:
         learns from it (a pass makes the task find this skill; a failure pushes it down for
         similar tasks). A failure's note is what a person or `memento reflect` starts from."""
         return app.guarded(lambda: outcome.report(session, task, skill, passed, note))
+
+
+def _register_proposing_tool(app: McpApp) -> None:
+    """propose_patch: a client's own fix, into the review queue."""
+    server, session = app.server, app.session
 
     @server.tool(annotations=WRITES)
     async def propose_patch(
