@@ -111,57 +111,85 @@ def walk(
     if not stat.S_ISDIR(root_st.st_mode):
         raise NotADirectoryError(f"{root} is not a folder")
     fd, names = _open_dir(str(root), None, root_st)
+    # An explicit stack, never recursion: a tree may be far deeper than the recursion limit.
     stack = [_Frame("", root_st.st_dev, root_st.st_ino, fd, names)]
     lowest_open = 0  # frames below this index have let go of their descriptor
     try:
         while stack:
             top = stack[-1]
             if not top.names:
-                stack.pop()
-                if top.fd is not None and stack and stack[-1].fd is None:
-                    _reopen_parent(top.fd, stack[-1])
-                    lowest_open = len(stack) - 1
-                if top.fd is not None:
-                    os.close(top.fd)
-                    top.fd = None
-                if leave is not None and top.entry is not None:
-                    parent_fd = stack[-1].fd
-                    assert parent_fd is not None
-                    leave(Entry(top.entry.rel, top.entry.name, parent_fd, top.entry.st))
+                lowest_open = _leave_folder(stack, lowest_open, leave)
                 continue
-            name = top.names.pop()
-            assert top.fd is not None
-            try:
-                st = os.stat(name, dir_fd=top.fd, follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            rel = f"{top.rel}/{name}" if top.rel else name
-            entry = Entry(rel, name, top.fd, st)
-            descend = visit(entry) if visit is not None else True
-            if not stat.S_ISDIR(st.st_mode):
-                if leave is not None:
-                    leave(entry)
-                continue
-            if descend is False:
-                continue
-            try:
-                child_fd, child_names = _open_dir(name, top.fd, st, reopen=reopen_closed)
-            except (FileNotFoundError, PermissionError):
-                if leave is not None:
-                    leave(entry)
-                continue
-            stack.append(_Frame(rel, st.st_dev, st.st_ino, child_fd, child_names, entry))
-            if len(stack) - lowest_open > _MAX_OPEN:
-                old = stack[lowest_open]
-                assert old.fd is not None
-                os.close(old.fd)
-                old.fd = None
-                lowest_open += 1
+            child = _next_entry(top, visit, leave, reopen_closed)
+            if child is not None:
+                stack.append(child)
+                lowest_open = _release_oldest(stack, lowest_open)
     finally:
         for frame in stack:
             if frame.fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(frame.fd)
+
+
+def _leave_folder(stack: list[_Frame], lowest_open: int, leave: Callable[[Entry], None] | None) -> int:
+    """Pop the finished folder on top of the stack, close it and call ``leave`` on it. A
+    parent that let go of its descriptor is opened again first, through ``..``. Returns
+    the new ``lowest_open``."""
+    top = stack.pop()
+    if top.fd is not None and stack and stack[-1].fd is None:
+        _reopen_parent(top.fd, stack[-1])
+        lowest_open = len(stack) - 1
+    if top.fd is not None:
+        os.close(top.fd)
+        top.fd = None
+    if leave is not None and top.entry is not None:
+        parent_fd = stack[-1].fd
+        assert parent_fd is not None
+        leave(Entry(top.entry.rel, top.entry.name, parent_fd, top.entry.st))
+    return lowest_open
+
+
+def _next_entry(
+    top: _Frame,
+    visit: Callable[[Entry], bool | None] | None,
+    leave: Callable[[Entry], None] | None,
+    reopen_closed: bool,
+) -> _Frame | None:
+    """Visit the next name in ``top``; a folder to enter comes back as a new, open frame."""
+    name = top.names.pop()
+    assert top.fd is not None
+    try:
+        st = os.stat(name, dir_fd=top.fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    rel = f"{top.rel}/{name}" if top.rel else name
+    entry = Entry(rel, name, top.fd, st)
+    descend = visit(entry) if visit is not None else True
+    if not stat.S_ISDIR(st.st_mode):
+        if leave is not None:
+            leave(entry)
+        return None
+    if descend is False:
+        return None
+    try:
+        child_fd, child_names = _open_dir(name, top.fd, st, reopen=reopen_closed)
+    except (FileNotFoundError, PermissionError):
+        if leave is not None:
+            leave(entry)
+        return None
+    return _Frame(rel, st.st_dev, st.st_ino, child_fd, child_names, entry)
+
+
+def _release_oldest(stack: list[_Frame], lowest_open: int) -> int:
+    """Past ``_MAX_OPEN`` open folders, let go of the one nearest the root; returns the
+    new ``lowest_open``."""
+    if len(stack) - lowest_open > _MAX_OPEN:
+        old = stack[lowest_open]
+        assert old.fd is not None
+        os.close(old.fd)
+        old.fd = None
+        lowest_open += 1
+    return lowest_open
 
 
 def remove_tree(root: Path, *, missing_ok: bool = True) -> None:
