@@ -105,73 +105,8 @@ class ScriptedServer:
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> ScriptedServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
-                    self._send_json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
-                else:
-                    self._send_json(404, {"error": {"message": "not found"}})
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                with server._lock:
-                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
-                if not self.path.rstrip("/").endswith("/chat/completions"):
-                    self._send_json(404, {"error": {"message": f"no route {self.path}"}})
-                    return
-                step = server._next(body)
-                if step.delay:
-                    time.sleep(step.delay)
-                if step.raw_body is not None:
-                    self._send(200, "application/json", step.raw_body)
-                elif step.status != 200:
-                    self._send_json(
-                        step.status,
-                        {
-                            "error": {
-                                "message": step.content,
-                                "type": "scripted",
-                                "code": step.status,
-                            }
-                        },
-                    )
-                elif body.get("stream"):
-                    self._stream(step, body)
-                else:
-                    self._send_json(200, _completion(step, body))
-
-            def _send(self, status: int, ctype: str, data: bytes) -> None:
-                self.send_response(status)
-                self.send_header("content-type", ctype)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-                self._send(status, "application/json", json.dumps(payload).encode())
-
-            def _stream(self, step: Step, body: dict[str, Any]) -> None:
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("cache-control", "no-cache")
-                self.send_header("connection", "close")
-                self.end_headers()
-                for chunk in _chunks(step, body):
-                    self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-                    self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
-                self.close_connection = True
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = type("Handler", (_Handler,), {"scripted": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -299,3 +234,71 @@ def _chunks(step: Step, body: dict[str, Any]) -> Iterable[dict[str, Any]]:
     yield chunk({}, "tool_calls" if step.tool_calls else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
         yield {**base, "choices": [], "usage": _usage(step)}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers as an OpenAI-compatible server would, from the script of ``scripted``."""
+
+    scripted: ScriptedServer  # set on the subclass each server makes
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self._send_json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+        else:
+            self._send_json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        with self.scripted._lock:
+            self.scripted.headers.append({k.lower(): v for k, v in self.headers.items()})
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        step = self.scripted._next(body)
+        if step.delay:
+            time.sleep(step.delay)
+        if step.raw_body is not None:
+            self._send(200, "application/json", step.raw_body)
+        elif step.status != 200:
+            self._send_json(
+                step.status,
+                {
+                    "error": {
+                        "message": step.content,
+                        "type": "scripted",
+                        "code": step.status,
+                    }
+                },
+            )
+        elif body.get("stream"):
+            self._stream(step, body)
+        else:
+            self._send_json(200, _completion(step, body))
+
+    def _send(self, status: int, ctype: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        self._send(status, "application/json", json.dumps(payload).encode())
+
+    def _stream(self, step: Step, body: dict[str, Any]) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("connection", "close")
+        self.end_headers()
+        for chunk in _chunks(step, body):
+            self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        self.close_connection = True
