@@ -59,24 +59,12 @@ def patch_effects(
     figures for tasks like that one, which is what tells a new skill's effect.
     """
     patch_tasks = patch_tasks or {}
-    ordered = sorted(reviews, key=lambda r: _ts(r.at))
-    undone: dict[str, float] = {}
-    merges: list[Any] = []
-    for review in ordered:
-        if review.action == "merge":
-            merges.append(review)
-        elif review.action == "undo":
-            undone.setdefault(review.id, _ts(review.at))
+    merges, undone = _merges_and_undos(reviews)
     finished = [r for r in runs if r.status in FINISHED]
     effects: list[PatchEffect] = []
     for merge in merges:
         at = _ts(merge.at)
-        same_skill = [m for m in merges if m.skill == merge.skill]
-        pos = same_skill.index(merge)
-        start = _ts(same_skill[pos - 1].at) if pos > 0 else float("-inf")
-        end = _ts(same_skill[pos + 1].at) if pos + 1 < len(same_skill) else float("inf")
-        if merge.id in undone and undone[merge.id] >= at:
-            end = min(end, undone[merge.id])
+        start, end = _window(merge, merges, undone)
         task = patch_tasks.get(merge.id, "")
         effect = PatchEffect(
             patch_id=merge.id,
@@ -90,21 +78,52 @@ def patch_effects(
             similar_before=Rate() if task else None,
             similar_after=Rate() if task else None,
         )
-        task_tokens = tokens(task) if task else frozenset()
-        for run in finished:
-            passed = run.status == "passed"
-            in_before, in_after = start <= run.started < at, at <= run.started < end
-            if merge.skill in run.skills_used:
-                if in_before:
-                    effect.before.add(passed)
-                elif in_after:
-                    effect.after.add(passed)
-            if task and jaccard(task_tokens, tokens(run.task)) >= threshold:
-                # Tasks like the failed one may have used no skill at all before the patch.
-                assert effect.similar_before is not None and effect.similar_after is not None
-                if in_before:
-                    effect.similar_before.add(passed)
-                elif in_after:
-                    effect.similar_after.add(passed)
+        _count_runs(effect, finished, start, end, threshold)
         effects.append(effect)
     return sorted(effects, key=lambda e: (-e.merged_at, e.patch_id))
+
+
+def _merges_and_undos(reviews: Sequence[Any]) -> tuple[list[Any], dict[str, float]]:
+    """The merges in time order, and when each undone patch was first undone."""
+    undone: dict[str, float] = {}
+    merges: list[Any] = []
+    for review in sorted(reviews, key=lambda r: _ts(r.at)):
+        if review.action == "merge":
+            merges.append(review)
+        elif review.action == "undo":
+            undone.setdefault(review.id, _ts(review.at))
+    return merges, undone
+
+
+def _window(merge: Any, merges: list[Any], undone: dict[str, float]) -> tuple[float, float]:
+    """From the skill's previous merge to its next one, or to this patch's undo."""
+    at = _ts(merge.at)
+    same_skill = [m for m in merges if m.skill == merge.skill]
+    pos = same_skill.index(merge)
+    start = _ts(same_skill[pos - 1].at) if pos > 0 else float("-inf")
+    end = _ts(same_skill[pos + 1].at) if pos + 1 < len(same_skill) else float("inf")
+    if merge.id in undone and undone[merge.id] >= at:
+        end = min(end, undone[merge.id])
+    return start, end
+
+
+def _count_runs(effect: PatchEffect, finished: list[Any], start: float, end: float, threshold: float) -> None:
+    """Add each run in the window to the effect's before or after, for the skill and, when
+    the patch was made for a task, for tasks like it."""
+    at = effect.merged_at
+    task_tokens = tokens(effect.task) if effect.task else frozenset()
+    for run in finished:
+        passed = run.status == "passed"
+        in_before, in_after = start <= run.started < at, at <= run.started < end
+        if effect.skill in run.skills_used:
+            if in_before:
+                effect.before.add(passed)
+            elif in_after:
+                effect.after.add(passed)
+        if effect.task and jaccard(task_tokens, tokens(run.task)) >= threshold:
+            # Tasks like the failed one may have used no skill at all before the patch.
+            assert effect.similar_before is not None and effect.similar_after is not None
+            if in_before:
+                effect.similar_before.add(passed)
+            elif in_after:
+                effect.similar_after.add(passed)
