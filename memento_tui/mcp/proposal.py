@@ -32,11 +32,7 @@ from memento_tui.domain.patches.model import PatchEvidence
 from memento_tui.domain.patches.rules import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_path
 from memento_tui.domain.paths import SKILL_FILE, SKILLS_DIR_NAME
 from memento_tui.domain.skills import MAX_SKILL_MD_BYTES
-from memento_tui.domain.skills.protection import (
-    companion_name,
-    protected_by_config,
-    protected_in_text,
-)
+from memento_tui.domain.skills.protection import companion_name, protection_in
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession
 
@@ -102,14 +98,14 @@ def propose(
 
 
 def _refuse_protected(session: McpSession, name: str) -> None:
-    config = session.services.workspace.config
     folder = session.services.paths.skills / name
+    text: str | None = None
     try:  # capped, and never through a link: the SKILL.md may be anyone's
-        text, _ = ConfinedPath(folder, (SKILL_FILE,), f"{name}/{SKILL_FILE}").read(MAX_SKILL_MD_BYTES)
-        on_disk = protected_in_text(text.decode("utf-8", "replace"))
+        raw, _ = ConfinedPath(folder, (SKILL_FILE,), f"{name}/{SKILL_FILE}").read(MAX_SKILL_MD_BYTES)
+        text = raw.decode("utf-8", "replace")
     except (MementoError, OSError):
-        on_disk = False  # no SKILL.md (a new skill), or not a file: the patch rules judge it
-    if protected_by_config(name, config) or on_disk:
+        pass  # no SKILL.md (a new skill), or not a file: the patch rules judge it
+    if protection_in(name, text, session.services.workspace.config) is not None:
         companion = companion_name(name)
         raise checks.CallRefused(
             f"skill {name!r} is protected; patches never touch it",

@@ -21,7 +21,7 @@ from memento_tui.domain.errors import SkillError
 from memento_tui.domain.paths import SKILL_FILE
 from memento_tui.domain.skills import MAX_SKILL_MD_BYTES, Skill, did_you_mean, load_skill
 from memento_tui.domain.skills.hidden_text import terminal_safe
-from memento_tui.domain.skills.protection import protected_by_config
+from memento_tui.domain.skills.protection import protection_of
 from memento_tui.mcp import checks
 from memento_tui.mcp.session import McpSession, Step
 
@@ -78,7 +78,7 @@ def load(session: McpSession, name: str) -> dict[str, Any]:
         "skill_md": text,
         "files": files[:MAX_FILES_LISTED],
         "network": sandbox.may_use_network(skill.dir),
-        "protected": skill.protected or protected_by_config(skill.name, session.services.workspace.config),
+        "protected": protection_of(skill, session.services.workspace.config) is not None,
         "how_to_run": "run_skill_command mounts this skill read-only at /skill; "
         "the command runs in /work, a fresh folder holding the files you pass",
     }

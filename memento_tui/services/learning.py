@@ -25,7 +25,7 @@ from memento_tui.domain.learning.outcome import LearningOutcome, LearningStatus,
 from memento_tui.domain.learning.reflect import changed_files, reflect, write_fix
 from memento_tui.domain.llm import Usage
 from memento_tui.domain.skills import NAME_RE, load_skill
-from memento_tui.domain.skills.protection import companion_name, protected_by_config
+from memento_tui.domain.skills.protection import companion_name, protection_of
 from memento_tui.domain.tree import remove_tree_quietly
 from memento_tui.domain.tree_copy import copy_tree
 from memento_tui.services.factory import Services
@@ -156,7 +156,7 @@ class _Learner:
         if name not in library.skills:
             raise MementoError(f"the reflection named a weak skill that does not exist: {name!r}")
         skill = library.skills[name]
-        if skill.protected or protected_by_config(name, self.services.workspace.config):
+        if protection_of(skill, self.services.workspace.config) is not None:
             # Never a branch touching a protected skill: the fix goes to its companion.
             self.companion_of = skill
             companion = companion_name(name)

@@ -50,3 +50,17 @@ def test_a_skill_is_protected_by_its_skill_md_first_then_by_a_config_glob(tmp_pa
     assert by_glob is not None and by_glob.reason == "[learning] protected in .memento/config.toml"
     assert Protection("skill_md").reason == "metadata.memento.protected in its SKILL.md"
     assert protection_of(plain, Config()) is None and protection_of(plain, None) is None
+
+
+def test_a_skill_known_by_its_text_is_protected_the_same_way() -> None:
+    # protection_in: the patch store (SKILL.md as on main) and memento mcp (a capped read).
+    from memento_tui.domain.skills.protection import protection_in
+
+    flagged = "---\nname: csv-json\ndescription: d\nmetadata:\n  memento:\n    protected: true\n---\nbody\n"
+    plain = "---\nname: csv-json\ndescription: d\n---\nbody\n"
+    config = Config(learning=LearningConfig(protected=["csv-*"]))
+    assert protection_in("csv-json", flagged, config) == Protection("skill_md")
+    assert protection_in("csv-json", plain, config) == Protection("config")
+    assert protection_in("csv-json", None, config) == Protection("config")  # a new skill
+    assert protection_in("csv-json", plain, None) is None
+    assert protection_in("csv-json", "---\n: broken\n", Config()) is None  # unparsable protects nothing

@@ -68,18 +68,15 @@ def blob_id(content: bytes, object_format: str) -> str:
 
 def _refuse_protected(store: PatchRepository, skill: str, skill_md_on_main: tuple[str, str] | None) -> None:
     """Learning never patches a protected skill: by its own SKILL.md on main, or by config."""
-    from memento_tui.domain.skills.protection import protected_by_config, protected_in_text
+    from memento_tui.domain.skills.protection import protection_in
 
-    why = ""
-    if protected_by_config(skill, store.workspace.config):
-        why = "[learning] protected in .memento/config.toml"
-    elif skill_md_on_main is not None:
+    text = None
+    if skill_md_on_main is not None:
         text = store.repo.git("cat-file", "blob", skill_md_on_main[1]).stdout.decode("utf-8", "replace")
-        if protected_in_text(text):
-            why = "metadata.memento.protected in its SKILL.md"
-    if why:
+    protection = protection_in(skill, text, store.workspace.config)
+    if protection is not None:
         raise PatchRefused(
-            f"skill {skill!r} is protected ({why}); patches never touch it",
+            f"skill {skill!r} is protected ({protection.reason}); patches never touch it",
             field="files",
             fix="put the change in a companion skill, or edit the skill by hand",
         )

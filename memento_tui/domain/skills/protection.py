@@ -49,6 +49,16 @@ def protection_of(skill: Skill, config: Config | None) -> Protection | None:
     return None
 
 
+def protection_in(name: str, skill_md: str | None, config: Config | None) -> Protection | None:
+    """``protection_of`` for a skill known only by its name and its SKILL.md's text (as on
+    main, or read capped from a stranger's folder; None when it has none yet)."""
+    if skill_md is not None and protected_in_text(skill_md):
+        return Protection("skill_md")
+    if config is not None and protected_by_config(name, config):
+        return Protection("config")
+    return None
+
+
 def protected_by_config(name: str, config: Config) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in config.learning.protected)
 
