@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,8 +30,11 @@ from memento_tui.ui.widgets.learning_view import LearningView
 from memento_tui.ui.widgets.nav_bar import NavBar
 from memento_tui.ui.widgets.run_stream import RunStream, StreamBuffer
 
+if TYPE_CHECKING:
+    from memento_tui.domain.agent.runs import RunRecord
 
-def outcome_text(record: Any) -> str:
+
+def outcome_text(record: RunRecord) -> str:
     """How a finished run ended, for the status panel."""
     word = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "cancelled": "CANCELLED"}
     text = word.get(record.status, record.status)
@@ -60,7 +63,7 @@ class RunScreen(MementoScreen):
     class RunFinished(Message):
         """The run ended with a verdict (or an error the agent recorded)."""
 
-        def __init__(self, record: Any) -> None:
+        def __init__(self, record: RunRecord) -> None:
             super().__init__()
             self.record = record
 
@@ -75,7 +78,7 @@ class RunScreen(MementoScreen):
         super().__init__()
         self.running = False
         self.cancel_event: threading.Event | None = None
-        self.record: Any = None
+        self.record: RunRecord | None = None
         self.started_at = 0.0
         self.tokens = 0
         self.cost = 0.0

@@ -5,7 +5,7 @@ Opened from the review with the failing step, it starts at that step.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -20,6 +20,9 @@ from memento_tui.domain.errors import MementoError
 from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.footer import MementoFooter
+
+if TYPE_CHECKING:
+    from memento_tui.domain.agent.runs import RunRecord
 
 
 class TraceScreen(MementoScreen):
@@ -42,7 +45,9 @@ class TraceScreen(MementoScreen):
     class TraceLoaded(Message):
         """The run record and its trace events were read."""
 
-        def __init__(self, record: Any, events: list[Any], problems: list[str], error: str | None = None) -> None:
+        def __init__(
+            self, record: RunRecord | None, events: list[TraceEvent], problems: list[str], error: str | None = None
+        ) -> None:
             super().__init__()
             self.record = record
             self.events = events
@@ -82,10 +87,10 @@ class TraceScreen(MementoScreen):
     def _loaded(self, message: TraceLoaded) -> None:
         log = self.query_one("#trace-log", RichLog)
         head = self.query_one("#trace-head", Static)
-        if message.error:
-            head.update(terminal_safe(f"run {self.run_id}: {message.error}"))
-            return
         record = message.record
+        if message.error or record is None:
+            head.update(terminal_safe(f"run {self.run_id}: {message.error or 'not found'}"))
+            return
         at_step = f" · at step {self.step}" if self.step is not None else ""
         head.update(terminal_safe(f"run {record.id} · {record.status}{at_step} · {record.task}"))
         for event in message.events:
