@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App
@@ -35,6 +35,9 @@ from memento_tui.ui.screens.run import RunScreen
 from memento_tui.ui.screens.runs import RunsScreen
 from memento_tui.ui.screens.skills import SkillsScreen
 from memento_tui.ui.widgets.diff_rows import Layout
+
+if TYPE_CHECKING:
+    from memento_tui.ui.host import MementoHost
 
 POLL_SECONDS = 2.0
 # Editors and git write a burst of files at once: one notice after they stop.
@@ -285,3 +288,9 @@ class MementoApp(App[None]):
 
 def make_app(services: Services, *, live: bool = True, mode: str | None = None) -> MementoApp:
     return MementoApp(services, live=live, mode=mode)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_host(app: MementoApp) -> MementoHost:  # mypy checks that the app meets what screens ask
+        return app

@@ -154,3 +154,33 @@ async def test_a_branch_made_by_another_process_appears_without_restart(services
         patch = make_patch(services)  # as a headless `memento run` would, from outside the app
         await d.until(lambda: patch.id in screen.patches, "the poll to notice the new branch")
         assert d.seen(MementoApp.PatchesChanged)
+
+
+async def test_an_edit_becomes_a_new_pending_patch_that_opens_in_review(
+    services: Services, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "\\n## Edited in review\\n" >> "$1"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.delenv("VISUAL", raising=False)
+    patch = make_patch(services)
+    async with drive(services, mode="patches") as d:
+        await _open_review(d, patch.id)
+        await d.press("e")
+        assert isinstance(d.app.screen, ConfirmScreen)
+        await d.press("y")
+        await d.until(lambda: d.seen(ReviewScreen.PatchEdited), "the edit to be saved")
+        edited = d.seen(ReviewScreen.PatchEdited)[0].patch
+        assert edited.id != patch.id and edited.evidence.details["edited_from"] == patch.id
+        assert not edited.evidence.validated  # replay ran on the original, not on the edit
+        # The new patch opens in a review screen of its own; the original stays pending.
+        await d.until(
+            lambda: isinstance(d.app.screen, ReviewScreen) and d.app.screen.patch_id == edited.id, "the new patch"
+        )
+        assert f"Saved as patch {edited.id}." in d.notifications()
+        assert services.patches().get(patch.id).status == "pending"
+        diff = services.patches().diff(edited.id)
+        assert any("## Edited in review" in line.text for f in diff.files for h in f.hunks for line in h.lines)

@@ -16,7 +16,7 @@ from memento_tui.ui.actions import action_name, bindings_for
 
 if TYPE_CHECKING:
     from memento_tui.services.factory import Services
-    from memento_tui.ui.app import MementoApp
+    from memento_tui.ui.host import MementoHost
 
 
 class ActionsMixin:
@@ -30,8 +30,8 @@ class ActionsMixin:
         super().__init_subclass__(**kwargs)
 
     @property
-    def memento(self) -> MementoApp:
-        return cast("MementoApp", self.app)
+    def memento(self) -> MementoHost:
+        return cast("MementoHost", self.app)
 
     @property
     def services(self) -> Services:

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import work
 from textual.message import Message
 
 from memento_tui.domain.errors import MementoError
@@ -105,10 +105,12 @@ class EditPatch:
             return
         self.post_message(self.PatchEdited(patch))
 
-    @on(PatchEdited)
-    def _edited(self, message: PatchEdited) -> None:
+    # Named, not @on: Textual collects @on handlers only from the screen's own class body,
+    # so one in this mixin never ran (the edit was saved, the new patch never opened).
+    def on_edit_patch_patch_edited(self, message: PatchEdited) -> None:
         self.busy = False
         self.notify(f"Saved as patch {message.patch.id}.", title="Edit")
-        from memento_tui.ui.screens.review import ReviewScreen
-
-        self.app.switch_screen(ReviewScreen(message.patch.id))
+        # The new patch opens in a review screen like this one (the mixin's own class, so
+        # this module need not import the screen that mixes it in).
+        review_screen: Any = type(self)
+        self.app.switch_screen(review_screen(message.patch.id))

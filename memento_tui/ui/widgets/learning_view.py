@@ -22,7 +22,7 @@ from memento_tui.domain.learning.outcome import STATUS_TEXT, LearningOutcome
 from memento_tui.domain.skills.hidden_text import terminal_safe
 
 if TYPE_CHECKING:
-    from memento_tui.ui.app import MementoApp
+    from memento_tui.ui.host import MementoHost
 
 
 def summarise(result: LearningOutcome) -> str:
@@ -107,7 +107,7 @@ class LearningView(Vertical):
         from memento_tui.services.learning import learn_from_run
 
         worker = get_current_worker()
-        app = cast("MementoApp", self.app)
+        app = cast("MementoHost", self.app)
 
         def progress(line: str) -> None:
             if not worker.is_cancelled:
