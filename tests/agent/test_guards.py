@@ -94,6 +94,34 @@ def test_a_clean_pass_still_teaches_retrieval(workspace: Workspace, scripted: Sc
     assert TASK in services.index().triggers("csv-json")
 
 
+def test_words_before_any_action_are_not_taken_as_the_answer(
+    workspace: Workspace, scripted: ScriptedServer, people_csv: Path
+) -> None:
+    # A model narrating first ("Let me look at the skill first.") used to end the run there,
+    # a PASS on the agent's report for work never done. It is asked once to act or finish.
+    scripted.add(
+        say("Let me look at the skill first."),
+        call("load_skill", name="csv-json"),
+        call("run", command=CONVERT),
+        call("finish", answer="converted", success=True),
+    )
+    services = make_services(workspace)
+    record = services.agent().run(RunRequest(task=TASK, check=CHECK_JSON, inputs=[people_csv]))
+    assert record.status == "passed" and record.steps == 4 and record.skills_used == ["csv-json"]
+    events, _ = services.runs().trace(record.id)
+    assert any(e.type == "note" and "called no tool" in e.message for e in events)
+    asked = scripted.requests[1]["messages"]
+    assert asked[-2] == {"role": "assistant", "content": "Let me look at the skill first."}
+    assert "call finish" in asked[-1]["content"]
+
+
+def test_words_twice_in_a_row_are_the_final_answer(workspace: Workspace, scripted: ScriptedServer) -> None:
+    scripted.add(say("The file is already JSON."), say("As I said, nothing needs converting."))
+    record = make_services(workspace).agent().run(RunRequest(task=TASK))
+    assert record.answer == "As I said, nothing needs converting." and record.steps == 2
+    assert scripted.remaining == 0
+
+
 def test_without_a_check_a_guarded_run_is_never_pass_not_even_by_the_llm_judge(
     workspace: Workspace, scripted: ScriptedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,7 @@ from memento_tui.domain.llm import ModelReply, ToolCall
 _PROMPTS = Path(__file__).parent / "prompts"
 _SYSTEM = (_PROMPTS / "system.md").read_text(encoding="utf-8")
 _UNREADABLE = (_PROMPTS / "unreadable.md").read_text(encoding="utf-8").strip()
+_NO_CALL = (_PROMPTS / "no_call.md").read_text(encoding="utf-8").strip()
 
 
 def opening(hits: list[Any], task_message: str) -> list[dict[str, Any]]:
@@ -54,6 +55,11 @@ def unreadable_turn(reply: ModelReply, error: str, native: bool) -> list[dict[st
         {"role": "assistant", "content": reply.text},
         {"role": "user", "content": _UNREADABLE.replace("{error}", error).replace("{how}", how)},
     ]
+
+
+def no_call_turn(reply: ModelReply) -> list[dict[str, Any]]:
+    """Words and no call: the reply as it came, and a request to act or to say it is done."""
+    return [{"role": "assistant", "content": reply.text}, {"role": "user", "content": _NO_CALL}]
 
 
 def repeat_refusal(name: str) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from memento_tui.domain.agent.conversation import (
     assistant_turn,
+    no_call_turn,
     opening,
     repeat_refusal,
     tool_result,
@@ -250,6 +251,7 @@ class _Session:
         """Model turns and tool calls until the model is done (None) or a guard stops it."""
         messages = opening(hits, self._task_message())
         repeats, unreadable = RepeatGuard(), UnreadableGuard()
+        words_only = False  # the last reply had words and no call
         while True:
             if self.cancel.is_set():
                 raise RunCancelled
@@ -275,11 +277,20 @@ class _Session:
                     continue
             else:
                 unreadable.readable()
+            if not reply.tool_calls and not words_only:
+                # Words and no call. Often a model narrating before it acts ("Let me look at
+                # the skill first"); taken as its final answer, that became a PASS on the
+                # agent's report for work never done. Ask once to act or to call finish.
+                words_only = True
+                self.emit(Note(message="the reply called no tool: the model was asked to act or to call finish"))
+                messages += no_call_turn(reply)
+                continue
             if not reply.tool_calls:
-                # Plain text and no tool: the model considers itself done.
+                # Words again: its final answer, as native tool calling has it.
                 self.answer = reply.text.strip()
                 self.agent_success = bool(self.answer)
                 return None
+            words_only = False
             messages.append(assistant_turn(reply))
             for call in reply.tool_calls:
                 if self._call(call, toolbox, repeats, messages):
