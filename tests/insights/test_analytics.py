@@ -80,11 +80,11 @@ def test_totals_categories_skills_and_patterns(ws: Workspace) -> None:
     skills = {s.skill: (s.runs, s.passed, s.failures) for s in ins.skills}
     assert skills == {
         "date-normalize": (4, 1, 3),
-        "(none)": (2, 0, 2),
+        "(none)": (1, 0, 1),  # r06, a run error, says nothing of any skill
         "csv-json": (2, 1, 1),
         "text-stats": (1, 1, 0),
     }
-    assert [s.skill for s in ins.skills] == ["date-normalize", "(none)", "csv-json", "text-stats"]
+    assert [s.skill for s in ins.skills] == ["date-normalize", "csv-json", "(none)", "text-stats"]
 
     rows = [(p.label, p.failures, p.runs, sorted(p.run_ids)) for p in ins.patterns]
     assert rows[0] == (UK_INVOICES, 3, 4, ["r01", "r02", "r03"])  # r08 is its 4th run
@@ -185,7 +185,7 @@ def test_critical_marks_rank_first_and_survive_a_bad_line(ws: Workspace) -> None
     assert [p.label for p in ins.patterns] == [RATES, YAML, UK_INVOICES, PRICES]
     assert [p.critical for p in ins.patterns] == [True, True, False, False]
     assert [c.category for c in ins.categories][:2] == ["missing_permission", "run_error"]
-    assert ins.skills[0].skill == "(none)" and ins.skills[0].critical_failures == 2
+    assert ins.skills[0].skill == "(none)" and ins.skills[0].critical_failures == 1  # the error run is no skill's
     assert ins.totals.critical_runs == 2
     kinds = [(c.kind, c.ref) for c in ins.critical]
     assert kinds == [("run", "r05"), ("pattern", "convert a yaml config to json")]

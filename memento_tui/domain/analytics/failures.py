@@ -96,9 +96,13 @@ def by_category(failures: Sequence[Any], critical: CriticalSet) -> list[Category
 
 
 def by_skill(runs: Sequence[Any], critical: CriticalSet) -> list[SkillRow]:
+    """Each skill's runs, passes and failures. An error (the model unreachable, the sandbox
+    missing) says nothing about a skill, so it counts here for nothing, as on the Skills
+    screen (domain/skills/success.py) and in what retrieval learns (agent/teaching.py);
+    the failure categories still count it."""
     rows: dict[str, SkillRow] = {}
     for run in runs:
-        if run.status not in FINISHED:
+        if run.status not in ("passed", "failed"):
             continue
         for skill in run.skills_used or [NO_SKILL]:
             row = rows.setdefault(skill, SkillRow(skill, 0, 0, 0, 0))
