@@ -44,6 +44,8 @@ PARETO_SHARE = 0.2
 
 FAILED = ("failed", "error")
 FINISHED = ("passed", "failed", "error")
+# What a skill's own figures count: an error (the model unreachable, no sandbox) is no skill's.
+JUDGED = ("passed", "failed")
 
 
 def is_failure(run: Any) -> bool:
@@ -102,7 +104,7 @@ def by_skill(runs: Sequence[Any], critical: CriticalSet) -> list[SkillRow]:
     the failure categories still count it."""
     rows: dict[str, SkillRow] = {}
     for run in runs:
-        if run.status not in ("passed", "failed"):
+        if run.status not in JUDGED:
             continue
         for skill in run.skills_used or [NO_SKILL]:
             row = rows.setdefault(skill, SkillRow(skill, 0, 0, 0, 0))

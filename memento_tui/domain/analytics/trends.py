@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from memento_tui.domain.analytics.failures import FINISHED, NO_SKILL
+from memento_tui.domain.analytics.failures import FINISHED, JUDGED, NO_SKILL
 from memento_tui.domain.analytics.models import PatchEffect, Rate, SkillTrend, TrendPoint
 from memento_tui.domain.analytics.patterns import jaccard, tokens
 
@@ -29,7 +29,8 @@ def success_over_time(runs: Sequence[Any], bucket: Bucket = "week") -> list[Skil
         if run.status not in FINISHED:
             continue
         key = bucket_of(run.started, bucket)
-        for skill in (ALL_RUNS, *(run.skills_used or [NO_SKILL])):
+        skills = (run.skills_used or [NO_SKILL]) if run.status in JUDGED else []
+        for skill in (ALL_RUNS, *skills):
             point = table.setdefault(skill, {}).setdefault(key, TrendPoint(key, 0, 0))
             point.runs += 1
             point.passed += int(run.status == "passed")
@@ -60,7 +61,7 @@ def patch_effects(
     """
     patch_tasks = patch_tasks or {}
     merges, undone = _merges_and_undos(reviews)
-    finished = [r for r in runs if r.status in FINISHED]
+    finished = [r for r in runs if r.status in JUDGED]  # a skill's success: errors are no skill's
     effects: list[PatchEffect] = []
     for merge in merges:
         at = _ts(merge.at)
