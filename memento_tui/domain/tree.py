@@ -137,7 +137,11 @@ def _leave_folder(stack: list[_Frame], lowest_open: int, leave: Callable[[Entry]
     the new ``lowest_open``."""
     top = stack.pop()
     if top.fd is not None and stack and stack[-1].fd is None:
-        _reopen_parent(top.fd, stack[-1])
+        try:
+            _reopen_parent(top.fd, stack[-1])
+        except BaseException:
+            os.close(top.fd)  # off the stack already: the walk's clean-up would not see it
+            raise
         lowest_open = len(stack) - 1
     if top.fd is not None:
         os.close(top.fd)
