@@ -150,6 +150,12 @@ def remote_env() -> dict[str, str]:
     return {k: v for k in _REMOTE_ENV if (v := os.environ.get(k))}
 
 
+@dataclass(frozen=True)
+class TreeMerge:
+    tree: str  # written even when files conflict (with git's conflict markers in them)
+    conflicts: list[str]  # the files that conflict; empty for a clean merge
+
+
 class GitRepo:
     """A git repository, driven with hardened options (GitPython for ``run``)."""
 
@@ -253,6 +259,24 @@ class GitRepo:
         """``git()`` and return stdout as text without the final newline."""
         return self.git(*args, **kwargs).text
 
+    def merge_trees(self, ours: str, theirs: str) -> TreeMerge:
+        """A three-way merge in plumbing (``merge-tree --write-tree``, the merge base found by
+        git): the merged tree and the files that conflict. No work tree or index changes."""
+        result = self.git(
+            "merge-tree",
+            "--write-tree",
+            "-z",
+            "--name-only",
+            "--no-messages",
+            "--end-of-options",
+            ours,
+            theirs,
+            ok=(0, 1),
+        )
+        tokens = result.stdout.split(b"\0")
+        conflicts = sorted({t.decode("utf-8", "replace") for t in tokens[1:] if t}) if result.returncode else []
+        return TreeMerge(tokens[0].decode().strip(), conflicts)
+
     def person(self) -> tuple[str, str]:
         """The person's identity for commits they make through memento (a merge they
         approved): this repository's own user.name/email first, then their global ones."""
@@ -314,56 +338,6 @@ def git_version() -> tuple[str, tuple[int, ...]]:
         need = ".".join(map(str, MIN_GIT))
         raise WorkspaceError(f"{text or 'git'} is too old", fix=f"install git {need} or newer")
     return text, version
-
-
-def common_dir_of(root: Path) -> Path | None:
-    """The repository's shared git folder, read from the files (no git process)."""
-    dot_git = root / ".git"
-    if dot_git.is_dir():
-        return dot_git
-    try:
-        text = dot_git.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    if not text.startswith("gitdir:"):
-        return None
-    gitdir = (root / text.removeprefix("gitdir:").strip()).resolve()
-    try:
-        common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-    except OSError:
-        return gitdir
-    return (gitdir / common).resolve()
-
-
-def refs_stamp(root: Path, under: str) -> tuple[object, ...]:
-    """A fingerprint of the branch tips: the top of refs/heads (main among them) and every
-    branch under ``under``, from a few ``stat`` calls, no git process: cheap enough to poll."""
-    from memento_tui.domain import tree
-
-    common = common_dir_of(root)
-    if common is None:
-        return ()
-
-    def key(path: Path) -> tuple[int, int]:
-        try:
-            st = path.stat()
-        except OSError:
-            return (0, 0)
-        return (st.st_mtime_ns, st.st_size)
-
-    heads = common / "refs" / "heads"
-    parts: list[object] = [key(common / "packed-refs")]
-    try:
-        tops = sorted(e.name for e in os.scandir(heads) if e.is_file(follow_symlinks=False))
-    except OSError:
-        tops = []
-    parts.extend((name, key(heads / name)) for name in tops)
-    branches = heads / under.rstrip("/")
-    parts.append(key(branches))
-    if branches.is_dir():
-        for rel, st in tree.files_under(branches):
-            parts.append((rel, st.st_mtime_ns, st.st_size))
-    return tuple(parts)
 
 
 def _looks_like_repo(root: Path) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memento_tui.domain.git_repo import refs_stamp
+from memento_tui.domain.git_files import refs_stamp
 from memento_tui.domain.patches.model import BRANCH_PREFIX
 from memento_tui.services.factory import Services
 

@@ -181,20 +181,8 @@ class _Sync:
 
     def _merge_tree(self, ours: str, theirs: str, base: str) -> str:
         """A three-way merge in plumbing; the union files are merged line by line."""
-        result = self.repo.git(
-            "merge-tree",
-            "--write-tree",
-            "-z",
-            "--name-only",
-            "--no-messages",
-            "--end-of-options",
-            ours,
-            theirs,
-            ok=(0, 1),
-        )
-        tokens = result.stdout.split(b"\0")
-        tree = tokens[0].decode().strip()
-        conflicts = sorted({t.decode("utf-8", "replace") for t in tokens[1:] if t})
+        merged = self.repo.merge_trees(ours, theirs)
+        tree, conflicts = merged.tree, merged.conflicts
         real = [c for c in conflicts if c not in UNION_FILES]
         if real:
             raise PatchConflict(

@@ -16,21 +16,10 @@ _REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
 def three_way(repo: GitRepo, main: str, ours: str, base: str, theirs_tree: str, what: str) -> str:
     """merge-tree of ``ours`` and a commit holding ``theirs_tree`` on top of ``base``."""
     helper = repo.out("commit-tree", theirs_tree, "-p", base, "-m", f"memento: {what} (helper)")
-    result = repo.git(
-        "merge-tree",
-        "--write-tree",
-        "-z",
-        "--name-only",
-        "--no-messages",
-        "--end-of-options",
-        ours,
-        helper,
-        ok=(0, 1),
-    )
-    tokens = result.stdout.split(b"\0")
-    if result.returncode == 0:
-        return tokens[0].decode().strip()
-    files = sorted({t.decode("utf-8", "replace") for t in tokens[1:] if t})
+    merged = repo.merge_trees(ours, helper)
+    if not merged.conflicts:
+        return merged.tree
+    files = merged.conflicts
     raise PatchConflict(
         f"cannot {what}: it conflicts with {main} in {', '.join(files)}; nothing was changed",
         files=files,

@@ -172,21 +172,10 @@ def _merge_commit(store: PatchRepository, patch: Patch, old: str, main: str) -> 
 
 
 def _merge_tree(store: PatchRepository, patch: Patch, old: str) -> str:
-    result = store.repo.git(
-        "merge-tree",
-        "--write-tree",
-        "-z",
-        "--name-only",
-        "--no-messages",
-        "--end-of-options",
-        old,
-        patch.head,
-        ok=(0, 1),
-    )
-    tokens = result.stdout.split(b"\0")
-    if result.returncode == 0:
-        return tokens[0].decode().strip()
-    files = sorted({t.decode("utf-8", "replace") for t in tokens[1:] if t})
+    merged = store.repo.merge_trees(old, patch.head)
+    if not merged.conflicts:
+        return merged.tree
+    files = merged.conflicts
     raise PatchConflict(
         f"patch {patch.id} conflicts with {store.main_branch()} in {', '.join(files)}; nothing was changed",
         files=files,
