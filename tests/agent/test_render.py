@@ -23,10 +23,10 @@ def texts(lines: list[Line]) -> list[str]:
 
 def test_a_failed_command_says_why_on_its_line_when_compact_and_shows_its_output_in_full() -> None:
     assert texts(live_lines(FAILED, full=False)) == [
-        "  ← failed · exit 2 · 0.07 s · python3: can't open file '/skill/x.py'"
+        "  ← FAILED · exit 2 · 0.07 s · python3: can't open file '/skill/x.py'"
     ]
     full = live_lines(FAILED)
-    assert full[0] == Line("  ← failed · exit 2 · 0.07 s", "error")
+    assert full[0] == Line("  ← FAILED · exit 2 · 0.07 s", "error")
     assert Line("  │ python3: can't open file '/skill/x.py'", "output") in full
     # Output that already streamed to the screen is not shown twice.
     assert live_lines(FAILED, output_streamed=True) == full[:1]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from memento_tui.domain.agent.render import error_text
+from memento_tui.domain.agent.render import error_text, result_head
 from memento_tui.domain.skills.hidden_text import terminal_safe
 
 Chosen = Literal["decision-step", "last-failure", "last-call", "none"]
@@ -269,14 +269,9 @@ def failing_step_lines(fs: FailingStep) -> list[str]:
         if call.output is None:
             lines.append("← no result recorded (the run stopped here)")
         else:
-            head = "← " + ("FAILED" if call.failed else "ok")
-            if call.exit_code is not None:
-                head += f" · exit {call.exit_code}"
-            if call.limit:
-                head += f" · stopped by the {call.limit} limit"
-            if call.skill:
-                head += f" · skill {call.skill}"
-            lines.append(head)
+            lines.append(
+                result_head(not call.failed, call.exit_code, call.limit, f"skill {call.skill}" if call.skill else "")
+            )
             lines += _indent(call.output) if call.output.strip() else ["    (no output)"]
     else:
         lines.append(fs.why if not fs.problems else "the trace could not be read")

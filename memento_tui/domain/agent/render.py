@@ -77,6 +77,16 @@ def result_text(event: ToolResult) -> str:
     return first[:120] or ("ok" if event.ok else "failed")
 
 
+def result_head(ok: bool, exit_code: int | None, limit: str | None, *more: str) -> str:
+    """How a call ended, on one line, the same in every view: ``← FAILED · exit 1 · ...``."""
+    parts = ["← " + ("ok" if ok else "FAILED")]
+    if exit_code is not None:
+        parts.append(f"exit {exit_code}")
+    if limit:
+        parts.append(f"stopped by the {limit} limit")
+    return " · ".join([*parts, *(m for m in more if m)])
+
+
 def error_text(event: RunFailed) -> str:
     """What ended a run early: the guard by name, the person, or the error."""
     if event.guard:
@@ -113,11 +123,7 @@ def _describe(event: TraceEvent) -> list[str]:
         case ToolResult():
             if event.not_run:
                 return [f"  ← {result_text(event)}"]
-            head = f"  ← {'ok' if event.ok else 'FAILED'}"
-            if event.exit_code is not None:
-                head += f" exit {event.exit_code}"
-            if event.limit:
-                head += f" (stopped by the {event.limit} limit)"
+            head = "  " + result_head(event.ok, event.exit_code, event.limit)
             body = event.output.strip().splitlines()
             shown = body[:15] + ([f"… {len(body) - 15} more lines"] if len(body) > 15 else [])
             return [head] + [f"      {line}" for line in shown]
@@ -199,15 +205,10 @@ def _result_lines(event: ToolResult, *, full: bool, output_streamed: bool) -> li
         return [Line(f"  ← {result_text(event)}")]
     if not full and event.ok and event.name != "run":
         return []  # a file read or written: the call's own line says enough
-    head = "  ← " + ("ok" if event.ok else "failed")
-    if event.exit_code is not None:
-        head += f" · exit {event.exit_code}"
-    if event.limit:
-        head += f" · stopped by the {event.limit} limit"
-    if event.duration:
-        head += f" · {event.duration:.2f} s"
-    if not event.ok and (event.exit_code is None or not full):
-        head += f" · {result_text(event)}"  # why it failed (the app shows the output below)
+    took = f"{event.duration:.2f} s" if event.duration else ""
+    # Why it failed, on the line itself where the output is not shown under it.
+    why = result_text(event) if not event.ok and (event.exit_code is None or not full) else ""
+    head = "  " + result_head(event.ok, event.exit_code, event.limit, took, why)
     lines = [Line(head, "note" if event.ok else "error")]
     if not full or output_streamed or not event.output.strip():
         return lines
