@@ -14,7 +14,7 @@ person's editor; a saved change becomes a new patch (the original stays as it wa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 
 from memento_tui.domain.errors import MementoError
+from memento_tui.domain.patches.diff import StructuredDiff
 from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
@@ -35,7 +36,6 @@ from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.review_side import ReviewSide
 
 if TYPE_CHECKING:
-    from memento_tui.domain.patches.diff import StructuredDiff
     from memento_tui.domain.patches.model import MergeResult, Patch, Rejection, UndoResult
 
 
@@ -80,12 +80,13 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
             super().__init__()
             self.error = error
 
-    def __init__(self, patch_id: str, *, patch: Any = None, diff: Any = None) -> None:
+    def __init__(self, patch_id: str, *, patch: Patch | None = None, diff: StructuredDiff | None = None) -> None:
         """``patch`` and ``diff``, when the queue already read them, show without waiting."""
         super().__init__()
         self.patch_id = patch_id
-        self.patch: Any = None
-        self.diff: Any = None
+        self.patch: Patch | None = None
+        # Empty until the patch's diff arrives: every key's check may ask it before then.
+        self.diff = StructuredDiff(base="", head="")
         self._prefetched = (patch, diff) if patch is not None and diff is not None else None
         self.busy = False
         self.merged_here = False
@@ -134,7 +135,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
     def _loaded(self, message: DiffLoaded) -> None:
         self._apply(message.patch, message.diff)
 
-    def _apply(self, patch: Any, diff: Any) -> None:
+    def _apply(self, patch: Patch, diff: StructuredDiff) -> None:
         self.patch = patch
         self.diff = diff
         view = self.diff_view
@@ -310,9 +311,11 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
 
     # -- decisions ---------------------------------------------------------------------
     def action_merge(self) -> None:
-        ev = self.patch.evidence
+        if (patch := self.patch) is None:
+            return
+        ev = patch.evidence
         detail = (
-            f"{self.patch.skill}: {len(self.diff.files)} file(s), +{self.diff.additions} −{self.diff.deletions}. "
+            f"{patch.skill}: {len(self.diff.files)} file(s), +{self.diff.additions} −{self.diff.deletions}. "
             f"Validated: {'yes' if ev.validated else 'NO'}; replay {ev.replay_text()}; "
             f"regressions {ev.regressions_text()}. Undo with u."
         )
@@ -323,9 +326,9 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.busy = True
-                self._merge(self.patch.id)
+                self._merge(patch.id)
 
-        self.app.push_screen(ConfirmScreen(f"Merge patch {self.patch.id} into main?", detail, yes="Merge"), answered)
+        self.app.push_screen(ConfirmScreen(f"Merge patch {patch.id} into main?", detail, yes="Merge"), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review")
     def _merge(self, patch_id: str) -> None:
@@ -345,14 +348,17 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         self._load(self.patch_id)
 
     def action_reject(self) -> None:
+        if (patch := self.patch) is None:
+            return
+
         def answered(reason: str | None) -> None:
             if reason:
                 self.busy = True
-                self._reject(self.patch.id, reason)
+                self._reject(patch.id, reason)
 
         self.app.push_screen(
             ReasonScreen(
-                f"Reject patch {self.patch.id}?",
+                f"Reject patch {patch.id}?",
                 "Why? Later reflections on this skill read the reason, so the idea is not proposed again.",
                 ok="Reject",
             ),

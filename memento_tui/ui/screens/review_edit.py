@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.message import Message
@@ -15,45 +15,53 @@ from textual.message import Message
 from memento_tui.domain.errors import MementoError
 from memento_tui.ui.screens.dialogs import ConfirmScreen
 
+if TYPE_CHECKING:
+    from memento_tui.domain.patches.diff import StructuredDiff
+    from memento_tui.domain.patches.model import Patch
+    from memento_tui.services.factory import Services
+    from memento_tui.ui.widgets.diff_view import DiffView
+
 
 class EditPatch:
     """Needs the screen's ``patch``, ``diff``, ``view``, ``busy``, ``services`` and ``ReviewFailed``."""
 
-    app: Any
-    services: Any
-    patch: Any
-    diff: Any
+    # Annotations only: the screen's own attributes are used.
+    app: Any  # the Textual app (suspended for the editor)
+    services: Services
+    patch: Patch | None
+    diff: StructuredDiff
     busy: bool
-    ReviewFailed: Any
+    ReviewFailed: Any  # the screen's message class
     post_message: Any
-    notify: Any  # annotations only: the screen's own attributes are used
+    notify: Any
 
     @property
-    def view(self) -> Any:
+    def view(self) -> DiffView | None:
         raise NotImplementedError
 
     class PatchEdited(Message):
         """The person's edit became a new patch."""
 
-        def __init__(self, patch: Any) -> None:
+        def __init__(self, patch: Patch) -> None:
             super().__init__()
             self.patch = patch
 
     def action_edit(self) -> None:
         from memento_tui.ui.editor import open_in_editor
 
-        view = self.view
-        assert view is not None
+        view, patch = self.view, self.patch
+        if view is None or patch is None:  # the key's check waits for both
+            return
         path = self.diff.files[view.current_file].path
         with tempfile.TemporaryDirectory(prefix="memento-edit-") as tmp:
             try:
                 # From the patch applied to main as it is now: the edit becomes a patch from
                 # today's main, and must not take back what was merged since.
-                folder = self.services.patches().export_skill(self.patch.id, Path(tmp), on_main=True)
+                folder = self.services.patches().export_skill(patch.id, Path(tmp), on_main=True)
             except MementoError as err:
                 self.notify(f"{err.message}\n{err.fix or ''}".strip(), title="Edit", severity="error")
                 return
-            rel = path.removeprefix(f"skills/{self.patch.skill}/")
+            rel = path.removeprefix(f"skills/{patch.skill}/")
             target = folder / rel
             before = target.read_bytes() if target.exists() else b""
             problem = open_in_editor(self.app, target)
@@ -63,8 +71,8 @@ class EditPatch:
             after = target.read_bytes() if target.exists() else b""
             # The new patch carries every file of this one, as it is after the edit.
             files: dict[str, bytes | None] = {}
-            for changed in self.patch.files:
-                inside = folder / changed.removeprefix(f"skills/{self.patch.skill}/")
+            for changed in patch.files:
+                inside = folder / changed.removeprefix(f"skills/{patch.skill}/")
                 files[changed] = inside.read_bytes() if inside.is_file() else None
         if after == before:
             self.notify("No change: the patch stays as it is.", title="Edit", timeout=3)
@@ -90,6 +98,8 @@ class EditPatch:
         from memento_tui.domain.patches.model import ReplayResult
 
         old = self.patch
+        if old is None:
+            return
         evidence = old.evidence.model_copy(deep=True)
         # Replay ran on the original, not on the edit: say so rather than carry it over.
         evidence.validated = False
