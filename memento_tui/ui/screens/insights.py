@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,15 +26,18 @@ from memento_tui.ui.widgets.fit_table import Column, FitTable, text_cell
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
 
+if TYPE_CHECKING:
+    from memento_tui.domain.agent.runs import RunRecord
+
 Table = tuple[str, list[str], list[tuple[str, ...]]]
-Section = Callable[[list[Any]], Table]
+Section = Callable[[list[RunRecord]], Table]
 
 
-def _own_runs(records: list[Any]) -> list[Any]:
+def _own_runs(records: list[RunRecord]) -> list[RunRecord]:
     return [r for r in records if not r.replay_of]
 
 
-def by_status(records: list[Any]) -> Table:
+def by_status(records: list[RunRecord]) -> Table:
     counts = Counter(r.status for r in _own_runs(records))
     total = sum(counts.values()) or 1
     rows: list[tuple[str, ...]] = [(status, str(n), f"{100 * n // total}%") for status, n in counts.most_common()]

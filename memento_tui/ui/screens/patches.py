@@ -11,7 +11,7 @@ The list comes from a thread worker (git calls); branches made by a headless
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -57,7 +57,7 @@ def _author(made_by: str) -> str:
     return made_by.split("<", 1)[0].strip() or made_by
 
 
-def hidden_lines(diff: Any) -> int:
+def hidden_lines(diff: StructuredDiff) -> int:
     """Added or removed lines of a structured diff with hidden characters in them."""
     return sum(
         1 for f in diff.files for h in f.hunks for line in h.lines if line.kind != "context" and has_hidden(line.text)
@@ -112,9 +112,9 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
     def __init__(self) -> None:
         super().__init__()
         self.filter = "pending"
-        self.patches: dict[str, Any] = {}
+        self.patches: dict[str, Patch] = {}
         self.hidden: dict[str, int] = {}
-        self.diffs: dict[str, Any] = {}
+        self.diffs: dict[str, StructuredDiff] = {}
         self.critical: set[str] = set()
         self.loaded = False
         self.error: str | None = None
@@ -153,7 +153,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
             store = self.services.patches()
             patches, critical = self._queue(list(reversed(store.list(status))))  # newest first
             hidden: dict[str, int] = {}
-            diffs: dict[str, Any] = {}
+            diffs: dict[str, StructuredDiff] = {}
             pending = [p for p in patches if p.status == "pending"]
             worker = get_current_worker()
             for number, patch in enumerate(pending):
@@ -187,7 +187,7 @@ class PatchesScreen(UndoLastMerge, MementoScreen):
         others = f" · {status.others_pending} from teammates" if status.others_pending else ""
         return me, (f"{status.remote}: {status.ahead} ahead, {status.behind} behind{others} · S: sync")
 
-    def _queue(self, patches: list[Any]) -> tuple[list[Any], set[str]]:
+    def _queue(self, patches: list[Patch]) -> tuple[list[Patch], set[str]]:
         """Critical patches first (the order is otherwise kept), and which ones they are."""
         from memento_tui.services.insights import critical_set, patch_queue
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -41,7 +41,7 @@ def one_line(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def run_summary(record: Any) -> str:
+def run_summary(record: RunRecord) -> str:
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
     lines = [
         f"run {record.id}",
@@ -106,7 +106,7 @@ class RunsScreen(MementoScreen):
     def __init__(self) -> None:
         super().__init__()
         self.failed_only = False
-        self.records: dict[str, Any] = {}
+        self.records: dict[str, RunRecord] = {}
 
     def compose(self) -> ComposeResult:
         yield NavBar("runs", "")
@@ -170,7 +170,7 @@ class RunsScreen(MementoScreen):
         return self.query_one("#runs-table", FitTable).current_key
 
     @property
-    def current(self) -> Any:
+    def current(self) -> RunRecord | None:
         return self.records.get(self.current_id or "")
 
     def _show_current(self) -> None:
@@ -196,8 +196,8 @@ class RunsScreen(MementoScreen):
     # -- actions -----------------------------------------------------------------------
     def why_not(self, action: str) -> str | None:
         record = self.current
-        if action in ("open", "mark", "learn") and record is None:
-            return "no run is selected"
+        if record is None:
+            return "no run is selected" if action in ("open", "mark", "learn") else None
         if action == "mark" and record.status == "running":
             return "the run is still going"
         if action == "learn":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
 from memento_tui.domain.learning.models import CATEGORY_LABELS
 from memento_tui.domain.skills.hidden_text import terminal_safe
+
+if TYPE_CHECKING:
+    from memento_tui.domain.patches.model import Patch
 
 
 def category(name: str) -> str:
@@ -21,7 +24,7 @@ def _age(when: Any) -> str:
         return str(when)
 
 
-def evidence_text(patch: Any, hidden: int = 0, critical: bool = False) -> str:
+def evidence_text(patch: Patch, hidden: int = 0, critical: bool = False) -> str:
     ev = patch.evidence
     lines = [f"patch {patch.id}", f"status: {patch.status}"]
     if critical:
@@ -64,7 +67,7 @@ def evidence_text(patch: Any, hidden: int = 0, critical: bool = False) -> str:
     return terminal_safe("\n".join(lines))
 
 
-def evidence_line(patch: Any) -> str:
+def evidence_line(patch: Patch) -> str:
     """The evidence in one line, for the top of the review screen."""
     ev = patch.evidence
     parts = [
@@ -82,7 +85,7 @@ class EvidencePanel(Static):
     def __init__(self, **kw: Any) -> None:
         super().__init__("", markup=False, **kw)
 
-    def show(self, patch: Any | None, hidden: int = 0, *, critical: bool = False) -> None:
+    def show(self, patch: Patch | None, hidden: int = 0, *, critical: bool = False) -> None:
         if patch is None:
             self.update("No patch selected.")
             return

@@ -11,7 +11,7 @@ tool output is whatever a script printed.
 from __future__ import annotations
 
 import textwrap
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -34,6 +34,9 @@ from memento_tui.domain.agent.failing_step import (
 )
 from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.widgets.evidence import EvidencePanel
+
+if TYPE_CHECKING:
+    from memento_tui.domain.patches.model import Patch, PatchEvidence
 
 
 def hanging_wrap(lines: list[str], width: int) -> list[str]:
@@ -153,7 +156,7 @@ class ReviewSide(Vertical):
         self.call_after_refresh(lambda: scroll.scroll_to_widget(title, top=True, animate=False))
 
     # -- loading -----------------------------------------------------------------------
-    def show_patch(self, patch: Any, hidden: int = 0) -> None:
+    def show_patch(self, patch: Patch, hidden: int = 0) -> None:
         """Show the runs and evidence at once; read the failing step in a worker (once per patch)."""
         if not self._ready:
             self._first = (patch, hidden, None)
@@ -187,7 +190,7 @@ class ReviewSide(Vertical):
         self.query_one("#review-evidence", EvidencePanel).update(error)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-context")
-    def _load(self, patch_id: str, evidence: Any) -> None:
+    def _load(self, patch_id: str, evidence: PatchEvidence) -> None:
         store = self.app.services.runs()  # type: ignore[attr-defined]
         self.post_message(self.FailingStepLoaded(patch_id, failing_step_for(evidence, store)))
 
