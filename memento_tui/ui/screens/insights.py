@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Static
 
+from memento_tui.domain.agent.runs import RunRecord
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.services.insights import insight_tables, load_insights
@@ -25,9 +25,6 @@ from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.widgets.fit_table import Column, FitTable, text_cell
 from memento_tui.ui.widgets.footer import MementoFooter
 from memento_tui.ui.widgets.nav_bar import NavBar
-
-if TYPE_CHECKING:
-    from memento_tui.domain.agent.runs import RunRecord
 
 Table = tuple[str, list[str], list[tuple[str, ...]]]
 Section = Callable[[list[RunRecord]], Table]
