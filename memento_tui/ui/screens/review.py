@@ -28,7 +28,7 @@ from memento_tui.domain.skills.hidden_text import terminal_safe
 from memento_tui.ui.screens.base import MementoScreen
 from memento_tui.ui.screens.dialogs import ConfirmScreen, ReasonScreen
 from memento_tui.ui.screens.review_edit import EditPatch
-from memento_tui.ui.screens.review_layout import side_width
+from memento_tui.ui.screens.review_layout import head_parts, side_width
 from memento_tui.ui.screens.undo import UndoLastMerge
 from memento_tui.ui.widgets.diff_view import DiffView
 from memento_tui.ui.widgets.evidence import evidence_line
@@ -161,18 +161,7 @@ class ReviewScreen(EditPatch, UndoLastMerge, MementoScreen):
         terminal cuts off is what the reviewer needs least."""
         if self.patch is None:
             return
-        view = self.view
-        skill = self.patch.skill
-        parts = [skill, self.patch.status.upper() if self.patch.status != "pending" else "pending"]
-        if view is not None and self.diff.files:
-            path = self.diff.files[view.current_file].path.removeprefix(f"skills/{skill}/")
-            count = len(self.diff.files)
-            parts.append(f"{path} ({view.current_file + 1}/{count})" if count > 1 else path)
-            if view.hunk_count:
-                parts.append(f"hunk {view.current_hunk + 1}/{view.hunk_count}")
-            parts.append(view.mode if view.wrap else f"{view.mode}, scrolling")
-        parts.append(f"+{self.diff.additions} −{self.diff.deletions}")
-        parts.append(f"patch {self.patch.id}")
+        parts = head_parts(self.patch, self.diff, self.view)
         head = self.query_one("#review-head", Static)
         joint = "  ·  " if self.app.size.width >= 120 else " · "
         # The skill and the file path are a model's choice.
