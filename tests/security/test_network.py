@@ -279,6 +279,21 @@ def test_unreviewed_copies_of_a_granted_skill_never_get_network(work: Path, skil
     assert not unreviewed.may_use_network(skill)
 
 
+def test_an_unreviewed_copy_that_wanted_the_network_is_told_why_it_had_none(
+    work: Path, skill_factory, open_dir: Path
+) -> None:
+    """The note names the review, not a grant the skill already has."""
+    fetch = "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=3)\n"
+    skill, box = _granted(skill_factory, ["example.com"], {"scripts/get.py": fetch})
+    copy = open_dir / "patched" / "fetcher"
+    shutil.copytree(skill, copy)
+    result = box.run(["python3", "/skill/scripts/get.py"], work_dir=work, skill_dir=copy)
+    assert result.exit_code != 0 and result.network_denied_hint
+    note = result.notes[0]
+    assert note.startswith(NETWORK_DENIED_MARKER) and "unreviewed copy of skill 'fetcher'" in note
+    assert "[sandbox] network" not in note  # the grant is there already
+
+
 @pytest.mark.parametrize(
     "entry",
     [

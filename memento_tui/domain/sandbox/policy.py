@@ -84,6 +84,18 @@ def network_denied_note(skill_name: str | None) -> str:
     return f"{NETWORK_DENIED_MARKER} network is disabled in the sandbox for {who}; to allow it, {grant}"
 
 
+def unreviewed_network_note(skill_name: str) -> str:
+    return (
+        f"{NETWORK_DENIED_MARKER} network is off for this unreviewed copy of skill {skill_name!r} (a patch "
+        "being validated or replayed): unreviewed code never gets the network, though the skill is "
+        "granted it; merged after review, the patch runs with it"
+    )
+
+
+class UnreviewedCopy(SandboxRefused):
+    """A granted skill's folder that no person has seen (a patch's copy): no network."""
+
+
 def require_network_grant(skill_dir: Path | None, config: Any, reviewed: Reviewed | None) -> NetworkGrant:
     """Check a ``network=True`` request against the files, not the caller's word."""
     if skill_dir is None:
@@ -110,7 +122,7 @@ def require_network_grant(skill_dir: Path | None, config: Any, reviewed: Reviewe
             fix=f'add "{skill.name}" to [sandbox] network in .memento/config.toml if you trust it',
         )
     if reviewed is None or not reviewed(skill_dir):
-        raise SandboxRefused(
+        raise UnreviewedCopy(
             f"network refused: this copy of skill {skill.name!r} has not been reviewed (a "
             "patch being validated or replayed, or an eval's change); unreviewed code never "
             "gets the network",

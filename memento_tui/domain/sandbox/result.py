@@ -133,9 +133,11 @@ def build_result(
     sandboxed: bool,
     warning: str | None,
     on_output: Callable[[str, str], None] | None,
+    denied_note: Callable[[], str] | None = None,
 ) -> SandboxResult:
     """How a run ended, in words: the limit that stopped it (from the kill, the cgroup, or
-    the exit and the program's last words), and notes about network it was denied."""
+    the exit and the program's last words), and notes about network it was denied
+    (``denied_note`` says why it had none, asked only when it seems to have wanted some)."""
     from memento_tui.domain.sandbox.policy import NETWORK_DENIED_MARKER, network_denied_note
 
     stdout = outcome.stdout.decode("utf-8", "replace")
@@ -162,7 +164,7 @@ def build_result(
             notes.append(f"{NETWORK_DENIED_MARKER} the proxy refused {where}: {why}")
             result.network_denied_hint = True
     elif not network and limit is None and looks_like_network_failure(outcome.exit_code, stdout, stderr):
-        notes.append(network_denied_note(skill_name))
+        notes.append(denied_note() if denied_note is not None else network_denied_note(skill_name))
         result.network_denied_hint = True
     for note in dict.fromkeys(notes):
         result.notes.append(note)

@@ -23,8 +23,11 @@ from memento_tui.domain.sandbox.launch import Launch, Launched, Setup, launch_un
 from memento_tui.domain.sandbox.policy import (
     NetworkGrant,
     Reviewed,
+    UnreviewedCopy,
     network_allowed,
+    network_denied_note,
     require_network_grant,
+    unreviewed_network_note,
 )
 from memento_tui.domain.sandbox.profile import NETWORK_ENV, sandbox_env
 from memento_tui.domain.sandbox.result import SandboxResult, build_result
@@ -179,7 +182,20 @@ class Sandbox:
             sandboxed=not self.allow_unsandboxed,
             warning=warning,
             on_output=on_output,
+            denied_note=lambda: self._denied_note(skill),
         )
+
+    def _denied_note(self, skill: Path | None) -> str:
+        """Why a command that seems to have wanted the network had none, and what would
+        change that: a grant, or (for a patch's copy of a granted skill) a person's review."""
+        if skill is not None:
+            try:
+                require_network_grant(skill, self.config, self.reviewed)
+            except UnreviewedCopy:
+                return unreviewed_network_note(skill.name)
+            except Exception:  # not granted, or a broken SKILL.md: the usual note
+                pass
+        return network_denied_note(skill.name if skill else None)
 
     def _launch(
         self,
