@@ -41,7 +41,9 @@ def head_text(skill: Skill, entry: Entry) -> str:
     """The description, the success figures, the lock and the warnings."""
     lines = [terminal_safe(skill.description), ""]
     runs = entry.figures.runs
-    lines.append(f"success: {entry.success}" + (f" over {runs} runs" if runs else " (not used yet)"))
+    lines.append(
+        f"success: {entry.success}" + (f" over {runs} run{'' if runs == 1 else 's'}" if runs else " (not used yet)")
+    )
     if entry.protection is not None:
         lines.append(f"🔒 protected: learning never patches it ({entry.protection.reason})")
     lines += [f"⚠ {terminal_safe(w)}" for w in skill.warnings]
