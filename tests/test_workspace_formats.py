@@ -46,7 +46,29 @@ def test_a_workspace_of_format_1_reads_whole(old_workspace: Path, capsys) -> Non
 
 
 def test_every_record_kind_has_a_version_and_today_is_format_1() -> None:
-    assert CURRENT == {"run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 1, "reflection": 1}
+    # eval is at 2: its rounds say which tasks retrieval already learned from one by one.
+    assert CURRENT == {"run": 1, "patch": 1, "review": 1, "outcome": 1, "eval": 2, "reflection": 1}
+
+
+def test_an_eval_round_begun_before_round_end_teaching_is_not_taught_twice() -> None:
+    base = {
+        "id": "e1",
+        "suite_name": "s",
+        "suite_path": "s.yaml",
+        "suite_sha256": "x",
+        "task_ids": ["a", "b", "c"],
+        "rounds_target": 3,
+        "source_root": "/ws",
+        "source_main": "c0ffee",
+        "clone": "/ws/.memento/eval/s-e1",
+    }
+    tasks = {name: {"task_id": name, "run_id": f"r-{name}", "status": "passed"} for name in ("b", "a")}
+    older = {**base, "version": 1, "rounds": [{"number": 1, "tasks": tasks}]}
+    # Such a Memento taught each task as it finished: a and b are taught, c is still to run.
+    assert EvalState.model_validate(older).rounds[0].taught_tasks == ["a", "b"]
+    # A version-1 round that already knew round-end teaching is left as it was.
+    newer = {**base, "version": 1, "rounds": [{"number": 1, "taught": False, "tasks": tasks}]}
+    assert EvalState.model_validate(newer).rounds[0].taught_tasks == []
 
 
 def test_a_record_from_a_newer_memento_is_refused_with_the_fix(old_workspace: Path, capsys) -> None:

@@ -22,7 +22,7 @@ CURRENT: dict[str, int] = {
     "patch": 1,
     "review": 1,
     "outcome": 1,
-    "eval": 1,
+    "eval": 2,
     "reflection": 1,
 }
 

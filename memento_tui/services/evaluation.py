@@ -196,7 +196,7 @@ class _Evaluation:
         runs = services.runs()
         for task_id in self.state.task_ids:
             result = rnd.tasks.get(task_id)
-            if result is not None and result.run_id:
+            if result is not None and result.run_id and task_id not in rnd.taught_tasks:
                 teach(services.index(), runs.load(result.run_id))
         rnd.taught = True
         save_state(self.state)

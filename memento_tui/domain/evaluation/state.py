@@ -12,13 +12,13 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memento_tui.domain.errors import MementoError
 from memento_tui.domain.files import atomic_write
-from memento_tui.domain.formats import Versioned
+from memento_tui.domain.formats import UPGRADES, Versioned
 
 STATE_NAME = "state.json"
 EvalStatus = Literal["running", "finished"]
@@ -78,6 +78,9 @@ class RoundState(BaseModel):
     tasks: dict[str, TaskResult] = Field(default_factory=dict)
     learning_done: bool = False
     taught: bool = False  # retrieval learned from the round's verdicts (at its end)
+    # Tasks retrieval already learned from one by one, as an eval begun by a Memento older
+    # than round-end teaching did: teaching the round must not count them twice.
+    taught_tasks: list[str] = Field(default_factory=list)
     learned: dict[str, LearnResult] = Field(default_factory=dict)  # by task id
     merges: list[MergeOutcome] = Field(default_factory=list)
 
@@ -112,6 +115,18 @@ class RoundState(BaseModel):
     @property
     def merged(self) -> int:
         return sum(1 for m in self.merges if m.merged)
+
+
+def _eval_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 rounds written before round-end teaching (no ``taught`` field) had each
+    task taught as it finished: those tasks are marked taught."""
+    for rnd in data.get("rounds") or []:
+        if isinstance(rnd, dict) and "taught" not in rnd:
+            rnd["taught_tasks"] = sorted(rnd.get("tasks") or {})
+    return data
+
+
+UPGRADES[("eval", 1)] = _eval_v1_to_v2
 
 
 class EvalState(Versioned):
