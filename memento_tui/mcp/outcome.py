@@ -71,7 +71,11 @@ def report(session: McpSession, task: str, skill: str, passed: bool, note: str |
     _keep_inputs(folder, inputs)
     detail = f"reported over MCP by {who}" + (f": {said}" if said else "")
     try:
-        _write_trace(writer, record, TraceInput(hits, steps, chosen.name, who, passed, detail, said))
+        _write_trace(
+            writer,
+            record,
+            TraceInput(hits=hits, steps=steps, skill=chosen.name, who=who, passed=passed, detail=detail, said=said),
+        )
     finally:
         writer.close()
     record.status = "passed" if passed else "failed"

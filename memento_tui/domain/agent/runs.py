@@ -36,6 +36,9 @@ from memento_tui.domain.tree_copy import copy_tree
 
 # cancelled: the person stopped it (ctrl+x, Ctrl-C); interrupted: the process died.
 RunStatus = Literal["running", "passed", "failed", "error", "cancelled", "interrupted"]
+# What a skill's own figures count (the Skills screen, Insights): an error (the model
+# unreachable, no sandbox), a cancel or a run still going is no skill's pass or failure.
+JUDGED: tuple[RunStatus, ...] = ("passed", "failed")
 
 
 class RunRecord(Versioned):

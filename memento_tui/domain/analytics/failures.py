@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from memento_tui.domain.agent.runs import JUDGED
 from memento_tui.domain.analytics.critical import CriticalSet
 from memento_tui.domain.analytics.models import (
     CategoryRow,
@@ -44,8 +45,6 @@ PARETO_SHARE = 0.2
 
 FAILED = ("failed", "error")
 FINISHED = ("passed", "failed", "error")
-# What a skill's own figures count: an error (the model unreachable, no sandbox) is no skill's.
-JUDGED = ("passed", "failed")
 
 
 def is_failure(run: Any) -> bool:

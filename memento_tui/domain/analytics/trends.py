@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from memento_tui.domain.analytics.failures import FINISHED, JUDGED, NO_SKILL
+from memento_tui.domain.agent.runs import JUDGED
+from memento_tui.domain.analytics.failures import FINISHED, NO_SKILL
 from memento_tui.domain.analytics.models import PatchEffect, Rate, SkillTrend, TrendPoint
 from memento_tui.domain.analytics.patterns import jaccard, tokens
 

@@ -174,14 +174,7 @@ class Launch:
             if setup.guard == "cgroup"
             else processes + privilege.count_user_processes(setup.uid if setup.uid is not None else os.getuid())
         )
-        limits = rlimit_argv(
-            setup.prlimit,
-            cpu_seconds=cfg.cpu_seconds,
-            memory_bytes=cfg.memory_mb * MB,
-            file_size_bytes=cfg.file_size_mb * MB,
-            open_files=cfg.open_files,
-            processes=nproc,
-        )
+        limits = _limits(setup, cfg, nproc)
         mounts = Mounts(
             skill_dir=staged["skill"].seen_as if "skill" in staged else None,
             work_dir=staged["work"].seen_as,
@@ -193,6 +186,19 @@ class Launch:
             argv = privilege.setpriv_argv(setup.setpriv or "setpriv", setup.uid, setup.gid or setup.uid) + argv
             argv = privilege.outer_argv(setup.bwrap, staged) + argv
         return argv
+
+
+def _limits(setup: Setup, cfg: SandboxSettings, processes: int | None) -> list[str]:
+    """prlimit's part of a command line: the workspace's limits, with ``processes`` (None:
+    a cgroup holds the count instead)."""
+    return rlimit_argv(
+        setup.prlimit,
+        cpu_seconds=cfg.cpu_seconds,
+        memory_bytes=cfg.memory_mb * MB,
+        file_size_bytes=cfg.file_size_mb * MB,
+        open_files=cfg.open_files,
+        processes=processes,
+    )
 
 
 def launch_unsandboxed(
@@ -207,14 +213,7 @@ def launch_unsandboxed(
     cancel: threading.Event | None,
 ) -> Launched:
     """--no-sandbox: the person's choice. prlimit's limits, a clean env, host paths."""
-    limits = rlimit_argv(
-        setup.prlimit,
-        cpu_seconds=cfg.cpu_seconds,
-        memory_bytes=cfg.memory_mb * MB,
-        file_size_bytes=cfg.file_size_mb * MB,
-        open_files=cfg.open_files,
-        processes=cfg.max_processes + privilege.count_user_processes(os.getuid()),
-    )
+    limits = _limits(setup, cfg, cfg.max_processes + privilege.count_user_processes(os.getuid()))
     tmp_dir = Path(tempfile.mkdtemp(prefix="memento-tmp-"))
     try:
         env = {**env, "HOME": str(work_dir), "TMPDIR": str(tmp_dir)}

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from memento_tui.domain.agent.runs import JUDGED
+
 if TYPE_CHECKING:
     from memento_tui.domain.agent.runs import RunRecord
 
@@ -38,7 +40,7 @@ def success_by_skill(runs: Iterable[RunRecord]) -> dict[str, SkillSuccess]:
     """Each skill's figures over ``runs``; a skill no counted run used is not in it."""
     counts: dict[str, tuple[int, int]] = {}
     for record in runs:
-        if record.replay_of or record.status not in ("passed", "failed"):
+        if record.replay_of or record.status not in JUDGED:
             continue
         for name in record.skills_used:
             passed, total = counts.get(name, (0, 0))
